@@ -1,0 +1,121 @@
+"""Service configuration, read from the `messaging` entry of cdk.json's context.
+
+The stack and the local runner read the same entry, so a setting means the same thing in both.
+A wrong value fails here, at synth or at start-up, never on the first request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONTEXT_KEY = "messaging"
+
+_STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+_COUNTRY_CODE = re.compile(r"^[1-9][0-9]{0,2}$")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    stage: str = "dev"
+    log_level: str = "INFO"
+    # E-mail
+    sender_email: str = "no-reply@example.com"
+    ses_identity: str = "example.com"
+    ses_region: str | None = None
+    ses_configuration_set: str | None = None
+    allowed_from_addresses: tuple[str, ...] = ()
+    # SMS
+    sns_region: str | None = None
+    sms_type: str = "Transactional"
+    sms_sender_ids: tuple[str, ...] = ()
+    default_sms_provider: str = "SNS"
+    at_country_codes: tuple[str, ...] = ("254", "255", "256", "250", "234")
+    at_secret_name: str = "messaging/africastalking"
+    at_sender_id: str | None = None
+    at_max_recipients_per_request: int = 100
+    at_base_url: str | None = None
+    at_secret_max_age_seconds: int = 60
+    # Limits
+    max_sms_segments: int = 10
+    max_email_body_bytes: int = 262_144
+    max_subject_chars: int = 200
+    idempotency_ttl_hours: int = 24
+    # Queue and worker
+    worker_batch_size: int = 100
+    worker_batching_window_seconds: int = 2
+    max_receive_count: int = 3
+    retry_base_seconds: int = 10
+    # API
+    api_key_valid_from: str = "2026-11-22"
+    api_key_valid_days: int = 365
+    waf_rate_limit: int = 1000
+    alarm_email: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _STAGE.match(self.stage):
+            raise ConfigError(f"stage: {self.stage!r} must be lower-case letters, digits and '-'")
+        if self.sms_type not in ("Transactional", "Promotional"):
+            raise ConfigError("smsType: must be Transactional or Promotional")
+        if self.default_sms_provider not in ("SNS", "AFRICASTALKING"):
+            raise ConfigError("defaultSmsProvider: must be SNS or AFRICASTALKING")
+        for code in self.at_country_codes:
+            if not _COUNTRY_CODE.match(code):
+                raise ConfigError(f"atCountryCodes: {code!r} is not a country calling code")
+        if "@" not in self.sender_email:
+            raise ConfigError("senderEmail: must be an e-mail address")
+        if not 1 <= self.api_key_valid_days <= 365:
+            raise ConfigError("apiKeyValidDays: AppSync accepts 1 to 365 days")
+        dt.date.fromisoformat(self.api_key_valid_from)
+        if not 1 <= self.at_max_recipients_per_request <= 1000:
+            raise ConfigError("atMaxRecipientsPerRequest: 1 to 1000")
+        if not 1 <= self.worker_batch_size <= 10_000:
+            raise ConfigError("workerBatchSize: 1 to 10000")
+        if self.worker_batch_size > 10 and self.worker_batching_window_seconds < 1:
+            raise ConfigError("workerBatchingWindowSeconds: SQS needs >= 1 s for batches over 10")
+        if not 1 <= self.max_sms_segments <= 20:
+            raise ConfigError("maxSmsSegments: 1 to 20")
+        if self.waf_rate_limit < 10:
+            raise ConfigError("wafRateLimit: AWS WAF needs at least 10 requests per window")
+
+    def api_key_expires(self) -> dt.datetime:
+        start = dt.datetime.fromisoformat(self.api_key_valid_from).replace(tzinfo=dt.timezone.utc)
+        return start + dt.timedelta(days=self.api_key_valid_days)
+
+    def resource_prefix(self) -> str:
+        return f"{self.stage}-messaging"
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def config_from_context(values: dict[str, Any] | None) -> ServiceConfig:
+    """Build the config from the camelCase keys used in cdk.json; unknown keys are an error."""
+    known = {f.name: f for f in fields(ServiceConfig)}
+    kwargs: dict[str, Any] = {}
+    for key, value in (values or {}).items():
+        name = _snake(key)
+        if name not in known:
+            raise ConfigError(f"unknown setting {key!r} in cdk.json context {CONTEXT_KEY!r}")
+        if isinstance(value, list):
+            value = tuple(str(v) for v in value)
+        kwargs[name] = value
+    return ServiceConfig(**kwargs)
+
+
+def load_cdk_json_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> ServiceConfig:
+    """Read the config as the local runner and tests see it: cdk.json plus optional overrides."""
+    cdk_json = json.loads((path or PROJECT_ROOT / "cdk.json").read_text())
+    values = dict(cdk_json.get("context", {}).get(CONTEXT_KEY, {}))
+    values.update(overrides or {})
+    return config_from_context(values)
