@@ -1,0 +1,23 @@
+"""boto3 clients, created on first use and kept for the life of the execution environment.
+
+boto3 itself is imported here, lazily, so a cold start pays only for the clients its request uses.
+Provider clients make one attempt: whether and when to try again is the logic's decision (through
+the queue), never a silent SDK retry that could send a message twice.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+
+@cache
+def client(service: str, region: str | None = None, *, retries: int = 3):
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=3,
+        read_timeout=10,
+        retries={"mode": "standard", "total_max_attempts": retries},
+    )
+    return boto3.session.Session().client(service, region_name=region or None, config=config)

@@ -1,0 +1,41 @@
+"""The outbound SQS queue: jobs that point at a message record, and retry back-off."""
+
+from __future__ import annotations
+
+import json
+
+from messenger.models.message import Message
+
+JOB_VERSION = 1
+
+
+def job_body(message: Message) -> str:
+    """A job names the record; the record, not the job, is the source of truth."""
+    return json.dumps({"v": JOB_VERSION, "to": message.to, "id": message.id}, separators=(",", ":"))
+
+
+def parse_job(body: str) -> tuple[str, str]:
+    data = json.loads(body)
+    if not isinstance(data, dict) or data.get("v") != JOB_VERSION:
+        raise ValueError("unknown job version")
+    to, message_id = data.get("to"), data.get("id")
+    if not isinstance(to, str) or not isinstance(message_id, str) or not to or not message_id:
+        raise ValueError("job without a message key")
+    return to, message_id
+
+
+class SqsJobQueue:
+    def __init__(self, client, queue_url: str) -> None:
+        self._sqs = client
+        self._url = queue_url
+
+    def enqueue(self, message: Message, delay_seconds: int = 0) -> None:
+        self._sqs.send_message(
+            QueueUrl=self._url, MessageBody=job_body(message), DelaySeconds=delay_seconds
+        )
+
+    def delay_retry(self, receipt_handle: str, seconds: int) -> None:
+        """Keep a failed job invisible for `seconds` before SQS hands it out again."""
+        self._sqs.change_message_visibility(
+            QueueUrl=self._url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+        )

@@ -1,0 +1,58 @@
+"""E-mail through Amazon SES (v2 API): a plain-text part and an HTML part whose body is escaped."""
+
+from __future__ import annotations
+
+import html
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from messenger.logic.ports import Receipt
+from messenger.models.errors import ProviderError
+from messenger.models.message import Message
+
+_TRANSIENT_CODES = frozenset(
+    {"TooManyRequestsException", "Throttling", "ThrottlingException", "LimitExceededException",
+     "InternalFailure", "ServiceUnavailable", "InternalServerError"}
+)
+
+
+def html_body(text: str) -> str:
+    escaped = html.escape(text).replace("\r\n", "\n").replace("\n", "<br>\n")
+    return f'<!DOCTYPE html><html><body><div style="white-space: pre-wrap">{escaped}</div></body></html>'
+
+
+def classify(error: ClientError) -> ProviderError:
+    code = error.response.get("Error", {}).get("Code", "Unknown")
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    transient = code in _TRANSIENT_CODES or status >= 500
+    return ProviderError(f"SES:{code}", transient=transient)
+
+
+class SesEmailChannel:
+    def __init__(self, client, configuration_set: str | None = None) -> None:
+        self._ses = client
+        self._configuration_set = configuration_set
+
+    def send(self, message: Message) -> Receipt:
+        request = {
+            "FromEmailAddress": message.sender,
+            "Destination": {"ToAddresses": [message.to]},
+            "Content": {
+                "Simple": {
+                    "Subject": {"Data": message.subject or "", "Charset": "UTF-8"},
+                    "Body": {
+                        "Text": {"Data": message.body, "Charset": "UTF-8"},
+                        "Html": {"Data": html_body(message.body), "Charset": "UTF-8"},
+                    },
+                }
+            },
+        }
+        if self._configuration_set:
+            request["ConfigurationSetName"] = self._configuration_set
+        try:
+            response = self._ses.send_email(**request)
+        except ClientError as error:
+            raise classify(error) from None
+        except BotoCoreError as error:
+            raise ProviderError(f"SES:{type(error).__name__}", transient=True) from None
+        return Receipt(provider_message_id=response["MessageId"])

@@ -1,0 +1,42 @@
+"""SMS through Amazon SNS Publish to an E.164 number."""
+
+from __future__ import annotations
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from messenger.logic.ports import Receipt
+from messenger.models.errors import ProviderError
+from messenger.models.message import Message
+
+_TRANSIENT_CODES = frozenset(
+    {"Throttling", "ThrottlingException", "ThrottledException", "InternalError", "InternalFailure",
+     "ServiceUnavailable", "KMSThrottlingException"}
+)
+
+
+def classify(error: ClientError) -> ProviderError:
+    code = error.response.get("Error", {}).get("Code", "Unknown")
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return ProviderError(f"SNS:{code}", transient=code in _TRANSIENT_CODES or status >= 500)
+
+
+class SnsSmsChannel:
+    def __init__(self, client, sms_type: str) -> None:
+        self._sns = client
+        self._sms_type = sms_type
+
+    def send(self, message: Message) -> Receipt:
+        attributes = {
+            "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": self._sms_type},
+        }
+        if message.sender:
+            attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": message.sender}
+        try:
+            response = self._sns.publish(
+                PhoneNumber=message.to, Message=message.body, MessageAttributes=attributes
+            )
+        except ClientError as error:
+            raise classify(error) from None
+        except BotoCoreError as error:
+            raise ProviderError(f"SNS:{type(error).__name__}", transient=True) from None
+        return Receipt(provider_message_id=response["MessageId"])

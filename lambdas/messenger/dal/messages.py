@@ -1,0 +1,279 @@
+"""The only module that talks to DynamoDB.
+
+Messages: PK "MESSAGE#<recipient>", SK "MESSAGE#<ULID>". Idempotency keys: PK = SK =
+"IDEMPOTENCY#<key>", written in one transaction with the message they created and removed by the
+table's TTL. Status changes are conditional writes, so a status only moves forward however many
+workers, retries and delivery reports race.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from messenger.logic.ports import Claim, IdempotencyRecord
+from messenger.models.errors import StatusConflict
+from messenger.models.message import (
+    DeliveryMethod,
+    DeliveryStatus,
+    Message,
+    Provider,
+    predecessors,
+)
+
+MESSAGE_PREFIX = "MESSAGE#"
+IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
+PROVIDER_INDEX = "byProviderMessageId"
+
+# Record attribute <-> Message field. Strings unless listed in _NUMBERS.
+_FIELDS = {
+    "id": "id",
+    "to": "to",
+    "body": "body",
+    "deliveryMethod": "delivery_method",
+    "deliveryStatus": "delivery_status",
+    "provider": "provider",
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+    "from": "sender",
+    "subject": "subject",
+    "recipientId": "recipient_id",
+    "senderId": "sender_id",
+    "reference": "reference",
+    "providerMessageId": "provider_message_id",
+    "failureReason": "failure_reason",
+    "segments": "segments",
+    "cost": "cost",
+}
+_ATTRIBUTE_OF = {field: attr for attr, field in _FIELDS.items()}
+_NUMBERS = {"segments", "attempts"}
+_ENUMS = {"delivery_method": DeliveryMethod, "delivery_status": DeliveryStatus, "provider": Provider}
+
+
+def _value(attr: str, value) -> dict:
+    if attr in _NUMBERS:
+        return {"N": str(value)}
+    return {"S": value.value if hasattr(value, "value") else str(value)}
+
+
+def _plain(av: dict):
+    if "S" in av:
+        return av["S"]
+    if "N" in av:
+        return int(av["N"])
+    raise ValueError(f"unexpected attribute type {list(av)}")
+
+
+def message_key(recipient: str, message_id: str) -> dict:
+    return {"PK": {"S": MESSAGE_PREFIX + recipient}, "SK": {"S": MESSAGE_PREFIX + message_id}}
+
+
+def to_item(message: Message) -> dict:
+    item = message_key(message.to, message.id)
+    for field, value in message.as_dict().items():
+        if value is not None:
+            item[_ATTRIBUTE_OF[field]] = _value(_ATTRIBUTE_OF[field], value)
+    return item
+
+
+def from_item(item: dict) -> Message:
+    values = {}
+    for attr, field in _FIELDS.items():
+        if attr in item:
+            value = _plain(item[attr])
+            values[field] = _ENUMS[field](value) if field in _ENUMS else value
+    return Message(**values)
+
+
+def _is_condition_failure(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class MessagesTable:
+    def __init__(self, client, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    def partition_of(self, recipient: str) -> str:
+        return MESSAGE_PREFIX + recipient
+
+    def create(self, message: Message) -> None:
+        self._db.put_item(
+            TableName=self._table,
+            Item=to_item(message),
+            ConditionExpression="attribute_not_exists(PK)",
+        )
+
+    def create_idempotent(
+        self, message: Message, key: str, fingerprint: str, expires_at: int
+    ) -> IdempotencyRecord | None:
+        """Write the message and its idempotency key together; if the key exists, return it."""
+        key_item = {"PK": {"S": IDEMPOTENCY_PREFIX + key}, "SK": {"S": IDEMPOTENCY_PREFIX + key}}
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": {
+                                **key_item,
+                                "fingerprint": {"S": fingerprint},
+                                "to": {"S": message.to},
+                                "id": {"S": message.id},
+                                "expiresAt": {"N": str(expires_at)},
+                            },
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": to_item(message),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                ]
+            )
+            return None
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+        found = self._db.get_item(TableName=self._table, Key=key_item, ConsistentRead=True).get("Item")
+        if found is None:
+            raise StatusConflict("idempotency key transaction cancelled without a key record")
+        return IdempotencyRecord(found["fingerprint"]["S"], found["to"]["S"], found["id"]["S"])
+
+    def get(self, recipient: str, message_id: str) -> Message | None:
+        item = self._db.get_item(
+            TableName=self._table, Key=message_key(recipient, message_id), ConsistentRead=True
+        ).get("Item")
+        return from_item(item) if item else None
+
+    def page(
+        self, recipient: str, limit: int, after_id: str | None, newest_first: bool
+    ) -> list[Message]:
+        """One Query. Asks for `limit` items; the caller asks for one more than it shows."""
+        request = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": self.partition_of(recipient)},
+                ":prefix": {"S": MESSAGE_PREFIX},
+            },
+            "Limit": limit,
+            "ScanIndexForward": not newest_first,
+        }
+        if after_id:
+            request["ExclusiveStartKey"] = message_key(recipient, after_id)
+        return [from_item(item) for item in self._db.query(**request)["Items"]]
+
+    def transition(
+        self,
+        message: Message,
+        target: DeliveryStatus,
+        now: str,
+        *,
+        claim_token: str | None = None,
+        **fields,
+    ) -> Message:
+        """Move the record to `target` if its current status may lead there.
+
+        With `claim_token`, the write also requires that claim and releases it.
+        Raises StatusConflict when the record is not in a state the move starts from.
+        """
+        names = {"#status": "deliveryStatus", "#updated": "updatedAt"}
+        values = {":target": {"S": target.value}, ":now": {"S": now}}
+        sets = ["#status = :target", "#updated = :now"]
+        for i, (field, value) in enumerate(sorted(fields.items())):
+            if value is None:
+                continue
+            attr = _ATTRIBUTE_OF[field]
+            names[f"#f{i}"] = attr
+            values[f":f{i}"] = _value(attr, value)
+            sets.append(f"#f{i} = :f{i}")
+        allowed = sorted(s.value for s in predecessors(target))
+        placeholders = []
+        for i, status in enumerate(allowed):
+            values[f":from{i}"] = {"S": status}
+            placeholders.append(f":from{i}")
+        condition = f"#status IN ({', '.join(placeholders)})"
+        update = "SET " + ", ".join(sets)
+        if claim_token is not None:
+            names["#claim"] = "claimToken"
+            values[":claim"] = {"S": claim_token}
+            condition += " AND #claim = :claim"
+            update += " REMOVE #claim, claimedAt"
+        try:
+            result = self._db.update_item(
+                TableName=self._table,
+                Key=message_key(message.to, message.id),
+                UpdateExpression=update,
+                ConditionExpression=f"attribute_exists(PK) AND {condition}",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                raise StatusConflict(f"cannot move to {target.value}") from None
+            raise
+        return from_item(result["Attributes"])
+
+    def claim(self, recipient: str, message_id: str, token: str, now: str, stale_before: str) -> Claim:
+        """Claim a QUEUED message for one send attempt (a conditional write, before any provider call).
+
+        Refused while another attempt holds a fresh claim, or once the message left QUEUED.
+        A claim older than `stale_before` belongs to an attempt that can no longer be running.
+        """
+        try:
+            result = self._db.update_item(
+                TableName=self._table,
+                Key=message_key(recipient, message_id),
+                UpdateExpression=(
+                    "SET claimToken = :token, claimedAt = :now, updatedAt = :now, "
+                    "attempts = if_not_exists(attempts, :zero) + :one"
+                ),
+                ConditionExpression=(
+                    "deliveryStatus = :queued AND "
+                    "(attribute_not_exists(claimToken) OR claimedAt < :stale)"
+                ),
+                ExpressionAttributeValues={
+                    ":token": {"S": token},
+                    ":now": {"S": now},
+                    ":zero": {"N": "0"},
+                    ":one": {"N": "1"},
+                    ":queued": {"S": DeliveryStatus.QUEUED.value},
+                    ":stale": {"S": stale_before},
+                },
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            return Claim(granted=False, message=self.get(recipient, message_id))
+        old = result.get("Attributes", {})
+        claimed = from_item({**old, "updatedAt": {"S": now}})
+        return Claim(granted=True, message=claimed, taken_over="claimToken" in old)
+
+    def release(self, message: Message, token: str, now: str) -> None:
+        """Give a claim back after a send that certainly did not happen (a transient refusal)."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=message_key(message.to, message.id),
+                UpdateExpression="SET updatedAt = :now REMOVE claimToken, claimedAt",
+                ConditionExpression="claimToken = :token",
+                ExpressionAttributeValues={":token": {"S": token}, ":now": {"S": now}},
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+
+    def find_by_provider_message_id(self, provider_message_id: str) -> Message | None:
+        items = self._db.query(
+            TableName=self._table,
+            IndexName=PROVIDER_INDEX,
+            KeyConditionExpression="providerMessageId = :id",
+            ExpressionAttributeValues={":id": {"S": provider_message_id}},
+            Limit=1,
+        )["Items"]
+        return from_item(items[0]) if items else None

@@ -1,0 +1,29 @@
+"""Time and identifiers, behind one small object so tests can fix them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+def iso(moment: dt.datetime) -> str:
+    """AWSDateTime with milliseconds, always UTC: sorts the same as text and as time."""
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + (
+        f"{moment.microsecond // 1000:03d}Z"
+    )
+
+
+class SystemClock:
+    def now(self) -> str:
+        return iso(dt.datetime.now(dt.timezone.utc))
+
+    def epoch(self) -> int:
+        return int(dt.datetime.now(dt.timezone.utc).timestamp())
+
+    def ago(self, seconds: int) -> str:
+        return iso(dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=seconds))
+
+
+def new_message_id() -> str:
+    from ulid import ULID
+
+    return str(ULID())

@@ -1,0 +1,173 @@
+"""sendMessage and getMessages: what is recorded, when a provider is called, what a client sees.
+
+Every accepted message is written before any provider is called. Direct channels (SES, SNS) are
+called in the request; Africa's Talking messages, and direct sends a provider throttled, are
+queued for the dispatch worker. A status only moves forward (see models.message).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Callable, Mapping
+
+from messenger.logic.cursor import encode_cursor
+from messenger.logic.masking import mask_recipient
+from messenger.logic.ports import Channel, Clock, JobQueue, MessageRepository
+from messenger.logic.validation import parse_list_input, parse_send_input
+from messenger.models.errors import Conflict, MessagingError, ProviderError, StatusConflict
+from messenger.models.message import DeliveryStatus, Message, Page, Provider, SendRequest
+from messenger.models.settings import Settings
+
+log = logging.getLogger(__name__)
+
+QUEUED_PROVIDERS = frozenset({Provider.AFRICASTALKING})
+
+
+def fingerprint(request: SendRequest) -> str:
+    """What makes two requests with one idempotency key "the same input"."""
+    fields = {k: v for k, v in request.__dict__.items() if k != "idempotency_key"}
+    canonical = json.dumps(fields, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Outcomes:
+    """Hooks the handler layer uses to count outcomes (metrics); no-ops by default."""
+
+    def sent(self, message: Message) -> None: ...
+
+    def failed(self, message: Message) -> None: ...
+
+    def queued(self, message: Message) -> None: ...
+
+
+class MessageService:
+    def __init__(
+        self,
+        repository: MessageRepository,
+        channels: Mapping[Provider, Channel],
+        queue: JobQueue | None,
+        settings: Settings,
+        clock: Clock,
+        new_id: Callable[[], str],
+        outcomes: Outcomes | None = None,
+    ) -> None:
+        self._repo = repository
+        self._channels = channels
+        self._queue = queue
+        self._settings = settings
+        self._clock = clock
+        self._new_id = new_id
+        self._outcomes = outcomes or Outcomes()
+
+    # -- sendMessage -------------------------------------------------------------------------
+    def send(self, args: dict) -> Message:
+        request = parse_send_input(args, self._settings)
+        now = self._clock.now()
+        queued = request.provider in QUEUED_PROVIDERS
+        message = Message(
+            id=self._new_id(),
+            to=request.to,
+            body=request.body,
+            delivery_method=request.delivery_method,
+            delivery_status=DeliveryStatus.QUEUED if queued else DeliveryStatus.PENDING,
+            provider=request.provider,
+            created_at=now,
+            updated_at=now,
+            sender=request.sender,
+            subject=request.subject,
+            recipient_id=request.recipient_id,
+            sender_id=request.sender_id,
+            reference=request.reference,
+            segments=request.segments,
+        )
+        if request.idempotency_key:
+            existing = self._repo.create_idempotent(
+                message,
+                request.idempotency_key,
+                fingerprint(request),
+                self._clock.epoch() + self._settings.idempotency_ttl_hours * 3600,
+            )
+            if existing is not None:
+                return self._replay(existing, fingerprint(request))
+        else:
+            self._repo.create(message)
+        log.info(
+            "message recorded",
+            extra={"messageId": message.id, "provider": message.provider.value,
+                   "to": mask_recipient(message.to)},
+        )
+        if queued:
+            return self._enqueue(message)
+        return self._send_now(message)
+
+    def _replay(self, existing, expected_fingerprint: str) -> Message:
+        if existing.fingerprint != expected_fingerprint:
+            raise Conflict(
+                "idempotencyKey: this key was used with a different input",
+                {"field": "idempotencyKey"},
+            )
+        original = self._repo.get(existing.recipient, existing.message_id)
+        if original is None:
+            raise MessagingError("the message this key created is missing")
+        log.info("idempotent replay", extra={"messageId": original.id})
+        return original
+
+    def _enqueue(self, message: Message) -> Message:
+        if self._queue is None:
+            return self._fail(message, "QueueNotConfigured")
+        try:
+            self._queue.enqueue(message)
+        except Exception:
+            log.exception("could not queue message", extra={"messageId": message.id})
+            return self._fail(message, "QueueUnavailable")
+        self._outcomes.queued(message)
+        return message
+
+    def _send_now(self, message: Message) -> Message:
+        channel = self._channels[message.provider]
+        try:
+            receipt = channel.send(message)
+        except ProviderError as error:
+            if error.transient and self._queue is not None:
+                log.warning(
+                    "provider refused for now; queued for retry",
+                    extra={"messageId": message.id, "reason": error.reason},
+                )
+                queued = self._repo.transition(message, DeliveryStatus.QUEUED, self._clock.now())
+                return self._enqueue(queued)
+            return self._fail(message, error.reason)
+        accepted = self._repo.transition(
+            message,
+            DeliveryStatus.ACCEPTED,
+            self._clock.now(),
+            provider_message_id=receipt.provider_message_id,
+            cost=receipt.cost,
+        )
+        self._outcomes.sent(accepted)
+        return accepted
+
+    def _fail(self, message: Message, reason: str) -> Message:
+        try:
+            failed = self._repo.transition(
+                message, DeliveryStatus.FAILED, self._clock.now(), failure_reason=reason
+            )
+        except StatusConflict:
+            return self._repo.get(message.to, message.id) or message
+        log.warning("message failed", extra={"messageId": message.id, "reason": reason})
+        self._outcomes.failed(failed)
+        return failed
+
+    # -- getMessages -------------------------------------------------------------------------
+    def page(self, args: dict) -> Page:
+        request = parse_list_input(args, self._repo.partition_of)
+        # One more than the page: its presence is what makes hasNextPage exact.
+        found = self._repo.page(
+            request.recipient, request.limit + 1, request.after_id, request.newest_first
+        )
+        shown = found[: request.limit]
+        end_cursor = (
+            encode_cursor(self._repo.partition_of(request.recipient), shown[-1].id) if shown else None
+        )
+        return Page(shown, len(found) > request.limit, end_cursor)

@@ -1,0 +1,56 @@
+"""Recipient normalisation: the same address written two ways is one history.
+
+Phone numbers become E.164 (phonenumbers knows every country's numbering plan); e-mail
+addresses are checked by email-validator and keep their local part with the domain lower-cased.
+Both libraries are imported on first use, so a cold start that needs neither pays for neither.
+"""
+
+from __future__ import annotations
+
+from messenger.models.errors import BadRequest
+
+MAX_ADDRESS_LENGTH = 254
+
+
+def normalise_phone(raw: str, field: str) -> str:
+    import phonenumbers
+
+    text = raw.strip()
+    if not text.startswith("+"):
+        raise BadRequest(field, "a phone number must be in E.164 form: + and the country code")
+    if len(text) > 32:
+        raise BadRequest(field, "not a valid phone number")
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        raise BadRequest(field, "not a valid phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise BadRequest(field, "not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(raw: str, field: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    text = raw.strip()
+    if len(text) > MAX_ADDRESS_LENGTH:
+        raise BadRequest(field, "not a valid e-mail address")
+    try:
+        result = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        raise BadRequest(field, "not a valid e-mail address") from None
+    return f"{result.local_part}@{result.domain.lower()}"
+
+
+def normalise_recipient(raw: str, field: str) -> str:
+    """Normalise either kind of address, telling them apart by the '@'."""
+    return normalise_email(raw, field) if "@" in raw else normalise_phone(raw, field)
+
+
+def country_calling_code_of(e164: str, codes: tuple[str, ...]) -> str | None:
+    """The configured calling code an E.164 number starts with (calling codes are prefix-free)."""
+    digits = e164.lstrip("+")
+    for code in codes:
+        if digits.startswith(code):
+            return code
+    return None

@@ -1,0 +1,127 @@
+"""The message record and its status lifecycle."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from enum import Enum
+
+
+class DeliveryMethod(str, Enum):
+    EMAIL = "EMAIL"
+    SMS = "SMS"
+
+
+class DeliveryStatus(str, Enum):
+    PENDING = "PENDING"
+    QUEUED = "QUEUED"
+    ACCEPTED = "ACCEPTED"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+
+
+class Provider(str, Enum):
+    SES = "SES"
+    SNS = "SNS"
+    AFRICASTALKING = "AFRICASTALKING"
+
+
+# A status only moves forward. Each status lists the ones it may be reached from.
+# DELIVERED and FAILED are final: nothing leaves them.
+_PREDECESSORS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
+    DeliveryStatus.PENDING: frozenset(),
+    DeliveryStatus.QUEUED: frozenset({DeliveryStatus.PENDING}),
+    DeliveryStatus.ACCEPTED: frozenset({DeliveryStatus.PENDING, DeliveryStatus.QUEUED}),
+    DeliveryStatus.DELIVERED: frozenset({DeliveryStatus.ACCEPTED}),
+    DeliveryStatus.FAILED: frozenset(
+        {DeliveryStatus.PENDING, DeliveryStatus.QUEUED, DeliveryStatus.ACCEPTED}
+    ),
+}
+
+FINAL_STATUSES = frozenset({DeliveryStatus.DELIVERED, DeliveryStatus.FAILED})
+
+
+def predecessors(status: DeliveryStatus) -> frozenset[DeliveryStatus]:
+    return _PREDECESSORS[status]
+
+
+def can_move(current: DeliveryStatus, target: DeliveryStatus) -> bool:
+    return current in _PREDECESSORS[target]
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    to: str
+    body: str
+    delivery_method: DeliveryMethod
+    delivery_status: DeliveryStatus
+    provider: Provider
+    created_at: str
+    updated_at: str
+    sender: str | None = None
+    subject: str | None = None
+    recipient_id: str | None = None
+    sender_id: str | None = None
+    reference: str | None = None
+    provider_message_id: str | None = None
+    failure_reason: str | None = None
+    segments: int | None = None
+    cost: str | None = None
+
+    def with_changes(self, **changes) -> "Message":
+        return replace(self, **changes)
+
+    def to_graphql(self) -> dict:
+        """The GraphQL `Message` type's shape."""
+        return {
+            "id": self.id,
+            "to": self.to,
+            "from": self.sender,
+            "subject": self.subject,
+            "body": self.body,
+            "deliveryMethod": self.delivery_method.value,
+            "deliveryStatus": self.delivery_status.value,
+            "recipientId": self.recipient_id,
+            "senderId": self.sender_id,
+            "reference": self.reference,
+            "provider": self.provider.value,
+            "providerMessageId": self.provider_message_id,
+            "failureReason": self.failure_reason,
+            "segments": self.segments,
+            "cost": self.cost,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+        }
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """A validated, normalised sendMessage input."""
+
+    to: str
+    body: str
+    delivery_method: DeliveryMethod
+    provider: Provider
+    sender: str | None
+    subject: str | None
+    recipient_id: str | None
+    sender_id: str | None
+    reference: str | None
+    idempotency_key: str | None
+    segments: int | None
+
+
+@dataclass(frozen=True)
+class Page:
+    messages: list[Message]
+    has_next_page: bool
+    end_cursor: str | None
+
+    def to_graphql(self) -> dict:
+        return {
+            "data": [m.to_graphql() for m in self.messages],
+            "pageInfo": {"hasNextPage": self.has_next_page, "endCursor": self.end_cursor},
+        }
