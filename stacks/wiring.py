@@ -91,6 +91,14 @@ class QueueSpec:
     dlq_retention_days: int
     visibility_multiplier: int = 6
 
+    @property
+    def send_capability(self) -> str:
+        return f"queue:send:{self.name}"
+
+    @property
+    def consume_capability(self) -> str:
+        return f"queue:consume:{self.name}"
+
 
 @dataclass(frozen=True)
 class Wiring:
@@ -118,6 +126,9 @@ QUEUE_SEND = "queue:send:outbound"
 QUEUE_CONSUME = "queue:consume:outbound"
 AT_SECRET_READ = "secret:read:africastalking"
 REPORT_TOKEN_READ = "secret:read:report-token"
+
+
+DISPATCH_TIMEOUT_SECONDS = 30
 
 
 def _common_environment(config: ServiceConfig) -> dict[str, str]:
@@ -165,7 +176,7 @@ def build_wiring(config: ServiceConfig) -> Wiring:
         name="dispatch",
         handler="messenger.handlers.dispatch.lambda_handler",
         description="Sends queued messages: Africa's Talking in batches, SES/SNS retries",
-        timeout_seconds=30,
+        timeout_seconds=DISPATCH_TIMEOUT_SECONDS,
         memory_mb=512,
         capabilities=frozenset(
             {TABLE_READ, TABLE_WRITE, EMAIL_SEND, SMS_PUBLISH, QUEUE_CONSUME, AT_SECRET_READ}
@@ -178,6 +189,8 @@ def build_wiring(config: ServiceConfig) -> Wiring:
             "AT_SECRET_MAX_AGE_SECONDS": str(config.at_secret_max_age_seconds),
             "MAX_RECEIVE_COUNT": str(config.max_receive_count),
             "RETRY_BASE_SECONDS": str(config.retry_base_seconds),
+            # A claim older than the worker's timeout belongs to an attempt that is gone.
+            "CLAIM_LEASE_SECONDS": str(DISPATCH_TIMEOUT_SECONDS),
         },
         resource_env=(ENV_TABLE_NAME, ENV_AT_SECRET_NAME, ENV_OUTBOUND_QUEUE_URL),
     )

@@ -84,4 +84,6 @@ class Clock(Protocol):
 
     def epoch(self) -> int: ...
 
+    def ago(self, seconds: int) -> str: ...
+
 

@@ -45,6 +45,7 @@ class Settings:
     at_secret_max_age_seconds: int
     max_receive_count: int
     retry_base_seconds: int
+    claim_lease_seconds: int
     report_token_secret_name: str | None
 
     @classmethod
@@ -81,6 +82,7 @@ class Settings:
             at_secret_max_age_seconds=_int(env, "AT_SECRET_MAX_AGE_SECONDS", 60, 0, 3600),
             max_receive_count=_int(env, "MAX_RECEIVE_COUNT", 3, 1, 1000),
             retry_base_seconds=_int(env, "RETRY_BASE_SECONDS", 10, 0, 900),
+            claim_lease_seconds=_int(env, "CLAIM_LEASE_SECONDS", 900, 1, 900),
             report_token_secret_name=env.get("REPORT_TOKEN_SECRET_NAME") or None,
         )
 

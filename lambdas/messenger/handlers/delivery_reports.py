@@ -1,0 +1,69 @@
+"""Africa's Talking's delivery-report callback, behind a Lambda function URL.
+
+AT does not sign its callbacks, so the URL carries a secret token (`/reports/<token>`), compared in
+constant time; a wrong token gets 403 and changes nothing. The token lives in Secrets Manager and is
+read through a short cache, so replacing it needs no redeploy.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from urllib.parse import parse_qs
+
+from messenger.handlers.observability import logger, metrics, traced
+from messenger.models.errors import BadRequest
+from messenger.models.settings import settings
+
+settings()
+PATH_PREFIX = "/reports/"
+MAX_BODY_BYTES = 16_384
+
+
+def _response(status: int, text: str) -> dict:
+    return {"statusCode": status, "headers": {"content-type": "text/plain"}, "body": text}
+
+
+def _token_ok(path: str) -> bool:
+    from messenger.adapters.secrets import CachedSecrets
+
+    name = settings().report_token_secret_name
+    if not name or not path.startswith(PATH_PREFIX):
+        return False
+    given = path[len(PATH_PREFIX):].encode()
+    expected = CachedSecrets(settings().at_secret_max_age_seconds).text(name).encode()
+    return hmac.compare_digest(given, expected)
+
+
+def _form(event: dict) -> dict[str, str]:
+    body = event.get("body") or ""
+    raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadRequest("body", "too large")
+    try:
+        fields = parse_qs(raw.decode("utf-8"), strict_parsing=True, max_num_fields=50)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("body", "not a form") from None
+    return {key: values[-1] for key, values in fields.items()}
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@traced
+def lambda_handler(event: dict, context) -> dict:
+    from messenger.handlers.dependencies import repository
+    from messenger.logic.clock import SystemClock
+    from messenger.logic.delivery_reports import apply_report, parse_report
+
+    method = event.get("requestContext", {}).get("http", {}).get("method", "")
+    if not _token_ok(event.get("rawPath", "")):
+        logger.warning("delivery report with a wrong token refused")
+        return _response(403, "Forbidden")
+    if method != "POST":
+        return _response(405, "Method Not Allowed")
+    try:
+        report = parse_report(_form(event))
+    except BadRequest as error:
+        return _response(400, error.message)
+    outcome = apply_report(repository(), SystemClock(), report)
+    return _response(200, outcome)

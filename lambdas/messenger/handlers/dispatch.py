@@ -1,0 +1,99 @@
+"""The SQS-triggered worker: sends queued messages and reports partial batch failures.
+
+The batch is decided as a whole (claims, grouping into Africa's Talking requests) by
+logic/dispatch.py; Powertools' batch processor then settles each record from that decision, so SQS
+gets the standard `batchItemFailures` answer and retries only the jobs that need it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+from messenger.handlers.observability import count, logger, metrics, traced
+from messenger.models.settings import settings
+
+settings()
+
+
+class RetryLater(Exception):
+    """Marks a record SQS must deliver again."""
+
+
+@cache
+def dispatcher():
+    from messenger.adapters.africastalking import AfricasTalkingClient
+    from messenger.adapters.secrets import CachedSecrets
+    from messenger.handlers.dependencies import MetricOutcomes, channels, job_queue, repository
+    from messenger.logic.clock import SystemClock
+    from messenger.logic.dispatch import Dispatcher
+
+    config = settings()
+    secrets = CachedSecrets(config.at_secret_max_age_seconds)
+    credentials = None
+    if config.at_secret_name:
+        def credentials(*, force: bool = False):
+            return secrets.africastalking(config.at_secret_name, force=force)
+
+    return Dispatcher(
+        repository(), channels(), AfricasTalkingClient(config.at_base_url), credentials,
+        job_queue(), SystemClock(),
+        at_sender_id=config.at_sender_id,
+        at_max_recipients=config.at_max_recipients,
+        max_receive_count=config.max_receive_count,
+        retry_base_seconds=config.retry_base_seconds,
+        claim_lease_seconds=config.claim_lease_seconds,
+        outcomes=MetricOutcomes(),
+    )
+
+
+def jobs_of(records: list[dict]) -> tuple[list, set[str]]:
+    """Parse the jobs; a record that is not a job is retried (and so parked in the DLQ)."""
+    from messenger.adapters.queue import parse_job
+    from messenger.logic.dispatch import Job
+
+    jobs, unreadable = [], set()
+    for record in records:
+        try:
+            to, message_id = parse_job(record["body"])
+        except (ValueError, KeyError, TypeError):
+            logger.error("unreadable job", extra={"sqsMessageId": record.get("messageId")})
+            unreadable.add(record.get("messageId"))
+            continue
+        jobs.append(Job(
+            item_id=record["messageId"],
+            receipt_handle=record["receiptHandle"],
+            to=to,
+            message_id=message_id,
+            receive_count=int(record.get("attributes", {}).get("ApproximateReceiveCount", "1")),
+        ))
+    return jobs, unreadable
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@traced
+def lambda_handler(event: dict, context) -> dict:
+    records = event.get("Records", [])
+    jobs, retry = jobs_of(records)
+    report = dispatcher().process(jobs)
+    retry |= report.retry
+    logger.info(
+        "batch done",
+        extra={"records": len(records), "accepted": report.accepted, "failed": report.failed,
+               "retry": len(retry), "skipped": report.skipped, "atRequests": report.at_requests,
+               "takeovers": report.takeovers},
+    )
+    if report.at_requests:
+        count("AfricasTalkingRequests", "SMS/AFRICASTALKING", report.at_requests)
+    if report.takeovers:
+        count("CrashWindowResends", "SMS/AFRICASTALKING", report.takeovers)
+
+    def settle(record) -> None:
+        if record.message_id in retry:
+            raise RetryLater(record.message_id)
+
+    return process_partial_response(
+        event=event, record_handler=settle, processor=BatchProcessor(EventType.SQS), context=context
+    )
