@@ -1,0 +1,1 @@
+"""One construct per concern; `stacks.messaging_stack.MessagingStack` composes them."""

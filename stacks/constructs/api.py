@@ -1,0 +1,109 @@
+"""The AppSync GraphQL API: schema, API key, logging, and one resolver per `wiring.ResolverSpec`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from aws_cdk import CfnOutput, Expiration, Stack
+from aws_cdk import aws_appsync as appsync
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks.config import PROJECT_ROOT, ServiceConfig
+from stacks.constructs.functions import LOG_ACTIONS, LOG_RETENTION, construct_id
+from stacks.nag import acknowledge
+from stacks.wiring import Wiring
+
+SCHEMA_FILE = PROJECT_ROOT / "schema.graphql"
+ENVELOPE_RESOLVER = Path(__file__).resolve().parent.parent / "resolvers" / "lambda_envelope.js"
+
+
+class GraphqlApi(Construct):
+    def __init__(self, scope: Construct, id: str, *, config: ServiceConfig, wiring: Wiring,
+                 functions: Mapping[str, lambda_.IFunction]) -> None:  # fmt: skip
+        super().__init__(scope, id)
+        prefix = config.resource_prefix()
+        log_role = iam.Role(self, "LogRole", assumed_by=iam.ServicePrincipal("appsync.amazonaws.com"))
+        self.api = appsync.GraphqlApi(
+            self,
+            "Api",
+            name=f"{prefix}-api",
+            definition=appsync.Definition.from_file(str(SCHEMA_FILE)),
+            authorization_config=appsync.AuthorizationConfig(
+                default_authorization=appsync.AuthorizationMode(
+                    authorization_type=appsync.AuthorizationType.API_KEY,
+                    api_key_config=appsync.ApiKeyConfig(
+                        name=f"{prefix}-key",
+                        description=f"Valid {config.api_key_valid_days} days from {config.api_key_valid_from}",
+                        # A fixed date from the config: "now + n days" would change on every synth.
+                        expires=Expiration.at_date(config.api_key_expires()),
+                    ),
+                )
+            ),
+            xray_enabled=True,
+        )
+        # Logging is set on the L1 resource: the L2 `log_config` also creates a LogRetention custom
+        # resource (a Node.js Lambda with a managed-policy role) to set the retention, which the
+        # log group below sets directly.
+        cfn_api: appsync.CfnGraphQLApi = self.api.node.default_child
+        cfn_api.log_config = appsync.CfnGraphQLApi.LogConfigProperty(
+            cloud_watch_logs_role_arn=log_role.role_arn,
+            field_log_level=appsync.FieldLogLevel.ERROR.value,
+            exclude_verbose_content=True,
+        )
+        acknowledge(
+            cfn_api,
+            "AwsSolutions-ASC3",
+            "Request and field (ERROR) logging are on; verbose content is excluded on purpose: it would "
+            "copy message bodies, recipients' addresses and phone numbers into CloudWatch Logs.",
+        )
+        # The group AppSync writes to, created here to give it a retention period.
+        log_group = logs.LogGroup(
+            self, "Logs", log_group_name=f"/aws/appsync/apis/{self.api.api_id}", retention=LOG_RETENTION
+        )
+        log_role.attach_inline_policy(
+            iam.Policy(self, "LogPolicy", statements=[
+                iam.PolicyStatement(actions=list(LOG_ACTIONS), resources=[log_group.log_group_arn])
+            ])  # fmt: skip
+        )
+        code = appsync.Code.from_inline(ENVELOPE_RESOLVER.read_text())
+        data_sources: dict[str, appsync.LambdaDataSource] = {}
+        for resolver in wiring.resolvers:
+            if resolver.function not in data_sources:
+                data_sources[resolver.function] = self._data_source(resolver.function, functions[resolver.function])
+            data_sources[resolver.function].create_resolver(
+                f"{resolver.type_name}{resolver.field_name[0].upper()}{resolver.field_name[1:]}Resolver",
+                type_name=resolver.type_name,
+                field_name=resolver.field_name,
+                runtime=appsync.FunctionRuntime.JS_1_0_0,
+                code=code,
+            )
+        api_key = self.api.node.find_child(f"{prefix}-keyApiKey")
+        stack = Stack.of(self)
+        CfnOutput(stack, "GraphqlUrl", value=self.api.graphql_url)
+        CfnOutput(stack, "GraphqlApiId", value=self.api.api_id)
+        # The key's id only: its value is read with `aws appsync list-api-keys --api-id <id>`.
+        CfnOutput(stack, "GraphqlApiKeyId", value=api_key.attr_api_key_id)
+
+    def _data_source(self, name: str, function: lambda_.IFunction) -> appsync.LambdaDataSource:
+        # A role that may invoke exactly this function's ARN. Handing the data source an immutable
+        # view of it stops CDK's grant_invoke from adding "<arn>:*" (every version and alias).
+        role = iam.Role(
+            self,
+            f"{construct_id(name)}InvokeRole",
+            assumed_by=iam.ServicePrincipal("appsync.amazonaws.com"),
+            inline_policies={"invoke": iam.PolicyDocument(statements=[
+                iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[function.function_arn])
+            ])},
+        )  # fmt: skip
+        return appsync.LambdaDataSource(
+            self,
+            f"{construct_id(name)}DataSource",
+            api=self.api,
+            lambda_function=function,
+            name=f"{construct_id(name)}Lambda",
+            service_role=role.without_policy_updates(),
+        )

@@ -1,0 +1,102 @@
+"""What each capability of `stacks.wiring` allows, as the narrowest IAM statements we can write.
+
+The one place where a capability becomes IAM: the function factory attaches these statements to a
+function's role and nothing else, and tests/infra pins the resulting actions per function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aws_cdk import Aws, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_secretsmanager as secretsmanager
+
+from stacks import wiring
+from stacks.config import ServiceConfig
+from stacks.constructs.queues import WorkQueue
+
+# DynamoDB has no TransactWriteItems/TransactGetItems IAM actions: each item of a transaction is
+# authorised by the action it performs (PutItem, UpdateItem, ConditionCheckItem, GetItem).
+TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem")
+TABLE_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")
+QUEUE_SEND_ACTIONS = ("sqs:SendMessage",)  # SendMessageBatch is authorised by sqs:SendMessage too
+# What the Lambda event source mapping polls with, plus the worker's own back-off calls.
+QUEUE_CONSUME_ACTIONS = (
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ChangeMessageVisibility",
+)
+SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue",)
+EMAIL_SEND_ACTIONS = ("ses:SendEmail",)
+SMS_PUBLISH_ACTIONS = ("sns:Publish",)
+# Topics and platform endpoints have ARNs of this shape; a phone number has no ARN at all.
+SNS_ARN_PATTERN = f"arn:{Aws.PARTITION}:sns:*:*:*"
+
+
+@dataclass(frozen=True)
+class Permission:
+    """The statements of one capability and the cdk-nag findings they knowingly raise, with reasons."""
+
+    statements: tuple[iam.PolicyStatement, ...]
+    acknowledgments: tuple[tuple[str, str], ...] = ()
+
+
+def _statement(actions: Iterable[str], resources: Iterable[str], effect: iam.Effect = iam.Effect.ALLOW):
+    return iam.PolicyStatement(effect=effect, actions=list(actions), resources=list(resources))
+
+
+def _allow(actions: Iterable[str], resources: Iterable[str]) -> Permission:
+    return Permission((_statement(actions, resources),))
+
+
+def ses_identity_arns(stack: Stack, config: ServiceConfig) -> list[str]:
+    region = config.ses_region or stack.region
+    arns = [stack.format_arn(service="ses", region=region, resource="identity",
+                             resource_name=config.ses_identity)]  # fmt: skip
+    if config.ses_configuration_set:
+        arns.append(stack.format_arn(service="ses", region=region, resource="configuration-set",
+                                     resource_name=config.ses_configuration_set))  # fmt: skip
+    return arns
+
+
+def capability_permissions(
+    stack: Stack,
+    *,
+    config: ServiceConfig,
+    table: dynamodb.ITableV2,
+    table_spec: wiring.TableSpec,
+    queues: Iterable[WorkQueue],
+    at_secret: secretsmanager.ISecret,
+    report_token_secret: secretsmanager.ISecret,
+) -> dict[str, Permission]:
+    permissions = {
+        wiring.TABLE_READ: _allow(
+            TABLE_READ_ACTIONS,
+            [table.table_arn, *(f"{table.table_arn}/index/{index.name}" for index in table_spec.indexes)],
+        ),
+        wiring.TABLE_WRITE: _allow(TABLE_WRITE_ACTIONS, [table.table_arn]),
+        wiring.EMAIL_SEND: _allow(EMAIL_SEND_ACTIONS, ses_identity_arns(stack, config)),
+        wiring.SMS_PUBLISH: Permission(
+            statements=(
+                _statement(SMS_PUBLISH_ACTIONS, ["*"]),
+                _statement(SMS_PUBLISH_ACTIONS, [SNS_ARN_PATTERN], effect=iam.Effect.DENY),
+            ),
+            acknowledgments=(
+                (
+                    "AwsSolutions-IAM5[Resource::*]",
+                    "sns:Publish to a phone number has no resource ARN to name, so the allow needs '*'; "
+                    "the deny statement beside it keeps the allow from reaching any SNS topic or endpoint.",
+                ),
+            ),
+        ),
+        wiring.AT_SECRET_READ: _allow(SECRET_READ_ACTIONS, [at_secret.secret_arn]),
+        wiring.REPORT_TOKEN_READ: _allow(SECRET_READ_ACTIONS, [report_token_secret.secret_arn]),
+    }
+    for queue in queues:
+        permissions[queue.spec.send_capability] = _allow(QUEUE_SEND_ACTIONS, [queue.queue.queue_arn])
+        permissions[queue.spec.consume_capability] = _allow(QUEUE_CONSUME_ACTIONS, [queue.queue.queue_arn])
+    return permissions

@@ -1,0 +1,58 @@
+"""The messaging service: every resource, generated from `stacks.wiring`."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from stacks import wiring as w
+from stacks.bundling import lambda_code
+from stacks.config import ServiceConfig
+from stacks.constructs.api import GraphqlApi
+from stacks.constructs.functions import MessagingFunctions
+from stacks.constructs.monitoring import Monitoring
+from stacks.constructs.permissions import capability_permissions
+from stacks.constructs.queues import WorkQueues
+from stacks.constructs.secrets import Secrets
+from stacks.constructs.table import MessagesTable
+from stacks.constructs.waf import ApiFirewall
+
+
+class MessagingStack(Stack):
+    def __init__(self, scope: Construct, id: str, *, config: ServiceConfig, **kwargs) -> None:
+        super().__init__(scope, id, **kwargs)
+        wiring = w.build_wiring(config)
+        table = MessagesTable(self, "Messages", config=config, spec=wiring.table).table
+        secrets = Secrets(self, "Secrets", config=config)
+        queues = WorkQueues(self, "Queues", config=config, wiring=wiring)
+        resource_env = {
+            w.ENV_TABLE_NAME: table.table_name,
+            w.ENV_AT_SECRET_NAME: secrets.at_secret_name,
+            w.ENV_REPORT_TOKEN_SECRET_NAME: secrets.report_token_secret_name,
+            **{queue.spec.env_var: queue.queue.queue_url for queue in queues},
+        }
+        functions = MessagingFunctions(
+            self,
+            "Functions",
+            config=config,
+            wiring=wiring,
+            code=lambda_code(),
+            permissions=capability_permissions(
+                self,
+                config=config,
+                table=table,
+                table_spec=wiring.table,
+                queues=queues,
+                at_secret=secrets.africastalking,
+                report_token_secret=secrets.report_token,
+            ),
+            resource_env=resource_env,
+        )
+        for queue in queues:
+            queue.connect_worker(functions.by_name[queue.spec.worker])
+        api = GraphqlApi(self, "Graphql", config=config, wiring=wiring, functions=functions.by_name)
+        ApiFirewall(self, "Firewall", config=config, resource_arn=api.api.arn)
+        Monitoring(self, "Monitoring", config=config, queues=queues, functions=functions.by_name)
+        CfnOutput(self, "TableName", value=table.table_name)
+        CfnOutput(self, "AfricasTalkingSecretName", value=secrets.at_secret_name)
+        CfnOutput(self, "DeliveryReportTokenSecretName", value=secrets.report_token_secret_name)

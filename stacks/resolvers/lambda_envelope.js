@@ -1,0 +1,44 @@
+// One resolver for every GraphQL field served by a Lambda function (APPSYNC_JS runtime).
+//
+// Envelope contract: the function returns either {"data": <field value>} or
+// {"error": {"type": "BadRequest" | "Conflict" | "NotFound" | "InternalError", "message": "...", "info": {...} | null}}.
+// A typed error becomes an entry in the response's errors[] with that errorType; anything else
+// (a crash, a timeout, a malformed answer) becomes "InternalError" without leaking its text.
+import { util } from '@aws-appsync/utils';
+
+export function request(ctx) {
+  // The same event shape as a direct Lambda resolver, minus the caller's headers: only the trace
+  // id is forwarded, never the x-api-key.
+  return {
+    operation: 'Invoke',
+    payload: {
+      arguments: ctx.arguments,
+      identity: null,
+      source: null,
+      request: { headers: { 'x-amzn-trace-id': ctx.request.headers['x-amzn-trace-id'] } },
+      info: {
+        fieldName: ctx.info.fieldName,
+        parentTypeName: ctx.info.parentTypeName,
+        variables: ctx.info.variables,
+        selectionSetList: ctx.info.selectionSetList,
+      },
+      prev: null,
+      stash: {},
+    },
+  };
+}
+
+export function response(ctx) {
+  if (ctx.error) {
+    console.error('Lambda invocation failed', ctx.error.type);
+    util.error('Internal error', 'InternalError');
+  }
+  const result = ctx.result;
+  if (!result) {
+    util.error('Internal error', 'InternalError');
+  }
+  if (result.error) {
+    util.error(result.error.message, result.error.type, null, result.error.info);
+  }
+  return result.data;
+}
