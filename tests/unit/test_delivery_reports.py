@@ -1,0 +1,84 @@
+import boto3
+import pytest
+
+from messenger.dal.messages import MessagesTable
+from messenger.logic.clock import SystemClock
+from messenger.logic.delivery_reports import apply_report, parse_report
+from messenger.models.errors import BadRequest
+from messenger.models.message import DeliveryStatus
+from tests.fakes import FakeAfricasTalking
+from tests.support import moto_service
+from tests.unit.test_dispatch import dispatcher, jobs_for, queue_messages
+
+
+@pytest.fixture
+def accepted():
+    with moto_service() as resources:
+        table = MessagesTable(boto3.client("dynamodb"), resources.table_name)
+        [message] = queue_messages(table, ["+254711000001"])
+        dispatcher(table, at=FakeAfricasTalking()).process(jobs_for([message]))
+        yield table, table.get(message.to, message.id)
+
+
+def report(table, message, status, **extra):
+    form = {"id": message.provider_message_id, "status": status, "phoneNumber": message.to, **extra}
+    return apply_report(table, SystemClock(), parse_report(form))
+
+
+def current(table, message):
+    return table.get(message.to, message.id)
+
+
+def test_success_moves_accepted_to_delivered(accepted):
+    table, message = accepted
+    assert report(table, message, "Success") == "updated"
+    assert current(table, message).delivery_status is DeliveryStatus.DELIVERED
+
+
+def test_a_late_sent_after_success_changes_nothing(accepted):
+    table, message = accepted
+    report(table, message, "Success")
+    assert report(table, message, "Sent") == "unchanged"
+    assert report(table, message, "Failed", failureReason="DeliveryFailure") == "unchanged"
+    assert current(table, message).delivery_status is DeliveryStatus.DELIVERED
+
+
+def test_a_duplicate_report_is_idempotent(accepted):
+    table, message = accepted
+    report(table, message, "Success")
+    updated_at = current(table, message).updated_at
+    assert report(table, message, "Success") == "unchanged"
+    assert current(table, message).updated_at == updated_at
+
+
+@pytest.mark.parametrize(("status", "reason", "expected"), [
+    ("Failed", "UserInBlackList", "UserInBlackList"),
+    ("Rejected", None, "Rejected"),
+    ("AbsentSubscriber", None, "AbsentSubscriber"),
+    ("Expired", None, "Expired"),
+])
+def test_final_failures_record_a_reason(accepted, status, reason, expected):
+    table, message = accepted
+    extra = {"failureReason": reason} if reason else {}
+    report(table, message, status, **extra)
+    stored = current(table, message)
+    assert (stored.delivery_status, stored.failure_reason) == (DeliveryStatus.FAILED, expected)
+
+
+@pytest.mark.parametrize("status", ["Sent", "Submitted", "Buffered"])
+def test_in_flight_reports_leave_accepted_as_it_is(accepted, status):
+    table, message = accepted
+    assert report(table, message, status) == "unchanged"
+    assert current(table, message).delivery_status is DeliveryStatus.ACCEPTED
+
+
+def test_an_unknown_id_is_acknowledged_and_changes_nothing(accepted):
+    table, _ = accepted
+    outcome = apply_report(table, SystemClock(), parse_report({"id": "ATXid_nope", "status": "Success"}))
+    assert outcome == "unknown"
+
+
+@pytest.mark.parametrize("form", [{}, {"id": "x"}, {"id": "x", "status": "Delivered!"}, {"status": "Success"}])
+def test_malformed_reports_are_bad_requests(form):
+    with pytest.raises(BadRequest):
+        parse_report(form)

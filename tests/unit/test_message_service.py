@@ -1,0 +1,173 @@
+"""sendMessage and getMessages through the real data-access layer (moto in-process, no sockets)."""
+
+import boto3
+import pytest
+
+from messenger.dal.messages import MessagesTable
+from messenger.logic.clock import SystemClock, new_message_id
+from messenger.logic.messages import MessageService
+from messenger.models.errors import BadRequest, Conflict
+from messenger.models.message import DeliveryStatus, Provider
+from messenger.models.settings import settings
+from tests.fakes import FakeChannel, FakeQueue, permanent, transient
+from tests.support import moto_service, table_items
+
+
+@pytest.fixture
+def resources():
+    with moto_service() as created:
+        yield created
+
+
+def make_service(resources, ses=None, sns=None, queue=None):
+    table = MessagesTable(boto3.client("dynamodb"), resources.table_name)
+    channels = {Provider.SES: ses or FakeChannel("ses"), Provider.SNS: sns or FakeChannel("sns")}
+    service = MessageService(
+        table, channels, queue if queue is not None else FakeQueue(), settings(), SystemClock(), new_message_id
+    )
+    return service, table, channels
+
+
+def email(**extra):
+    return {"to": "user@example.com", "body": "Hello", "deliveryMethod": "EMAIL", "subject": "Hi", **extra}
+
+
+def sms(**extra):
+    return {"to": "+14155550123", "body": "Hello", "deliveryMethod": "SMS", **extra}
+
+
+def test_the_record_exists_before_the_provider_is_called(resources):
+    seen = []
+    table = MessagesTable(boto3.client("dynamodb"), resources.table_name)
+    ses = FakeChannel("ses", on_send=lambda m: seen.append(table.get(m.to, m.id)))
+    service, _, _ = make_service(resources, ses=ses)
+    sent = service.send(email())
+    assert seen[0] is not None and seen[0].delivery_status is DeliveryStatus.PENDING
+    assert sent.delivery_status is DeliveryStatus.ACCEPTED
+    assert sent.provider_message_id == "ses-1"
+    assert table.get(sent.to, sent.id).delivery_status is DeliveryStatus.ACCEPTED
+
+
+def test_send_returns_the_stored_record_with_id_and_created_at(resources):
+    service, table, _ = make_service(resources)
+    sent = service.send(sms())
+    stored = table.get(sent.to, sent.id)
+    assert sent == stored
+    assert len(sent.id) == 26 and sent.created_at.endswith("Z")
+
+
+def test_a_permanent_provider_error_ends_failed_with_a_readable_reason(resources):
+    service, _, _ = make_service(resources, ses=FakeChannel("ses", failures=[permanent("SES:MessageRejected")]))
+    sent = service.send(email())
+    assert sent.delivery_status is DeliveryStatus.FAILED
+    assert sent.failure_reason == "SES:MessageRejected"
+
+
+def test_a_throttled_direct_send_is_queued_for_retry_not_failed(resources):
+    queue = FakeQueue()
+    service, _, _ = make_service(resources, sns=FakeChannel("sns", failures=[transient()]), queue=queue)
+    sent = service.send(sms())
+    assert sent.delivery_status is DeliveryStatus.QUEUED
+    assert [m.id for m in queue.jobs] == [sent.id]
+
+
+def test_africas_talking_messages_are_recorded_queued_and_no_provider_is_called(resources):
+    queue = FakeQueue()
+    service, _, channels = make_service(resources, queue=queue)
+    sent = service.send(sms(to="+254711223344"))
+    assert sent.delivery_status is DeliveryStatus.QUEUED
+    assert sent.provider is Provider.AFRICASTALKING
+    assert [m.id for m in queue.jobs] == [sent.id]
+    assert channels[Provider.SNS].sent == []
+
+
+def test_a_message_that_cannot_be_queued_ends_failed_not_lost(resources):
+    service, _, _ = make_service(resources, queue=FakeQueue(broken=True))
+    sent = service.send(sms(to="+254711223344"))
+    assert sent.delivery_status is DeliveryStatus.FAILED
+    assert sent.failure_reason == "QueueUnavailable"
+
+
+@pytest.mark.parametrize("args", [email(to="nope"), sms(body=""), email(**{"from": "boss@example.com"})])
+def test_bad_input_writes_nothing_and_sends_nothing(resources, args):
+    service, _, channels = make_service(resources)
+    with pytest.raises(BadRequest):
+        service.send(args)
+    assert table_items(resources.table_name) == []
+    assert channels[Provider.SES].sent == [] and channels[Provider.SNS].sent == []
+
+
+def test_the_same_idempotency_key_and_input_returns_the_original_and_sends_once(resources):
+    service, _, channels = make_service(resources)
+    first = service.send(email(idempotencyKey="order-42"))
+    again = service.send(email(idempotencyKey="order-42"))
+    assert again.id == first.id
+    assert len(channels[Provider.SES].sent) == 1
+
+
+def test_the_same_idempotency_key_with_another_input_is_a_conflict(resources):
+    service, _, channels = make_service(resources)
+    service.send(email(idempotencyKey="order-42"))
+    with pytest.raises(Conflict):
+        service.send(email(idempotencyKey="order-42", body="Different"))
+    assert len(channels[Provider.SES].sent) == 1
+
+
+def test_idempotency_keys_expire_through_the_ttl_attribute(resources):
+    service, _, _ = make_service(resources)
+    service.send(email(idempotencyKey="order-42"))
+    keys = [i for i in table_items(resources.table_name) if i["PK"]["S"].startswith("IDEMPOTENCY#")]
+    assert len(keys) == 1
+    assert int(keys[0]["expiresAt"]["N"]) > SystemClock().epoch() + 23 * 3600
+
+
+def _history(service, count):
+    return [service.send(email(body=f"Hello {i}")).id for i in range(count)]
+
+
+def test_pages_walk_the_history_oldest_first_with_an_exact_has_next_page(resources):
+    service, _, _ = make_service(resources)
+    ids = _history(service, 4)
+    seen, after, pages = [], None, []
+    while True:
+        page = service.page({"filter": {"to": "user@example.com"}, "first": 2, "after": after})
+        pages.append(page.has_next_page)
+        seen += [m.id for m in page.messages]
+        if not page.has_next_page:
+            break
+        after = page.end_cursor
+    assert seen == ids
+    assert pages == [True, False]  # the exactly full last page says there is no more
+
+
+def test_newest_first_on_request(resources):
+    service, _, _ = make_service(resources)
+    ids = _history(service, 3)
+    page = service.page({"filter": {"to": "user@example.com"}, "first": 10, "order": "NEWEST_FIRST"})
+    assert [m.id for m in page.messages] == ids[::-1]
+    assert page.has_next_page is False
+
+
+def test_each_page_is_exactly_one_dynamodb_query(resources):
+    service, table, _ = make_service(resources)
+    _history(service, 3)
+    calls = []
+    table._db.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    page = service.page({"filter": {"to": "user@example.com"}, "first": 1})
+    service.page({"filter": {"to": "user@example.com"}, "first": 1, "after": page.end_cursor})
+    assert calls == ["Query", "Query"]
+
+
+def test_a_cursor_from_another_history_is_refused(resources):
+    service, _, _ = make_service(resources)
+    _history(service, 3)
+    page = service.page({"filter": {"to": "user@example.com"}, "first": 1})
+    with pytest.raises(BadRequest) as error:
+        service.page({"filter": {"to": "other@example.com"}, "first": 1, "after": page.end_cursor})
+    assert error.value.field == "after"
+
+
+def test_an_empty_history_has_no_cursor(resources):
+    service, _, _ = make_service(resources)
+    page = service.page({"filter": {"to": "nobody@example.com"}})
+    assert (page.messages, page.has_next_page, page.end_cursor) == ([], False, None)

@@ -1,0 +1,106 @@
+import pytest
+
+from messenger.logic.validation import parse_list_input, parse_send_input
+from messenger.models.errors import BadRequest
+from messenger.models.message import Provider
+from messenger.models.settings import Settings
+
+SETTINGS = Settings.from_env(
+    {
+        "TABLE_NAME": "t",
+        "SENDER_EMAIL": "no-reply@example.com",
+        "ALLOWED_FROM_ADDRESSES": "alerts@example.com",
+        "AT_COUNTRY_CODES": "254,255",
+        "SMS_SENDER_IDS": "ACME",
+        "MAX_SMS_SEGMENTS": "2",
+        "MAX_SUBJECT_CHARS": "50",
+        "MAX_EMAIL_BODY_BYTES": "1000",
+    }
+)
+
+
+def email(**extra):
+    return {"to": "user@example.com", "body": "Hello", "deliveryMethod": "EMAIL", **extra}
+
+
+def sms(**extra):
+    return {"to": "+14155550123", "body": "Hello", "deliveryMethod": "SMS", **extra}
+
+
+def field_of(args):
+    with pytest.raises(BadRequest) as error:
+        parse_send_input(args, SETTINGS)
+    return error.value.field
+
+
+def test_email_domain_is_lower_cased_and_local_part_kept():
+    assert parse_send_input(email(to="Jane.Doe@EXAMPLE.Com"), SETTINGS).to == "Jane.Doe@example.com"
+
+
+def test_phone_numbers_written_differently_normalise_to_one_e164():
+    for raw in ("+254 711 223 344", "+254-711-223344", " +254711223344 "):
+        assert parse_send_input(sms(to=raw), SETTINGS).to == "+254711223344"
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (email(to="not-an-address"), "to"),
+        (email(to="a@b"), "to"),
+        (sms(to="0711223344"), "to"),
+        (sms(to="+1 555"), "to"),
+        (sms(to="+999123456789"), "to"),
+        (email(body=""), "body"),
+        (email(body="   \n"), "body"),
+        (email(body="nul\x00byte"), "body"),
+        (email(body="x" * 1001), "body"),
+        (sms(body="a" * 307), "body"),
+        (email(subject="Hi\r\nBcc: victim@example.com"), "subject"),
+        (email(subject="s" * 51), "subject"),
+        (email(**{"from": "ceo@example.com"}), "from"),
+        (sms(subject="no subjects on SMS"), "subject"),
+        (sms(**{"from": "SPOOF"}), "from"),
+        (sms(provider="SES"), "provider"),
+        (email(provider="SNS"), "provider"),
+        (email(deliveryMethod="FAX"), "deliveryMethod"),
+        (email(reference="r" * 257), "reference"),
+        (email(idempotencyKey=""), "idempotencyKey"),
+        (email(idempotencyKey="k" * 129), "idempotencyKey"),
+        (email(idempotencyKey="tab\there"), "idempotencyKey"),
+        (email(body="\ud800"), "body"),
+    ],
+)
+def test_each_client_mistake_names_its_field(args, field):
+    assert field_of(args) == field
+
+
+def test_an_allowed_from_address_is_used_otherwise_the_configured_sender():
+    assert parse_send_input(email(), SETTINGS).sender == "no-reply@example.com"
+    assert parse_send_input(email(**{"from": "Alerts@Example.com"}), SETTINGS).sender == "Alerts@example.com"
+
+
+def test_sms_routes_by_country_code_unless_a_provider_is_asked_for():
+    assert parse_send_input(sms(to="+254711223344"), SETTINGS).provider is Provider.AFRICASTALKING
+    assert parse_send_input(sms(), SETTINGS).provider is Provider.SNS
+    assert parse_send_input(sms(provider="AFRICASTALKING"), SETTINGS).provider is Provider.AFRICASTALKING
+    assert parse_send_input(sms(to="+254711223344", provider="SNS"), SETTINGS).provider is Provider.SNS
+
+
+def test_sms_segments_are_counted_on_the_request():
+    assert parse_send_input(sms(body="a" * 161), SETTINGS).segments == 2
+
+
+@pytest.mark.parametrize(("first", "ok"), [(None, True), (1, True), (100, True), (0, False), (101, False), (-5, False), (True, False)])
+def test_first_must_be_between_1_and_100(first, ok):
+    args = {"filter": {"to": "user@example.com"}, "first": first}
+    if ok:
+        assert parse_list_input(args, lambda r: "MESSAGE#" + r).limit == (first or 20)
+    else:
+        with pytest.raises(BadRequest) as error:
+            parse_list_input(args, lambda r: "MESSAGE#" + r)
+        assert error.value.field == "first"
+
+
+def test_the_filter_is_normalised_like_the_recipient_on_write():
+    request = parse_list_input({"filter": {"to": "+254 711 223344"}}, lambda r: "MESSAGE#" + r)
+    assert request.recipient == "+254711223344"
