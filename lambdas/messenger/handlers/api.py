@@ -35,7 +35,7 @@ RESOLVERS = {
 }
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.APPSYNC_RESOLVER)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.APPSYNC_RESOLVER, clear_state=True)
 @metrics.log_metrics
 @traced
 def lambda_handler(event: dict, context) -> dict:

@@ -47,7 +47,7 @@ def _form(event: dict) -> dict[str, str]:
     return {key: values[-1] for key, values in fields.items()}
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @traced
 def lambda_handler(event: dict, context) -> dict:

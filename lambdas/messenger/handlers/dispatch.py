@@ -71,7 +71,7 @@ def jobs_of(records: list[dict]) -> tuple[list, set[str]]:
     return jobs, unreadable
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @traced
 def lambda_handler(event: dict, context) -> dict:
@@ -95,5 +95,6 @@ def lambda_handler(event: dict, context) -> dict:
             raise RetryLater(record.message_id)
 
     return process_partial_response(
-        event=event, record_handler=settle, processor=BatchProcessor(EventType.SQS), context=context
+        event=event, record_handler=settle, processor=BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False),
+        context=context,
     )

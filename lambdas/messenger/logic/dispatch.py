@@ -269,5 +269,8 @@ class Dispatcher:
         self._repo.release(item.message, item.token, self._clock.now())
         if self._retries is not None:
             delay = min(self._retry_base * 2 ** (item.job.receive_count - 1), MAX_VISIBILITY_SECONDS)
-            self._retries.delay_retry(item.job.receipt_handle, delay)
+            try:
+                self._retries.delay_retry(item.job.receipt_handle, delay)
+            except Exception:  # noqa: BLE001 - without the back-off SQS retries after its own timeout
+                log.warning("could not set the retry back-off", exc_info=True)
         log.info("transient failure; will retry", extra={"messageId": item.message.id, "reason": reason})

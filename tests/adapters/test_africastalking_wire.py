@@ -1,0 +1,120 @@
+"""Our Africa's Talking client against the official SDK, both captured on one loopback server."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import pytest
+
+from messenger.adapters.africastalking import AfricasTalkingClient, base_url_for, send_form
+from messenger.models.providers import AtRequestError, Credentials
+
+RECIPIENTS = ["+254711000001", "+254711000002"]
+TEXT = "Your code is 1234 & more: ü €"
+
+
+class Capture(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as AT's servers do
+    captured: list[dict] = []
+    status = 201
+    delay = 0.0
+
+    def do_POST(self):  # noqa: N802 - the http.server API
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        Capture.captured.append({"peer": self.client_address, "path": self.path, "headers": dict(self.headers), "form": parse_qs(body), "raw": body})
+        if Capture.delay:
+            threading.Event().wait(Capture.delay)
+        payload = {"SMSMessageData": {"Message": "Sent to 2/2", "Recipients": [
+            {"statusCode": 101, "number": n, "status": "Success", "cost": "KES 0.8000", "messageId": f"ATXid_{i}"}
+            for i, n in enumerate(RECIPIENTS)]}}
+        data = json.dumps(payload).encode()
+        self.send_response(Capture.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    Capture.captured, Capture.status, Capture.delay = [], 201, 0.0
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Capture)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def sdk_send(base_url: str, sender_id):
+    from africastalking.SMS import SMSService
+
+    sms = SMSService("sandbox", "key-123")
+    sms._baseUrl = base_url + "/version1"  # the SDK has no base-URL setting; point it at the capture
+    return sms.send(TEXT, RECIPIENTS, sender_id=sender_id)
+
+
+@pytest.mark.parametrize("sender_id", [None, "ACME"])
+def test_our_request_matches_the_official_sdk_field_for_field(server, sender_id):
+    sdk_send(server, sender_id)
+    AfricasTalkingClient(server).send(Credentials("sandbox", "key-123"), RECIPIENTS, TEXT, sender_id)
+    sdk, ours = Capture.captured
+    assert ours["path"] == sdk["path"] == "/version1/messaging"
+    assert ours["form"] == sdk["form"]
+    assert ours["raw"] == sdk["raw"]  # same fields, same order, same encoding
+    for header in ("apiKey", "Accept", "Content-Type"):
+        assert ours["headers"][header] == sdk["headers"][header]
+    assert ("from" in ours["form"]) == (sender_id is not None)
+    assert ours["form"]["bulkSMSMode"] == ["1"]
+
+
+def test_results_are_parsed_per_recipient(server):
+    results = AfricasTalkingClient(server).send(Credentials("sandbox", "k"), RECIPIENTS, "hi", None)
+    assert [(r.number, r.status_code, r.message_id, r.cost) for r in results] == [
+        ("+254711000001", 101, "ATXid_0", "KES 0.8000"), ("+254711000002", 101, "ATXid_1", "KES 0.8000")]
+
+
+@pytest.mark.parametrize(("status", "transient", "unauthorised"), [(401, True, True), (500, True, False), (503, True, False), (400, False, False)])
+def test_request_level_http_errors_are_classified(server, status, transient, unauthorised):
+    Capture.status = status
+    with pytest.raises(AtRequestError) as error:
+        AfricasTalkingClient(server).send(Credentials("sandbox", "k"), RECIPIENTS, "hi", None)
+    assert (error.value.transient, error.value.unauthorised) == (transient, unauthorised)
+
+
+def test_a_slow_gateway_is_a_transient_timeout(server):
+    Capture.delay = 1.0
+    with pytest.raises(AtRequestError) as error:
+        AfricasTalkingClient(server, read_timeout=0.2).send(Credentials("sandbox", "k"), RECIPIENTS, "hi", None)
+    assert error.value.transient and error.value.reason == "AfricasTalking:Timeout"
+
+
+def test_a_refused_connection_is_transient():
+    with pytest.raises(AtRequestError) as error:
+        AfricasTalkingClient("http://127.0.0.1:1").send(Credentials("sandbox", "k"), RECIPIENTS, "hi", None)
+    assert error.value.transient
+
+
+def test_one_connection_is_reused_across_a_batch(server):
+    client = AfricasTalkingClient(server)
+    for _ in range(3):
+        client.send(Credentials("sandbox", "k"), RECIPIENTS, "hi", None)
+    peers = {c["peer"] for c in Capture.captured}
+    assert len(Capture.captured) == 3 and len(peers) == 1  # one TCP connection, three requests
+
+
+def test_the_sandbox_host_is_used_for_the_sandbox_username():
+    assert base_url_for("sandbox", None) == "https://api.sandbox.africastalking.com"
+    assert base_url_for("myapp", None) == "https://api.africastalking.com"
+    assert base_url_for("myapp", "http://127.0.0.1:9/") == "http://127.0.0.1:9"
+
+
+def test_credentials_never_show_the_key():
+    assert "secret-value" not in repr(Credentials("u", "secret-value"))
+    assert send_form("u", ["+1"], "m", None) == {"username": "u", "to": "+1", "message": "m", "bulkSMSMode": 1}

@@ -1,0 +1,62 @@
+"""The API handler as AppSync calls it: AppSync-shaped events in, envelopes out (moto behind)."""
+
+import boto3
+import pytest
+
+from tests.support import FakeLambdaContext, appsync_event, moto_service, table_items
+
+
+@pytest.fixture
+def api():
+    with moto_service() as resources:
+        from messenger.handlers.api import lambda_handler
+
+        yield lambda parent, field, args: lambda_handler(appsync_event(parent, field, args), FakeLambdaContext()), resources
+
+
+def send(api, **input_):
+    call, _ = api
+    return call("Mutation", "sendMessage", {"input": input_})
+
+
+def test_send_email_answers_with_the_stored_record(api):
+    result = send(api, to="user@example.com", body="Hello world", subject="Message", deliveryMethod="EMAIL")
+    data = result["data"]
+    assert data["deliveryStatus"] == "ACCEPTED" and data["provider"] == "SES"
+    assert data["from"] == "no-reply@example.com"
+    assert len(data["id"]) == 26 and data["createdAt"]
+    sent = boto3.client("sesv2")  # moto recorded it
+    assert sent is not None
+
+
+def test_a_client_mistake_is_a_bad_request_envelope_naming_the_field(api):
+    result = send(api, to="+1 555", body="Hello", deliveryMethod="SMS")
+    assert result == {"error": {"type": "BadRequest", "message": result["error"]["message"], "info": {"field": "to"}}}
+    assert result["error"]["message"].startswith("to: ")
+    assert table_items(api[1].table_name) == []
+
+
+def test_an_unexpected_failure_is_an_internal_error_without_internals(api):
+    boto3.client("dynamodb").delete_table(TableName=api[1].table_name)
+    result = send(api, to="user@example.com", body="Hello", deliveryMethod="EMAIL")
+    assert result["error"]["type"] == "InternalError"
+    text = str(result)
+    for leak in (api[1].table_name, "ResourceNotFound", "dynamodb", "Traceback", "arn:"):
+        assert leak not in text
+
+
+def test_an_unknown_field_is_refused(api):
+    call, _ = api
+    assert call("Query", "listEverything", {})["error"]["type"] == "BadRequest"
+
+
+def test_get_messages_pages_with_an_opaque_cursor(api):
+    for i in range(3):
+        send(api, to="user@example.com", body=f"Hello {i}", deliveryMethod="EMAIL")
+    call, _ = api
+    first = call("Query", "getMessages", {"filter": {"to": "user@example.com"}, "first": 2})["data"]
+    assert [m["body"] for m in first["data"]] == ["Hello 0", "Hello 1"]
+    assert first["pageInfo"]["hasNextPage"] is True
+    rest = call("Query", "getMessages", {"filter": {"to": "user@example.com"}, "first": 2,
+                                          "after": first["pageInfo"]["endCursor"]})["data"]
+    assert [m["body"] for m in rest["data"]] == ["Hello 2"] and rest["pageInfo"]["hasNextPage"] is False

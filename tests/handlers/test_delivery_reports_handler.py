@@ -1,0 +1,78 @@
+"""The delivery-report function URL: token, parsing, and status moves."""
+
+import base64
+from urllib.parse import urlencode
+
+import boto3
+import pytest
+
+from messenger.dal.messages import MessagesTable
+from tests.fakes import FakeAfricasTalking
+from tests.support import FakeLambdaContext, moto_service
+from tests.unit.test_dispatch import dispatcher, jobs_for, queue_messages
+
+
+@pytest.fixture
+def env():
+    with moto_service() as resources:
+        from messenger.handlers.delivery_reports import lambda_handler
+
+        table = MessagesTable(boto3.client("dynamodb"), resources.table_name)
+        [message] = queue_messages(table, ["+254711000001"])
+        dispatcher(table, at=FakeAfricasTalking()).process(jobs_for([message]))
+        yield lambda_handler, resources, table, table.get(message.to, message.id)
+
+
+def url_event(path, form=None, method="POST", encode=False, raw=None):
+    body = raw if raw is not None else urlencode(form or {})
+    if encode:
+        body = base64.b64encode(body.encode()).decode()
+    return {"version": "2.0", "rawPath": path, "rawQueryString": "", "headers": {
+        "content-type": "application/x-www-form-urlencoded"},
+        "requestContext": {"http": {"method": method, "path": path, "sourceIp": "127.0.0.1"}},
+        "body": body, "isBase64Encoded": encode}
+
+
+def test_a_valid_report_with_the_right_token_moves_the_message(env):
+    handler, resources, table, message = env
+    event = url_event(f"/reports/{resources.report_token}", {"id": message.provider_message_id, "status": "Success",
+                                                              "phoneNumber": message.to, "networkCode": "99999"}, encode=True)
+    response = handler(event, FakeLambdaContext())
+    assert response["statusCode"] == 200
+    assert table.get(message.to, message.id).delivery_status.value == "DELIVERED"
+
+
+@pytest.mark.parametrize("path", ["/reports/wrong", "/reports/", "/", "/other/{token}", "/reports/{token}x"])
+def test_a_wrong_token_gets_403_and_changes_nothing(env, path):
+    handler, resources, table, message = env
+    event = url_event(path.format(token=resources.report_token), {"id": message.provider_message_id, "status": "Success"})
+    assert handler(event, FakeLambdaContext())["statusCode"] == 403
+    assert table.get(message.to, message.id).delivery_status.value == "ACCEPTED"
+
+
+@pytest.mark.parametrize("raw", ["", "status=Success", "id=x&status=Bogus", "%%%", "a" * 20_000])
+def test_malformed_reports_get_400(env, raw):
+    handler, resources, _, _ = env
+    assert handler(url_event(f"/reports/{resources.report_token}", raw=raw), FakeLambdaContext())["statusCode"] == 400
+
+
+def test_only_post_is_accepted(env):
+    handler, resources, _, _ = env
+    assert handler(url_event(f"/reports/{resources.report_token}", method="GET"), FakeLambdaContext())["statusCode"] == 405
+
+
+def test_an_unknown_message_id_is_acknowledged(env):
+    handler, resources, _, _ = env
+    response = handler(url_event(f"/reports/{resources.report_token}", {"id": "ATXid_unknown", "status": "Success"}),
+                       FakeLambdaContext())
+    assert (response["statusCode"], response["body"]) == (200, "unknown")
+
+
+def test_a_rotated_token_is_picked_up_without_a_redeploy(env):
+    handler, resources, table, message = env
+    boto3.client("secretsmanager").put_secret_value(SecretId=resources.report_token_secret_name, SecretString="new-token")
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()  # what the cache's max age does by itself after a minute
+    event = url_event("/reports/new-token", {"id": message.provider_message_id, "status": "Success"})
+    assert handler(event, FakeLambdaContext())["statusCode"] == 200
