@@ -37,4 +37,5 @@ def build_app(outdir: str | None = None, context: dict[str, Any] | None = None) 
 
 
 if __name__ == "__main__":
-    build_app().synth()
+    # Under the CLI, CDK_OUTDIR says where to write; on its own, write where the CLI would.
+    build_app(outdir=None if "CDK_OUTDIR" in os.environ else str(PROJECT_ROOT / "cdk.out")).synth()

@@ -87,17 +87,21 @@ def installed_dependencies(requirements: Path) -> Path:
     if cached.is_dir():
         return cached
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="lambda-deps-", dir=CACHE_DIR))
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--no-compile", "--only-binary=:all:", *PIP_TARGET,
-         "-r", str(requirements), "-t", str(staging)],
-        check=True,
-    )  # fmt: skip
-    _remove_runtime_provided(staging)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=CACHE_DIR))
     try:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "--no-compile", "--only-binary=:all:", *PIP_TARGET,
+             "-r", str(requirements), "-t", str(staging)],
+            check=True,
+        )  # fmt: skip
+        _remove_runtime_provided(staging)
         staging.rename(cached)
-    except OSError:  # another synth finished the same install first
+    except OSError:
+        if not cached.is_dir():
+            raise
+        # Another synth finished the same install first: use its folder.
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
     return cached
 

@@ -81,7 +81,7 @@ class GraphqlApi(Construct):
                 runtime=appsync.FunctionRuntime.JS_1_0_0,
                 code=code,
             )
-        api_key = self.api.node.find_child(f"{prefix}-keyApiKey")
+        (api_key,) = [child for child in self.api.node.children if isinstance(child, appsync.CfnApiKey)]
         stack = Stack.of(self)
         CfnOutput(stack, "GraphqlUrl", value=self.api.graphql_url)
         CfnOutput(stack, "GraphqlApiId", value=self.api.api_id)

@@ -48,7 +48,6 @@ class MessagingFunctions(Construct):
         self._permissions = permissions
         self._resource_env = resource_env
         self.by_name: dict[str, lambda_.Function] = {}
-        self.urls: dict[str, lambda_.FunctionUrl] = {}
         for spec in wiring.functions:
             self.by_name[spec.name] = self._function(spec)
 
@@ -105,7 +104,6 @@ class MessagingFunctions(Construct):
         # Africa's Talking cannot sign requests, so the URL is public; the handler accepts only
         # requests to /reports/<token> and compares the token in constant time.
         url = function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
-        self.urls[spec.name] = url
         CfnOutput(
             Stack.of(self),
             f"{construct_id(spec.name)}FunctionUrl",

@@ -1,0 +1,182 @@
+"""Every function of the wiring: runtime, settings, and IAM that matches its capabilities exactly."""
+
+from __future__ import annotations
+
+import pytest
+
+from stacks import wiring as w
+
+FUNCTIONS = ("api", "dispatch", "delivery_reports")
+
+# Written out here, independently of stacks/constructs/permissions.py, so a widened policy fails.
+CAPABILITY_ACTIONS = {
+    w.TABLE_READ: {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"},
+    w.TABLE_WRITE: {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"},
+    w.EMAIL_SEND: {"ses:SendEmail"},
+    w.SMS_PUBLISH: {"sns:Publish"},
+    w.QUEUE_SEND: {"sqs:SendMessage"},
+    w.QUEUE_CONSUME: {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ChangeMessageVisibility",
+    },
+    w.AT_SECRET_READ: {"secretsmanager:GetSecretValue"},
+    w.REPORT_TOKEN_READ: {"secretsmanager:GetSecretValue"},
+}
+# Every function writes its logs and traces.
+BASELINE_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def test_wiring_has_exactly_the_functions_these_tests_cover(wiring):
+    assert tuple(spec.name for spec in wiring.functions) == FUNCTIONS
+
+
+def test_queue_capabilities_of_the_wiring_name_the_outbound_queue(wiring):
+    (queue,) = wiring.queues
+    assert (queue.send_capability, queue.consume_capability) == (w.QUEUE_SEND, w.QUEUE_CONSUME)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_runs_python_3_14_on_arm64_with_active_tracing(synth, name):
+    props = synth.function(name)[1]["Properties"]
+    assert props["Runtime"] == "python3.14"
+    assert props["Architectures"] == ["arm64"]
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert "ReservedConcurrentExecutions" not in props
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_settings_come_from_its_wiring_spec(synth, wiring, name):
+    spec = wiring.function(name)
+    props = synth.function(name)[1]["Properties"]
+    assert props["Handler"] == spec.handler
+    assert props["Timeout"] == spec.timeout_seconds
+    assert props["MemorySize"] == spec.memory_mb
+    variables = props["Environment"]["Variables"]
+    assert {k: v for k, v in variables.items() if k in spec.environment} == spec.environment
+    assert set(variables) == set(spec.environment) | set(spec.resource_env)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_resource_env_points_at_the_stack_resources(synth, wiring, name):
+    variables = synth.function(name)[1]["Properties"]["Environment"]["Variables"]
+    table_id = next(iter(synth.of_type("AWS::DynamoDB::GlobalTable")))
+    queue_id = synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-outbound")[0]
+    expected = {
+        w.ENV_TABLE_NAME: {"Ref": table_id},
+        w.ENV_OUTBOUND_QUEUE_URL: {"Ref": queue_id},
+        w.ENV_AT_SECRET_NAME: synth.config.at_secret_name,
+        w.ENV_REPORT_TOKEN_SECRET_NAME: f"{synth.config.resource_prefix()}/delivery-report-token",
+    }
+    for key in wiring.function(name).resource_env:
+        assert variables[key] == expected[key]
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_logs_to_its_own_log_group_with_retention(synth, name):
+    props = synth.function(name)[1]["Properties"]
+    log_group_id = props["LoggingConfig"]["LogGroup"]["Ref"]
+    log_group = synth.resources[log_group_id]["Properties"]
+    assert log_group["LogGroupName"] == f"/aws/lambda/{props['FunctionName']}"
+    assert log_group["RetentionInDays"] == 30
+    (logs_statement,) = [s for s in synth.function_statements(name) if "logs:PutLogEvents" in synth.as_list(s["Action"])]
+    assert logs_statement["Resource"] == {"Fn::GetAtt": [log_group_id, "Arn"]}
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_role_allows_exactly_what_its_capabilities_say(synth, wiring, name):
+    expected = set(BASELINE_ACTIONS)
+    for capability in wiring.function(name).capabilities:
+        expected |= CAPABILITY_ACTIONS[capability]
+    assert synth.allowed_actions(synth.function_statements(name)) == expected
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_role_has_no_managed_policies(synth, name):
+    role_id = synth.function(name)[1]["Properties"]["Role"]["Fn::GetAtt"][0]
+    assert "ManagedPolicyArns" not in synth.resources[role_id]["Properties"]
+
+
+def test_delivery_reports_role_cannot_send_anything(synth):
+    actions = synth.allowed_actions(synth.function_statements("delivery_reports"))
+    assert not {a for a in actions if a.split(":")[0] in ("ses", "sns", "sqs")}
+
+
+def test_api_role_reads_no_secrets(synth):
+    actions = synth.allowed_actions(synth.function_statements("api"))
+    assert not {a for a in actions if a.startswith("secretsmanager:")}
+
+
+def _render(value):
+    """An ARN built with Fn::Join as one string, references written as ${Name}."""
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_render(part) for part in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return "${%s}" % value["Ref"]
+    return value
+
+
+@pytest.mark.parametrize("name", ["api", "dispatch"])
+def test_ses_send_is_limited_to_the_configured_identity(synth, name):
+    resources = synth.allowed_resources(synth.function_statements(name), "ses:SendEmail")
+    assert [_render(r) for r in resources] == [
+        "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/example.com"
+    ]
+
+
+def test_ses_send_covers_the_configuration_set_in_the_ses_region_when_configured(variant_synth):
+    resources = variant_synth.allowed_resources(variant_synth.function_statements("api"), "ses:SendEmail")
+    assert [_render(r) for r in resources] == [
+        "arn:${AWS::Partition}:ses:eu-west-1:${AWS::AccountId}:identity/example.com",
+        "arn:${AWS::Partition}:ses:eu-west-1:${AWS::AccountId}:configuration-set/messaging-events",
+    ]
+
+
+@pytest.mark.parametrize("name", ["api", "dispatch"])
+def test_sms_publish_allows_phone_numbers_but_denies_every_topic(synth, name):
+    statements = synth.function_statements(name)
+    assert synth.allowed_resources(statements, "sns:Publish") == ["*"]
+    (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+    assert synth.as_list(deny["Action"]) == ["sns:Publish"]
+    assert _render(deny["Resource"]) == "arn:${AWS::Partition}:sns:*:*:*"
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_table_actions_name_only_the_table_and_its_index(synth, name):
+    table_id = next(iter(synth.of_type("AWS::DynamoDB::GlobalTable")))
+    table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
+    index_arn = {"Fn::Join": ["", [table_arn, "/index/byProviderMessageId"]]}
+    statements = synth.function_statements(name)
+    assert synth.allowed_resources(statements, "dynamodb:Query") == [table_arn, index_arn]
+    assert synth.allowed_resources(statements, "dynamodb:PutItem") == [table_arn]
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"), [("dispatch", "SecretsAfricasTalking"), ("delivery_reports", "SecretsDeliveryReportToken")]
+)
+def test_secret_read_names_only_that_functions_secret(synth, name, secret):
+    (resource,) = synth.allowed_resources(synth.function_statements(name), "secretsmanager:GetSecretValue")
+    assert resource["Ref"].startswith(secret)
+
+
+@pytest.mark.parametrize(("name", "action"), [("api", "sqs:SendMessage"), ("dispatch", "sqs:ReceiveMessage")])
+def test_queue_actions_name_only_the_outbound_queue(synth, name, action):
+    queue_id = synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-outbound")[0]
+    assert synth.allowed_resources(synth.function_statements(name), action) == [{"Fn::GetAtt": [queue_id, "Arn"]}]
+
+
+def test_only_delivery_reports_has_a_function_url_and_it_is_public(synth):
+    (url,) = synth.of_type("AWS::Lambda::Url").values()
+    function_id = synth.function("delivery_reports")[0]
+    assert url["Properties"]["TargetFunctionArn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    assert url["Properties"]["AuthType"] == "NONE"
+
+
+def test_function_url_output_carries_no_token(synth):
+    output = synth.template["Outputs"]["DeliveryReportsFunctionUrl"]
+    assert output["Value"] == {"Fn::GetAtt": [synth.one("AWS::Lambda::Url")[0], "FunctionUrl"]}
+    assert synth.template["Outputs"]["DeliveryReportTokenSecretName"]["Value"] == (
+        f"{synth.config.resource_prefix()}/delivery-report-token"
+    )

@@ -1,0 +1,56 @@
+"""The single DynamoDB table, as wiring.TABLE describes it."""
+
+from __future__ import annotations
+
+from stacks.wiring import TABLE
+
+
+def _table(synth):
+    (key, table), = synth.of_type("AWS::DynamoDB::GlobalTable").items()
+    return table
+
+
+def test_table_keys_are_the_wiring_pk_and_sk_strings(synth):
+    props = _table(synth)["Properties"]
+    assert props["KeySchema"] == [
+        {"AttributeName": TABLE.partition_key, "KeyType": "HASH"},
+        {"AttributeName": TABLE.sort_key, "KeyType": "RANGE"},
+    ]
+    types = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
+    assert types[TABLE.partition_key] == types[TABLE.sort_key] == "S"
+
+
+def test_table_is_on_demand(synth):
+    assert _table(synth)["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_table_has_point_in_time_recovery(synth):
+    (replica,) = _table(synth)["Properties"]["Replicas"]
+    assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_table_is_encrypted_with_a_kms_key(synth):
+    assert _table(synth)["Properties"]["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
+
+
+def test_table_expires_items_through_the_ttl_attribute(synth):
+    assert _table(synth)["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": TABLE.ttl_attribute,
+        "Enabled": True,
+    }
+
+
+def test_table_has_the_sparse_provider_message_id_index_projecting_all(synth):
+    props = _table(synth)["Properties"]
+    indexes = {index["IndexName"]: index for index in props["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {index.name for index in TABLE.indexes} == {"byProviderMessageId"}
+    index = indexes["byProviderMessageId"]
+    assert index["KeySchema"] == [{"AttributeName": "providerMessageId", "KeyType": "HASH"}]
+    assert index["Projection"] == {"ProjectionType": "ALL"}
+    types = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
+    assert types["providerMessageId"] == "S"
+
+
+def test_table_is_retained_when_the_stack_is_deleted(synth):
+    table = _table(synth)
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
