@@ -52,7 +52,7 @@ def _recipe() -> bytes:
 def asset_hash(source_dir: Path, requirements: Path) -> str:
     """A hash of everything that goes into the asset: sources, requirements and how they are built."""
     digest = hashlib.sha256(_recipe())
-    for path in [requirements, *_source_files(source_dir)]:
+    for path in [requirements, *_source_files(source_dir / PACKAGE)]:
         digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -114,7 +114,7 @@ class LocalPythonBundling:
         self._source_dir = source_dir
         self._requirements = requirements
 
-    def try_bundle(self, output_dir: str, *, image=None, **_kwargs) -> bool:  # noqa: ANN001
+    def try_bundle(self, output_dir: str, *, image=None, **_options) -> bool:
         out = Path(output_dir)
         shutil.copytree(installed_dependencies(self._requirements), out, dirs_exist_ok=True)
         shutil.copytree(
@@ -133,7 +133,6 @@ def lambda_code() -> lambda_.Code:
         str(source_dir),
         asset_hash_type=AssetHashType.CUSTOM,
         asset_hash=asset_hash(source_dir, requirements),
-        exclude=list(IGNORED),
         bundling=BundlingOptions(
             image=RUNTIME.bundling_image,
             local=LocalPythonBundling(source_dir, requirements),
