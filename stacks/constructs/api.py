@@ -81,12 +81,12 @@ class GraphqlApi(Construct):
                 runtime=appsync.FunctionRuntime.JS_1_0_0,
                 code=code,
             )
-        (api_key,) = [child for child in self.api.node.children if isinstance(child, appsync.CfnApiKey)]
         stack = Stack.of(self)
         CfnOutput(stack, "GraphqlUrl", value=self.api.graphql_url)
+        # No output names the API key, not even its id or ARN: an AppSync key's id is the very
+        # string clients send as x-api-key. `aws appsync list-api-keys --api-id <GraphqlApiId>`
+        # reads it for whoever may call appsync:ListApiKeys.
         CfnOutput(stack, "GraphqlApiId", value=self.api.api_id)
-        # The key's id only: its value is read with `aws appsync list-api-keys --api-id <id>`.
-        CfnOutput(stack, "GraphqlApiKeyId", value=api_key.attr_api_key_id)
 
     def _data_source(self, name: str, function: lambda_.IFunction) -> appsync.LambdaDataSource:
         # A role that may invoke exactly this function's ARN. Handing the data source an immutable
