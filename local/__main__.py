@@ -1,0 +1,147 @@
+"""`python -m local`: the messaging API on this machine, no AWS account needed.
+
+Start-up order matters: moto first and the AWS environment pointing at it, then the resources, then
+the handler environment, and only then the handler modules (they read their settings at import).
+Settings: LOCAL_PORT (default 4000, 0 = any free port), LOCAL_API_KEY (default DEFAULT_API_KEY),
+LOCAL_AT_REPORT_DELAY (seconds between a stand-in send and each delivery report, default 0.3),
+LOCAL_AT_HANG_SECONDS (how long HANG_NUMBER holds a request, default 30), LOCAL_LOG_LEVEL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+
+DEFAULT_API_KEY = "da2-local-development-key"
+DEFAULT_PORT = 4000
+
+log = logging.getLogger("local")
+
+
+def main() -> int:
+    logging.basicConfig(
+        level=os.environ.get("LOCAL_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    from moto.server import ThreadedMotoServer
+
+    from local.http import LOOPBACK
+
+    with contextlib.ExitStack() as cleanup:  # unwinds in reverse: the last registered runs first
+        moto = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
+        moto.start()
+        cleanup.callback(moto.stop)
+        host, port = moto.get_host_and_port()
+        _point_aws_at(f"http://{host}:{port}")
+        _serve(cleanup)
+        while not stop.wait(0.5):
+            pass
+        log.info("stopping")
+    return 0
+
+
+def _point_aws_at(endpoint: str) -> None:
+    from local.resources import REGION
+
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+    )
+
+
+def _serve(cleanup: contextlib.ExitStack) -> None:
+    # Imported here: boto3 clients and handler settings must see the environment set above.
+    from local.africastalking_standin import AfricasTalkingStandIn, StandInSettings
+    from local.appsync import MAX_REQUEST_BYTES, AppSyncApi
+    from local.graphql_server import DELIVERY_REPORTS_PREFIX, LocalRoutes
+    from local.http import LocalHttpServer
+    from local.lambda_runtime import load_functions
+    from local.outbox import Outbox
+    from local.resources import REGION, create_resources, handler_environment
+    from local.sqs_poller import SqsPoller, peek_dead_letters
+    from stacks.config import PROJECT_ROOT, load_cdk_json_config
+    from stacks.wiring import build_wiring
+
+    config = load_cdk_json_config()
+    wiring = build_wiring(config)
+    resources = create_resources(config, wiring)
+    outbox = Outbox()
+
+    server = LocalHttpServer(int(os.environ.get("LOCAL_PORT", DEFAULT_PORT)), MAX_REQUEST_BYTES)
+    cleanup.callback(server.stop)
+    standin = AfricasTalkingStandIn(
+        StandInSettings(
+            secret_name=resources.at_secret_name,
+            callback_url=f"{server.base_url}{DELIVERY_REPORTS_PREFIX}/reports/{resources.report_token}",
+            report_delay_seconds=float(os.environ.get("LOCAL_AT_REPORT_DELAY", "0.3")),
+            hang_seconds=float(os.environ.get("LOCAL_AT_HANG_SECONDS", "30")),
+        ),
+        outbox,
+        REGION,
+    )
+
+    os.environ.update(handler_environment(wiring, resources))
+    os.environ.update(
+        AT_BASE_URL=standin.url,
+        RETRY_BASE_SECONDS="1",  # the worker backs off 1, 2, 4 s instead of 10, 20, 40 s
+        POWERTOOLS_TRACE_DISABLED="true",  # no X-Ray daemon here
+        POWERTOOLS_METRICS_DISABLED="true",  # no EMF lines on stdout
+    )
+    functions = load_functions(wiring.functions, REGION, after_invoke=outbox.refresh)
+    api_key = os.environ.get("LOCAL_API_KEY") or DEFAULT_API_KEY
+    server.app = LocalRoutes(
+        api_key=api_key,
+        appsync=AppSyncApi(PROJECT_ROOT / "schema.graphql", wiring, functions),
+        delivery_reports=functions["delivery_reports"],
+        domain=f"{server.server_address[0]}:{server.port}",
+        dev_routes={
+            "/local/health": lambda: {"status": "ok"},
+            "/local/outbox": lambda: {"sent": outbox.entries()},
+            "/local/dlq": lambda: {"messages": peek_dead_letters(list(resources.queues.values()), REGION)},
+            "/local/africastalking/stats": standin.stats,
+        },
+    )
+    pollers = [
+        SqsPoller(spec, resources.queues[spec.name], functions[spec.worker], REGION) for spec in wiring.queues
+    ]
+
+    # Shutdown runs these in reverse: stop polling, release the stand-in (a hung request returns),
+    # wait for the pollers' last invocations, then the API server, then moto.
+    cleanup.callback(_join, pollers)
+    cleanup.callback(standin.stop)
+    for poller in pollers:
+        cleanup.callback(poller.stop)
+
+    standin.start()
+    for poller in pollers:
+        poller.start()
+    server.start()
+    base = server.base_url
+    print(f"Local messaging API: {base}/graphql  x-api-key: {api_key}", flush=True)
+    print(f"Outbox: {base}/local/outbox  Health: {base}/local/health  DLQ: {base}/local/dlq", flush=True)
+    print(f"Africa's Talking stand-in: {standin.url}/version1/messaging", flush=True)
+
+
+def _join(pollers: list) -> None:
+    for poller in pollers:
+        poller.join(10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""What AppSync does between a client and the direct Lambda resolvers, for the local mode.
+
+- executes schema.graphql with graphql-core (AWS scalars pass strings through unchanged);
+- rejects documents deeper than QUERY_DEPTH_LIMIT before any resolver runs;
+- builds the resolver event exactly as the deployed APPSYNC_JS resolver sends it;
+- maps the handler's envelope like the deployed response handler: `{"data": v}` -> v,
+  `{"error": {type, message, info}}` -> an error entry with that errorType/errorInfo,
+  a handler that raises -> errorType "InternalError", message "Internal error";
+- formats errors as AppSync does. Request-level errors (syntax, validation, variable coercion,
+  depth) carry no errorType, as AppSync's own validation errors do: see docs/local-mode.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    build_schema,
+    execute_sync,
+    parse,
+    validate,
+)
+
+from local.lambda_runtime import LambdaFunction
+from stacks.wiring import Wiring
+
+# AppSync's query depth limit (API setting `queryDepthLimit`); the stack must set the same value.
+QUERY_DEPTH_LIMIT = 10
+# Largest request body accepted, in bytes.
+MAX_REQUEST_BYTES = 1_048_576
+
+AWS_DECLARATIONS = """
+scalar AWSDate
+scalar AWSTime
+scalar AWSDateTime
+scalar AWSTimestamp
+scalar AWSEmail
+scalar AWSJSON
+scalar AWSURL
+scalar AWSPhone
+scalar AWSIPAddress
+directive @aws_api_key on OBJECT | FIELD_DEFINITION
+directive @aws_iam on OBJECT | FIELD_DEFINITION
+directive @aws_oidc on OBJECT | FIELD_DEFINITION
+directive @aws_lambda on OBJECT | FIELD_DEFINITION
+directive @aws_cognito_user_pools(cognito_groups: [String]) on OBJECT | FIELD_DEFINITION
+directive @aws_auth(cognito_groups: [String]) on FIELD_DEFINITION
+directive @aws_subscribe(mutations: [String]) on FIELD_DEFINITION
+"""
+
+log = logging.getLogger(__name__)
+
+
+class ResolverError(Exception):
+    """An error entry the resolver's response handler raises (AppSync's `util.error`)."""
+
+    def __init__(self, error_type: str, message: str, info: Any = None) -> None:
+        super().__init__(message)
+        self.error_type, self.message, self.info = error_type, message, info
+
+
+class AppSyncApi:
+    def __init__(self, schema_path: Path, wiring: Wiring, functions: dict[str, LambdaFunction]) -> None:
+        self.schema: GraphQLSchema = build_schema(AWS_DECLARATIONS + schema_path.read_text())
+        for resolver in wiring.resolvers:
+            field = self.schema.get_type(resolver.type_name).fields[resolver.field_name]  # type: ignore[union-attr]
+            field.resolve = _direct_lambda_resolver(functions[resolver.function])
+
+    def execute(self, query: str, variables: dict[str, Any] | None, operation_name: str | None) -> dict[str, Any]:
+        """The body of AppSync's HTTP 200 answer to one GraphQL request."""
+        try:
+            document = parse(query)
+        except GraphQLError as error:
+            return _request_errors([error])
+        errors = validate(self.schema, document)
+        if errors:
+            return _request_errors(errors)
+        depth = query_depth(document)
+        if depth > QUERY_DEPTH_LIMIT:
+            message = f"Query depth {depth} exceeds the maximum query depth of {QUERY_DEPTH_LIMIT}"
+            return _request_errors([GraphQLError(message)])
+        result = execute_sync(
+            self.schema,
+            document,
+            variable_values=variables,
+            operation_name=operation_name,
+            context_value={"trace_id": _trace_id()},
+        )
+        body: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            body["errors"] = [format_error(error) for error in result.errors]
+        return body
+
+
+def _direct_lambda_resolver(function: LambdaFunction):
+    def resolve(_source: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+        event = resolver_event(arguments, info)
+        try:
+            envelope = function.invoke(event)
+        except Exception:  # noqa: BLE001 - what a raising handler looks like to the client
+            log.exception("%s raised while resolving %s.%s", function.spec.name, info.parent_type.name, info.field_name)
+            raise ResolverError("InternalError", "Internal error") from None
+        return envelope_value(envelope, function.spec.name)
+
+    return resolve
+
+
+def resolver_event(arguments: dict[str, Any], info: GraphQLResolveInfo) -> dict[str, Any]:
+    """The event the deployed APPSYNC_JS resolver hands the Lambda (the API key is not forwarded)."""
+    return {
+        "arguments": arguments,
+        "identity": None,
+        "source": None,
+        "request": {"headers": {"x-amzn-trace-id": info.context["trace_id"]}},
+        "info": {
+            "fieldName": info.field_name,
+            "parentTypeName": info.parent_type.name,
+            "variables": dict(info.variable_values),
+            "selectionSetList": selection_set_list(info),
+        },
+        "prev": None,
+        "stash": {},
+    }
+
+
+def envelope_value(envelope: Any, function_name: str) -> Any:
+    if not isinstance(envelope, dict) or not ({"data", "error"} & envelope.keys()):
+        log.error("%s returned something that is not an envelope", function_name)
+        raise ResolverError("InternalError", "Internal error")
+    error = envelope.get("error")
+    if error:
+        raise ResolverError(str(error.get("type")), str(error.get("message")), error.get("info"))
+    return envelope.get("data")
+
+
+def selection_set_list(info: GraphQLResolveInfo) -> list[str]:
+    """AppSync's `selectionSetList`: field paths below the resolved field, "parent/child", fragments expanded."""
+    paths: dict[str, None] = {}
+
+    def walk(selection_set: SelectionSetNode, prefix: str) -> None:
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                name = selection.name.value
+                if name.startswith("__"):
+                    continue
+                paths[prefix + name] = None
+                if selection.selection_set:
+                    walk(selection.selection_set, f"{prefix}{name}/")
+            elif isinstance(selection, InlineFragmentNode):
+                walk(selection.selection_set, prefix)
+            elif isinstance(selection, FragmentSpreadNode):
+                walk(info.fragments[selection.name.value].selection_set, prefix)
+
+    for node in info.field_nodes:
+        if node.selection_set:
+            walk(node.selection_set, "")
+    return list(paths)
+
+
+def query_depth(document: DocumentNode) -> int:
+    """Deepest field nesting of any operation (a root field is depth 1), fragments expanded.
+
+    Run after validation, which guarantees fragments exist and do not cycle.
+    """
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+    def depth(selection_set: SelectionSetNode) -> int:
+        deepest = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                below = depth(selection.selection_set) if selection.selection_set else 0
+                deepest = max(deepest, 1 + below)
+            elif isinstance(selection, InlineFragmentNode):
+                deepest = max(deepest, depth(selection.selection_set))
+            elif isinstance(selection, FragmentSpreadNode):
+                deepest = max(deepest, depth(fragments[selection.name.value].selection_set))
+        return deepest
+
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    return max((depth(op.selection_set) for op in operations), default=0)
+
+
+def format_error(error: GraphQLError) -> dict[str, Any]:
+    if error.path is None:
+        return _request_error(error)
+    original = error.original_error
+    resolver_error = original if isinstance(original, ResolverError) else None
+    return {
+        "path": list(error.path),
+        "data": None,
+        "errorType": resolver_error.error_type if resolver_error else None,
+        "errorInfo": resolver_error.info if resolver_error else None,
+        "locations": _locations(error),
+        "message": resolver_error.message if resolver_error else error.message,
+    }
+
+
+def _request_error(error: GraphQLError) -> dict[str, Any]:
+    return {"path": None, "locations": _locations(error), "message": error.message}
+
+
+def _request_errors(errors: list[GraphQLError]) -> dict[str, Any]:
+    return {"data": None, "errors": [_request_error(error) for error in errors]}
+
+
+def _locations(error: GraphQLError) -> list[dict[str, Any]] | None:
+    if not error.locations:
+        return None
+    return [{"line": loc.line, "column": loc.column, "sourceName": None} for loc in error.locations]
+
+
+def _trace_id() -> str:
+    return f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}"
+
