@@ -68,7 +68,7 @@ log = logging.getLogger(__name__)
 class ResolverError(Exception):
     """An error entry the resolver's response handler raises (AppSync's `util.error`)."""
 
-    def __init__(self, error_type: str, message: str, info: Any = None) -> None:
+    def __init__(self, error_type: str | None, message: str | None, info: Any = None) -> None:
         super().__init__(message)
         self.error_type, self.message, self.info = error_type, message, info
 
@@ -80,7 +80,9 @@ class AppSyncApi:
             field = self.schema.get_type(resolver.type_name).fields[resolver.field_name]  # type: ignore[union-attr]
             field.resolve = _direct_lambda_resolver(functions[resolver.function])
 
-    def execute(self, query: str, variables: dict[str, Any] | None, operation_name: str | None) -> dict[str, Any]:
+    def execute(
+        self, query: str, variables: dict[str, Any] | None, operation_name: str | None, trace_id: str | None = None
+    ) -> dict[str, Any]:
         """The body of AppSync's HTTP 200 answer to one GraphQL request."""
         try:
             document = parse(query)
@@ -98,7 +100,7 @@ class AppSyncApi:
             document,
             variable_values=variables,
             operation_name=operation_name,
-            context_value={"trace_id": _trace_id()},
+            context_value={"trace_id": trace_id or _trace_id()},
         )
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
@@ -138,13 +140,26 @@ def resolver_event(arguments: dict[str, Any], info: GraphQLResolveInfo) -> dict[
 
 
 def envelope_value(envelope: Any, function_name: str) -> Any:
-    if not isinstance(envelope, dict) or not ({"data", "error"} & envelope.keys()):
-        log.error("%s returned something that is not an envelope", function_name)
+    """Mirrors the deployed response handler (stacks/resolvers/lambda_envelope.js), JS truthiness included."""
+    if not _js_truthy(envelope):
+        log.error("%s returned no envelope", function_name)
         raise ResolverError("InternalError", "Internal error")
+    if not isinstance(envelope, dict):
+        return None
     error = envelope.get("error")
-    if error:
-        raise ResolverError(str(error.get("type")), str(error.get("message")), error.get("info"))
+    if _js_truthy(error):
+        if not isinstance(error, dict):
+            raise ResolverError("InternalError", "Internal error")
+        raise ResolverError(error.get("type"), error.get("message"), error.get("info"))
     return envelope.get("data")
+
+
+def _js_truthy(value: Any) -> bool:
+    if value is None or value is False or value == "":
+        return False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value == value and value != 0  # NaN and 0 are falsy
+    return True  # objects and arrays are truthy in JS, even when empty
 
 
 def selection_set_list(info: GraphQLResolveInfo) -> list[str]:

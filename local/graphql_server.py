@@ -65,7 +65,12 @@ class LocalRoutes:
             and isinstance(payload.get("operationName") or "", str)
         ):
             return _appsync_error(400, "MalformedHttpRequestException", "Unable to parse GraphQL query.")
-        body = self.appsync.execute(payload["query"], payload.get("variables"), payload.get("operationName"))
+        body = self.appsync.execute(
+            payload["query"],
+            payload.get("variables"),
+            payload.get("operationName"),
+            trace_id=request.headers.get("x-amzn-trace-id"),
+        )
         return json_response(200, body, {"x-amzn-RequestId": str(uuid.uuid4())})
 
 

@@ -23,7 +23,7 @@ class Request:
     path: str
     query: str
     headers: dict[str, str]  # names lower-cased; repeated headers joined with ","
-    body: bytes | None  # None when the body exceeds the server's limit (it is not read)
+    body: bytes | None  # None when the body exceeds the server's limit (it is read and dropped)
     client_ip: str
 
 
@@ -101,7 +101,12 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(headers.get("content-length") or 0)
         body: bytes | None
         if length > self.server.max_body_bytes:
-            body, self.close_connection = None, True
+            body = None
+            while length > 0:  # drained, not kept: a client still writing would otherwise see a reset
+                chunk = self.rfile.read(min(65_536, length))
+                if not chunk:
+                    break
+                length -= len(chunk)
         else:
             body = self.rfile.read(length) if length else b""
         request = Request(self.command, url.path, url.query, headers, body, self.client_address[0])

@@ -1,0 +1,139 @@
+"""The local mode's own contract: API key, AppSync-shaped errors, limits, dev routes, loopback, signals."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import uuid
+
+import pytest
+
+from local.appsync import MAX_REQUEST_BYTES, QUERY_DEPTH_LIMIT
+from tests.e2e.conftest import http, start_local_mode
+
+SEND = """mutation send($input: MessageInput!) {
+  sendMessage(input: $input) { id to deliveryStatus }
+}"""
+HISTORY = """query history($to: String!) {
+  getMessages(filter: {to: $to}) { data { id } pageInfo { hasNextPage endCursor } }
+}"""
+
+
+def _unique_email() -> str:
+    return f"runner-{uuid.uuid4().hex[:12]}@example.org"
+
+
+def _introspection_of_depth(depth: int) -> str:
+    """__schema(1) types(2) fields(3) type(4), then ofType levels, then name."""
+    inner = "name"
+    for _ in range(depth - 5):
+        inner = f"ofType {{ {inner} }}"
+    return f"{{ __schema {{ types {{ fields {{ type {{ {inner} }} }} }} }} }}"
+
+
+def test_missing_api_key_is_rejected_with_401_before_any_resolver(local_api):
+    status, body = local_api.graphql(SEND, {"input": {}}, headers={"Content-Type": "application/json"})
+    assert status == 401
+    assert body == {
+        "errors": [{"errorType": "UnauthorizedException", "message": "Valid authorization header not provided."}]
+    }
+
+
+def test_wrong_api_key_is_rejected_with_401(local_api):
+    status, body = local_api.graphql(SEND, {"input": {}}, headers={"x-api-key": "da2-not-the-key"})
+    assert status == 401
+    assert body == {
+        "errors": [{"errorType": "UnauthorizedException", "message": "You are not authorized to make this call."}]
+    }
+
+
+def test_health_is_ok(local_api):
+    assert local_api.get("/local/health") == (200, {"status": "ok"})
+
+
+def test_outbox_lists_each_send_with_the_documented_fields(local_api):
+    to = _unique_email()
+    status, body = local_api.graphql(SEND, {"input": {"to": to, "subject": "Hi", "body": "Hello", "deliveryMethod": "EMAIL"}})
+    assert status == 200 and body["data"]["sendMessage"]["deliveryStatus"] == "ACCEPTED", body
+    [entry] = [e for e in local_api.outbox() if e["to"] == to]
+    assert set(entry) == {"channel", "provider", "to", "from", "subject", "body", "providerMessageId", "sentAt"}
+    assert (entry["channel"], entry["provider"], entry["subject"]) == ("EMAIL", "SES", "Hi")
+    assert "Hello" in entry["body"] and entry["providerMessageId"] and entry["sentAt"].endswith("Z")
+
+
+def test_dead_letter_listing_has_a_messages_list(local_api):
+    status, body = local_api.get("/local/dlq")
+    assert status == 200 and isinstance(body["messages"], list)
+
+
+def test_listens_on_loopback_only(local_api):
+    address = _non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    port = int(local_api.base_url.rsplit(":", 1)[1])
+    with pytest.raises(OSError):
+        socket.create_connection((address, port), timeout=2).close()
+
+
+def test_unknown_enum_value_is_a_validation_error_and_nothing_is_written(local_api):
+    to = _unique_email()
+    status, body = local_api.graphql(SEND, {"input": {"to": to, "body": "Hello", "deliveryMethod": "FAX"}})
+    assert status == 200
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["path"] is None and "errorType" not in error
+    assert "FAX" in error["message"]
+    assert local_api.graphql(HISTORY, {"to": to})[1]["data"]["getMessages"]["data"] == []
+    assert not [e for e in local_api.outbox() if e["to"] == to]
+
+
+def test_query_deeper_than_the_limit_is_rejected(local_api):
+    status, body = local_api.graphql(_introspection_of_depth(QUERY_DEPTH_LIMIT + 1))
+    assert status == 200 and body["data"] is None
+    [error] = body["errors"]
+    assert error["path"] is None and f"maximum query depth of {QUERY_DEPTH_LIMIT}" in error["message"]
+
+
+def test_query_at_the_depth_limit_runs(local_api):
+    status, body = local_api.graphql(_introspection_of_depth(QUERY_DEPTH_LIMIT))
+    assert status == 200 and "errors" not in body and body["data"]["__schema"]["types"]
+
+
+def test_request_body_over_the_limit_is_rejected_with_413(local_api):
+    padding = "x" * MAX_REQUEST_BYTES
+    status, body = local_api.graphql(SEND, {"input": {"to": _unique_email(), "body": padding, "deliveryMethod": "EMAIL"}})
+    assert status == 413
+    assert body["errors"][0]["errorType"] == "PayloadTooLargeException"
+
+
+def test_syntax_error_is_reported_without_running_a_resolver(local_api):
+    status, body = local_api.graphql("mutation { sendMessage(input: ")
+    assert status == 200 and body["data"] is None
+    assert body["errors"][0]["path"] is None and "Syntax Error" in body["errors"][0]["message"]
+
+
+def test_sigterm_stops_a_second_instance_with_exit_0():
+    api = start_local_mode()
+    assert api.get("/local/health") == (200, {"status": "ok"})
+    assert api.stop(signal.SIGTERM) == 0
+
+
+def test_health_needs_no_api_key_but_graphql_get_is_refused(local_api):
+    assert http(local_api.base_url + "/local/health")[0] == 200
+    assert http(local_api.url)[0] == 405
+
+
+def _non_loopback_address() -> str | None:
+    candidates: set[str] = set()
+    try:
+        candidates.update(info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET))
+    except OSError:
+        pass
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # UDP connect picks a route; nothing is sent
+            candidates.add(probe.getsockname()[0])
+        except OSError:
+            pass
+    usable = sorted(a for a in candidates if not a.startswith("127.") and a != "0.0.0.0")
+    return usable[0] if usable else None
