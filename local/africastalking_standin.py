@@ -95,7 +95,8 @@ class AfricasTalkingStandIn:
 
     def stats(self) -> dict[str, int]:
         with self._lock:
-            return {"requests": self._requests, "recipients": self._recipients, "deliveryReports": self._reports_posted}
+            counts = {"requests": self._requests, "recipients": self._recipients, "deliveryReports": self._reports_posted}
+        return {**counts, "deliveryReportsPending": self._reports.outstanding}
 
     def _handle(self, request: Request) -> Response:
         if request.path != MESSAGING_PATH or request.method != "POST":
@@ -192,6 +193,7 @@ class _ReportScheduler:
         self._stop = stop
         self._due: list[tuple[float, int, dict[str, str]]] = []
         self._order = itertools.count()
+        self.outstanding = 0  # scheduled and not yet posted (or given up)
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="at-reports", daemon=True)
 
@@ -207,6 +209,7 @@ class _ReportScheduler:
     def schedule(self, delay: float, report: dict[str, str]) -> None:
         with self._changed:
             heapq.heappush(self._due, (time.monotonic() + delay, next(self._order), report))
+            self.outstanding += 1
             self._changed.notify()
 
     def _run(self) -> None:
@@ -218,6 +221,8 @@ class _ReportScheduler:
                     continue
                 _, _, report = heapq.heappop(self._due)
             self._post(report)
+            with self._changed:
+                self.outstanding -= 1
 
 
 def _xml(data: dict[str, Any]) -> bytes:

@@ -65,7 +65,9 @@ class LocalHttpServer(ThreadingHTTPServer):
         return f"http://{LOOPBACK}:{self.port}"
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.serve_forever, name=f"http-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.1}, name=f"http-{self.port}", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
