@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 
 DEFAULT_API_KEY = "da2-local-development-key"
 DEFAULT_PORT = 4000
@@ -30,6 +31,8 @@ def main() -> int:
     )
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     logging.getLogger("botocore").setLevel(logging.WARNING)
+    # Powertools warns on every handler without metrics; with metrics disabled here it is noise.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

@@ -123,6 +123,11 @@ def test_health_needs_no_api_key_but_graphql_get_is_refused(local_api):
     assert http(local_api.url)[0] == 405
 
 
+def test_delivery_report_route_is_the_function_url_and_refuses_a_wrong_token(local_api):
+    status, body = http(local_api.base_url + "/local/delivery-reports/reports/not-the-token", b"id=x&status=Sent")
+    assert (status, body) == (403, "Forbidden")
+
+
 def _non_loopback_address() -> str | None:
     candidates: set[str] = set()
     try:
