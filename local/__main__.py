@@ -71,12 +71,13 @@ def _point_aws_at(endpoint: str) -> None:
 def _serve(cleanup: contextlib.ExitStack) -> None:
     # Imported here: boto3 clients and handler settings must see the environment set above.
     from local.africastalking_standin import AfricasTalkingStandIn, StandInSettings
+    from local.aws_calls import AwsCallCounter
     from local.appsync import MAX_REQUEST_BYTES, AppSyncApi
     from local.graphql_server import DELIVERY_REPORTS_PREFIX, LocalRoutes
     from local.http import LocalHttpServer
     from local.lambda_runtime import load_functions
     from local.outbox import Outbox
-    from local.resources import REGION, create_resources, handler_environment
+    from local.resources import REGION, count_items, create_resources, handler_environment
     from local.sqs_poller import SqsPoller, peek_dead_letters
     from stacks.config import PROJECT_ROOT, load_cdk_json_config
     from stacks.wiring import build_wiring
@@ -107,6 +108,8 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
         POWERTOOLS_METRICS_DISABLED="true",  # no EMF lines on stdout
     )
     functions = load_functions(wiring.functions, REGION, after_invoke=outbox.refresh)
+    calls = AwsCallCounter()
+    calls.instrument_handlers()
     api_key = os.environ.get("LOCAL_API_KEY") or DEFAULT_API_KEY
     server.app = LocalRoutes(
         api_key=api_key,
@@ -118,10 +121,14 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
             "/local/outbox": lambda: {"sent": outbox.entries()},
             "/local/dlq": lambda: {"messages": peek_dead_letters(list(resources.queues.values()), REGION)},
             "/local/africastalking/stats": standin.stats,
+            "/local/aws-calls": calls.snapshot,
+            "/local/table": lambda: {"items": count_items(resources.table_name)},
         },
     )
     pollers = [
-        SqsPoller(spec, resources.queues[spec.name], functions[spec.worker], REGION) for spec in wiring.queues
+        SqsPoller(spec, resources.queues[spec.name], functions[spec.worker], REGION,
+                  watch=lambda client: calls.watch(client, "event source"))
+        for spec in wiring.queues
     ]
 
     # Shutdown runs these in reverse: stop polling, release the stand-in (a hung request returns),

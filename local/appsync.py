@@ -36,10 +36,9 @@ from graphql import (
 )
 
 from local.lambda_runtime import LambdaFunction
-from stacks.wiring import Wiring
+from stacks.wiring import QUERY_DEPTH_LIMIT, Wiring
 
 # AppSync's query depth limit (API setting `queryDepthLimit`); the stack must set the same value.
-QUERY_DEPTH_LIMIT = 10
 # Largest request body accepted, in bytes.
 MAX_REQUEST_BYTES = 1_048_576
 

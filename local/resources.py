@@ -137,3 +137,15 @@ def handler_environment(wiring: Wiring, resources: LocalResources) -> dict[str, 
                 )
             merged[name], owner[name] = value, function.name
     return merged
+
+
+def count_items(table_name: str) -> int:
+    """Every item in the table (messages and idempotency keys): a dev route, never a hot path."""
+    dynamodb = boto3.client("dynamodb")
+    total, start = 0, None
+    while True:
+        page = dynamodb.scan(TableName=table_name, Select="COUNT", **({"ExclusiveStartKey": start} if start else {}))
+        total += page["Count"]
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return total

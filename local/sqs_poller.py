@@ -28,9 +28,11 @@ _RECORD_ATTRIBUTES = ("ApproximateReceiveCount", "SentTimestamp", "SenderId", "A
 
 
 class SqsPoller:
-    def __init__(self, spec: QueueSpec, queue: LocalQueue, worker: LambdaFunction, region: str) -> None:
+    def __init__(
+        self, spec: QueueSpec, queue: LocalQueue, worker: LambdaFunction, region: str, watch=lambda client: client
+    ) -> None:
         self._spec, self._queue, self._worker, self._region = spec, queue, worker, region
-        self._sqs = boto3.client("sqs", region_name=region)
+        self._sqs = watch(boto3.client("sqs", region_name=region))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"poller-{spec.name}", daemon=True)
 

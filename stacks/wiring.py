@@ -18,6 +18,10 @@ from stacks.config import ServiceConfig
 LAMBDA_SOURCE_DIR = "lambdas"
 LAMBDA_REQUIREMENTS = "lambdas/requirements.txt"
 
+# The deepest GraphQL document the API accepts (AppSync's queryDepthLimit; the local mode applies it
+# too). A root field is depth 1; the schema's deepest useful query is 3.
+QUERY_DEPTH_LIMIT = 10
+
 # Names of the environment variables that carry resource names. The stack fills them with
 # CloudFormation references, the local runner with the names of the resources it created in moto.
 ENV_TABLE_NAME = "TABLE_NAME"

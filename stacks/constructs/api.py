@@ -15,7 +15,7 @@ from constructs import Construct
 from stacks.config import PROJECT_ROOT, ServiceConfig
 from stacks.constructs.functions import LOG_ACTIONS, LOG_RETENTION, construct_id
 from stacks.nag import acknowledge
-from stacks.wiring import Wiring
+from stacks.wiring import QUERY_DEPTH_LIMIT, Wiring
 
 SCHEMA_FILE = PROJECT_ROOT / "schema.graphql"
 ENVELOPE_RESOLVER = Path(__file__).resolve().parent.parent / "resolvers" / "lambda_envelope.js"
@@ -44,6 +44,7 @@ class GraphqlApi(Construct):
                 )
             ),
             xray_enabled=True,
+            query_depth_limit=QUERY_DEPTH_LIMIT,
         )
         # Logging is set on the L1 resource: the L2 `log_config` also creates a LogRetention custom
         # resource (a Node.js Lambda with a managed-policy role) to set the retention, which the

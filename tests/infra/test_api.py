@@ -87,6 +87,13 @@ def test_api_uses_api_key_auth_and_xray(synth):
     assert api["Properties"]["XrayEnabled"] is True
 
 
+def test_query_depth_is_limited_as_in_the_local_mode(synth):
+    from stacks.wiring import QUERY_DEPTH_LIMIT
+
+    (api,) = synth.of_type("AWS::AppSync::GraphQLApi").values()
+    assert api["Properties"]["QueryDepthLimit"] == QUERY_DEPTH_LIMIT == 10
+
+
 def test_no_output_refers_to_the_api_key(synth):
     # An AppSync key's id is the x-api-key value itself, and its ARN ends with that id.
     key_id = synth.one("AWS::AppSync::ApiKey")[0]

@@ -13,6 +13,7 @@ from functools import cache, wraps
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 logger = Logger()
 metrics = Metrics()
@@ -46,6 +47,8 @@ def traced(handler):
 
 def count(name: str, channel: str, value: int = 1) -> None:
     """One metric with a `channel` dimension (EMAIL/SMS and provider)."""
+    if is_metrics_disabled():  # single_metric does not look at POWERTOOLS_METRICS_DISABLED itself
+        return
     with single_metric(
         name=name, unit=MetricUnit.Count, value=value, namespace=metrics.namespace
     ) as metric:

@@ -1,0 +1,39 @@
+"""Counts the AWS API calls made in the local mode, by who made them (for bench/ and tests).
+
+`handlers`: the calls the Lambda handlers make through `messenger.adapters.aws.client` (what the same
+code bills in AWS). `event source`: the SQS calls the poller makes where Lambda's event source
+mapping would (receive, delete).
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import threading
+
+
+class AwsCallCounter:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+
+    def watch(self, client, who: str):
+        service = client.meta.service_model.service_name
+
+        def count(model, **_):
+            with self._lock:
+                self._counts[who][f"{service}.{model.name}"] += 1
+
+        client.meta.events.register("before-call", count)
+        return client
+
+    def instrument_handlers(self) -> None:
+        """Wrap the handlers' client factory, so every client it makes is watched."""
+        from messenger.adapters import aws
+
+        make = aws.client.__wrapped__
+        aws.client = functools.cache(lambda *args, **kwargs: self.watch(make(*args, **kwargs), "handlers"))
+
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {who: dict(counter) for who, counter in self._counts.items()}
