@@ -7,9 +7,14 @@ Both libraries are imported on first use, so a cold start that needs neither pay
 
 from __future__ import annotations
 
+import re
+
 from messenger.models.errors import BadRequest
 
 MAX_ADDRESS_LENGTH = 254
+# One leading "+", ASCII digits and the usual separators: no letters ("vanity" numbers), no other
+# scripts' digits, no second "+", which phonenumbers would otherwise quietly accept.
+_PHONE_TEXT = re.compile(r"^\+[0-9][0-9 ().-]{2,30}$")
 
 
 def normalise_phone(raw: str, field: str) -> str:
@@ -18,7 +23,7 @@ def normalise_phone(raw: str, field: str) -> str:
     text = raw.strip()
     if not text.startswith("+"):
         raise BadRequest(field, "a phone number must be in E.164 form: + and the country code")
-    if len(text) > 32:
+    if not _PHONE_TEXT.match(text):
         raise BadRequest(field, "not a valid phone number")
     try:
         number = phonenumbers.parse(text, None)

@@ -41,6 +41,13 @@ def _text(value, field: str) -> str:
     return value
 
 
+def _address(value, field: str) -> str:
+    text = _text(value, field)
+    if _LINE_BREAK.search(text):
+        raise BadRequest(field, "must be a single line")
+    return text
+
+
 def _optional_text(args: dict, key: str, max_length: int) -> str | None:
     value = args.get(key)
     if value is None:
@@ -115,19 +122,19 @@ def parse_send_input(args: dict, settings: Settings) -> SendRequest:
     body, segments = _body(args.get("body"), method, settings)
 
     if method is DeliveryMethod.EMAIL:
-        to = normalise_email(_text(to_raw, "to"), "to")
+        to = normalise_email(_address(to_raw, "to"), "to")
         if requested not in (None, Provider.SES):
             raise BadRequest("provider", "e-mail is sent through SES only")
         provider = Provider.SES
         subject = _optional_text(args, "subject", settings.max_subject_chars)
         sender = settings.sender_email
         if args.get("from") is not None:
-            sender = normalise_email(_text(args["from"], "from"), "from")
+            sender = normalise_email(_address(args["from"], "from"), "from")
             allowed = settings.allowed_from_addresses | {settings.sender_email.lower()}
             if sender.lower() not in allowed:
                 raise BadRequest("from", "is not a sender address this deployment allows")
     else:
-        to = normalise_phone(_text(to_raw, "to"), "to")
+        to = normalise_phone(_address(to_raw, "to"), "to")
         provider = _route_sms(to, requested, settings)
         if args.get("subject") is not None:
             raise BadRequest("subject", "SMS messages have no subject")
@@ -164,7 +171,7 @@ def parse_list_input(args: dict, partition_of) -> ListRequest:
     flt = args.get("filter")
     if not isinstance(flt, dict) or not isinstance(flt.get("to"), str) or not flt["to"].strip():
         raise BadRequest("filter.to", "is required")
-    recipient = normalise_recipient(_text(flt["to"], "filter.to"), "filter.to")
+    recipient = normalise_recipient(_address(flt["to"], "filter.to"), "filter.to")
     first = args.get("first")
     if first is None:
         first = DEFAULT_PAGE_SIZE

@@ -1,0 +1,180 @@
+"""Hostile input over HTTP against the local mode: every request gets a fitting GraphQL error, and
+afterwards the table holds the same items and the outbox the same sends as before.
+
+Limits (see README): SMS body at most `maxSmsSegments` segments (GSM-7 / UCS-2 counted), e-mail
+body `maxEmailBodyBytes`, subject `maxSubjectChars` and one line, `reference` 256 characters,
+`idempotencyKey` 1..128 printable ASCII, `first` 1..100, query depth 10, request body 1 MB.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import signal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stacks.wiring import QUERY_DEPTH_LIMIT
+from tests.e2e.conftest import start_local_mode
+
+SEND = "mutation($input: MessageInput!){ sendMessage(input: $input){ id deliveryStatus } }"
+PAGE = ("query($f: MessageFilter!, $first: Int, $after: String){ getMessages(filter: $f, first: $first, after: $after)"
+        "{ data { id } pageInfo { hasNextPage endCursor } } }")
+FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                         HealthCheck.too_slow])
+
+
+@pytest.fixture(scope="module")
+def api():
+    """A local mode of its own, so no other test's late sends move the counts."""
+    local = start_local_mode()
+    yield local
+    assert local.stop(signal.SIGINT) == 0
+
+
+def counts(api) -> tuple[int, int]:
+    return api.get("/local/table")[1]["items"], len(api.outbox())
+
+
+def refused(api, query, variables, error_types=("BadRequest",)) -> dict:
+    before = counts(api)
+    status, body = api.graphql(query, variables)
+    assert status == 200, body
+    assert body.get("errors"), body
+    error = body["errors"][0]
+    if error_types is None:  # schema-level: AppSync answers before any resolver, with no errorType
+        assert "errorType" not in error and error["path"] is None, error
+    else:
+        assert error.get("errorType") in error_types, error
+    assert counts(api) == before, "nothing written, nothing sent"
+    return error
+
+
+def sms(**extra):
+    return {"input": {"to": "+14155550123", "body": "Hello", "deliveryMethod": "SMS", **extra}}
+
+
+def email(**extra):
+    return {"input": {"to": "user@example.com", "body": "Hello", "subject": "Hi", "deliveryMethod": "EMAIL", **extra}}
+
+
+BAD_NUMBERS = ["", " ", "+", "+1", "+254", "0711223344", "254711223344", "+254 7", "++254711223344",
+               "+2547112233441234567", "+999123456789", "+1 555", "+٢٥٤٧١١٢٢٣٣٤٤", "+254711223344\n",
+               "+254711223344; DROP TABLE", "tel:+254711223344", "+" + "9" * 40]
+BAD_EMAILS = ["", "a", "a@", "@example.com", "a@b", "a b@example.com", "a@example..com", "a@exam_ple.com",
+              "<script>@x.com", "a@[127.0.0.1]", "user@example.com\r\nBcc: victim@example.com", "x" * 300 + "@example.com",
+              "a@" + "b" * 300 + ".com", "\x00@example.com"]
+
+
+@pytest.mark.parametrize("number", BAD_NUMBERS)
+def test_invalid_and_borderline_phone_numbers(api, number):
+    error = refused(api, SEND, sms(to=number))
+    assert error["errorInfo"]["field"] == "to"
+
+
+@pytest.mark.parametrize("address", BAD_EMAILS)
+def test_invalid_and_borderline_email_addresses(api, address):
+    assert refused(api, SEND, email(to=address))["errorInfo"]["field"] == "to"
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Nd",)), max_size=40))
+@FUZZ
+def test_any_text_without_digits_is_not_a_phone_number(api, text):
+    refused(api, SEND, sms(to=text))
+
+
+SMS_BODIES = {"empty": "", "blank": "   ", "whitespace": "\n\t", "nul": "nul \x00", "bell": "bell \x07",
+              "escape": "esc \x1b[31m", "lone surrogate": "\ud800 lone surrogate",
+              "11 GSM-7 segments": "a" * 1531, "11 UCS-2 segments": "ж" * 671, "emoji, 11 segments": "😀" * 336}
+
+
+@pytest.mark.parametrize("body", SMS_BODIES.values(), ids=SMS_BODIES.keys())
+def test_empty_binary_and_oversized_sms_bodies(api, body):
+    assert refused(api, SEND, sms(body=body))["errorInfo"]["field"] == "body"
+
+
+def test_an_email_body_over_the_limit(api):
+    assert refused(api, SEND, email(body="x" * 262_145))["errorInfo"]["field"] == "body"
+
+
+@given(st.binary(min_size=1, max_size=200))
+@FUZZ
+def test_binary_bodies_with_control_bytes_are_refused(api, raw):
+    text = raw.decode("latin-1")
+    if not any(ord(c) < 32 and c not in "\t\n\r" or ord(c) == 127 for c in text):
+        text += "\x01"
+    refused(api, SEND, email(body=text))
+
+
+@pytest.mark.parametrize("subject", ["Hi\r\nBcc: victim@example.com", "Hi\nX-Injected: 1", "Hi\rthere",
+                                     "a\u2028b", "s" * 201, "   "])
+def test_header_injection_and_oversized_subjects(api, subject):
+    assert refused(api, SEND, email(subject=subject))["errorInfo"]["field"] == "subject"
+
+
+@pytest.mark.parametrize(("variables", "query"), [
+    (sms(deliveryMethod="FAX"), SEND),
+    (sms(deliveryMethod="sms"), SEND),
+    (sms(provider="CARRIER_PIGEON"), SEND),
+    ({"f": {"to": "user@example.com"}, "first": "ten"}, PAGE),
+    ({"f": {"to": "user@example.com"}, "first": 2**31}, PAGE),
+    ({"input": {"to": "user@example.com", "deliveryMethod": "EMAIL"}}, SEND),
+])
+def test_unknown_enum_values_and_wrong_types_fail_before_any_resolver(api, variables, query):
+    refused(api, query, variables, error_types=None)
+
+
+@pytest.mark.parametrize("first", [0, -1, 101, 10_000])
+def test_first_out_of_range(api, first):
+    error = refused(api, PAGE, {"f": {"to": "user@example.com"}, "first": first})
+    assert error["errorInfo"]["field"] == "first"
+
+
+@given(st.text(max_size=200))
+@FUZZ
+def test_forged_and_malformed_cursors(api, cursor):
+    refused(api, PAGE, {"f": {"to": "user@example.com"}, "first": 1, "after": cursor})
+
+
+def test_a_cursor_rebound_to_another_recipient_is_refused(api):
+    forged = base64.urlsafe_b64encode(b"1:01G8NBDZ6YMH5SCEQ1BGR3QTWG:000000000000").decode().rstrip("=")
+    assert refused(api, PAGE, {"f": {"to": "user@example.com"}, "after": forged})["errorInfo"]["field"] == "after"
+
+
+@pytest.mark.parametrize("extra", [{"reference": "r" * 257}, {"idempotencyKey": "k" * 129}, {"idempotencyKey": ""},
+                                   {"idempotencyKey": "naïve"}, {"senderId": "s" * 129}, {"recipientId": "line\nbreak"},
+                                   {"from": "spoof@evil.example"}])
+def test_oversized_and_malformed_optional_fields(api, extra):
+    refused(api, SEND, email(**extra))
+
+
+def test_a_query_deeper_than_the_limit_is_refused(api):
+    query = "query { __schema { types { " + "ofType { " * QUERY_DEPTH_LIMIT + "name" + " }" * QUERY_DEPTH_LIMIT + " } } }"
+    refused(api, query, None, error_types=None)
+
+
+def test_a_huge_query_is_refused_at_the_door(api):
+    before = counts(api)
+    status, body = api.graphql("query { " + "__typename " * 150_000 + "}", None)
+    assert status == 413 and body["errors"][0]["errorType"] == "PayloadTooLargeException"
+    assert counts(api) == before
+
+
+def test_many_aliases_of_a_mutation_in_one_document_are_each_validated(api):
+    query = "mutation {" + " ".join(
+        f'm{i}: sendMessage(input: {{to: "bad{i}", body: "x", deliveryMethod: SMS}}) {{ id }}' for i in range(50)) + "}"
+    before = counts(api)
+    status, body = api.graphql(query, None)
+    assert status == 200 and len(body["errors"]) == 50
+    assert {e["errorType"] for e in body["errors"]} == {"BadRequest"}
+    assert counts(api) == before
+
+
+def test_a_valid_send_after_all_of_it_still_works(api):
+    before_items, before_sent = counts(api)
+    status, body = api.graphql(SEND, email())
+    assert status == 200 and body["data"]["sendMessage"]["deliveryStatus"] == "ACCEPTED"
+    assert counts(api) == (before_items + 1, before_sent + 1)
+    assert json.dumps(body).count("errors") == 0
