@@ -4,12 +4,14 @@ Start-up order matters: moto first and the AWS environment pointing at it, then 
 the handler environment, and only then the handler modules (they read their settings at import).
 Settings: LOCAL_PORT (default 4000, 0 = any free port), LOCAL_API_KEY (default DEFAULT_API_KEY),
 LOCAL_AT_REPORT_DELAY (seconds between a stand-in send and each delivery report, default 0.3),
-LOCAL_AT_HANG_SECONDS (how long HANG_NUMBER holds a request, default 30), LOCAL_LOG_LEVEL.
+LOCAL_AT_HANG_SECONDS (how long HANG_NUMBER holds a request, default 30), LOCAL_LOG_LEVEL,
+LOCAL_CONFIG (JSON of cdk.json `messaging` keys that override it, e.g. '{"defaultSmsProvider": "AFRICASTALKING"}').
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -82,7 +84,8 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     from stacks.config import PROJECT_ROOT, load_cdk_json_config
     from stacks.wiring import build_wiring
 
-    config = load_cdk_json_config()
+    # LOCAL_CONFIG: JSON with cdk.json `messaging` keys to try other settings without editing cdk.json.
+    config = load_cdk_json_config(overrides=json.loads(os.environ.get("LOCAL_CONFIG") or "{}"))
     wiring = build_wiring(config)
     resources = create_resources(config, wiring)
     outbox = Outbox()
