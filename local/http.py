@@ -49,6 +49,8 @@ class LocalHttpServer(ThreadingHTTPServer):
     """A threaded server on 127.0.0.1; `app` may be attached after binding (the port is known at once)."""
 
     daemon_threads = True
+    # socketserver's default backlog is 5: twenty clients connecting at once would be reset.
+    request_queue_size = 128
 
     def __init__(self, port: int, max_body_bytes: int, app: App | None = None) -> None:
         self.app = app

@@ -142,3 +142,11 @@ def _non_loopback_address() -> str | None:
             pass
     usable = sorted(a for a in candidates if not a.startswith("127.") and a != "0.0.0.0")
     return usable[0] if usable else None
+
+
+def test_many_clients_connecting_at_once_are_all_served(local_api):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(40) as pool:
+        statuses = list(pool.map(lambda _: local_api.get("/local/health")[0], range(40)))
+    assert statuses == [200] * 40
