@@ -37,7 +37,7 @@ def logs(server):  # noqa: F811
 
         # Every log line (Powertools' and the logic's "messenger.*" loggers share one handler).
         buffer = io.StringIO()
-        previous = logger.registered_handler.setStream(buffer)
+        previous, logger.registered_handler.stream = logger.registered_handler.stream, buffer
         secrets = boto3.client("secretsmanager")
         at_key = json.loads(secrets.get_secret_value(SecretId=resources.at_secret_name)["SecretString"])["apiKey"]
         assert send(to=EMAIL, subject=SUBJECT, body=BODY, deliveryMethod="EMAIL")["data"]["deliveryStatus"] == "ACCEPTED"
@@ -60,7 +60,7 @@ def logs(server):  # noqa: F811
                  "isBase64Encoded": False, "requestContext": {"http": {"method": "POST"}}}
         assert reports(event, FakeLambdaContext())["statusCode"] == 200
         assert reports({**event, "rawPath": "/reports/guess"}, FakeLambdaContext())["statusCode"] == 403
-        logger.registered_handler.setStream(previous)
+        logger.registered_handler.stream = previous
         yield buffer.getvalue(), [at_key, resources.report_token]
 
 
