@@ -148,6 +148,7 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     base = server.base_url
     print(f"Local messaging API: {base}/graphql  x-api-key: {api_key}", flush=True)
     print(f"Outbox: {base}/local/outbox  Health: {base}/local/health  DLQ: {base}/local/dlq", flush=True)
+    print(f"AWS (moto) endpoint: {os.environ['AWS_ENDPOINT_URL']}  (aws --endpoint-url ...)", flush=True)
     print(f"Africa's Talking stand-in: {standin.url}/version1/messaging", flush=True)
 
 

@@ -26,6 +26,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_LINE = re.compile(r"Local messaging API: (http://127\.0\.0\.1:\d+)/graphql\s+x-api-key: (\S+)")
 STANDIN_LINE = re.compile(r"Africa's Talking stand-in: (http://127\.0\.0\.1:\d+)/")
+AWS_LINE = re.compile(r"AWS \(moto\) endpoint: (http://127\.0\.0\.1:\d+)")
 START_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 10
 REPORT_DELAY_SECONDS = 0.05
@@ -51,7 +52,7 @@ class LocalApi:
         self.stdout: collections.deque[str] = collections.deque(maxlen=5000)
         self.stderr: collections.deque[str] = collections.deque(maxlen=5000)
         self._started = threading.Event()
-        self.url = self.base_url = self.api_key = self.standin_url = ""
+        self.url = self.base_url = self.api_key = self.standin_url = self.aws_endpoint = ""
         threading.Thread(target=self._drain, args=(process.stdout, self.stdout, True), daemon=True).start()
         threading.Thread(target=self._drain, args=(process.stderr, self.stderr, False), daemon=True).start()
 
@@ -61,6 +62,8 @@ class LocalApi:
             if parse and (match := START_LINE.search(line)):
                 self.base_url, self.api_key = match.group(1), match.group(2)
                 self.url = f"{self.base_url}/graphql"
+            elif parse and (match := AWS_LINE.search(line)):
+                self.aws_endpoint = match.group(1)
             elif parse and (match := STANDIN_LINE.search(line)):
                 self.standin_url = match.group(1)
                 self._started.set()

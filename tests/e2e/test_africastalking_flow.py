@@ -122,3 +122,29 @@ def test_standin_counts_requests_and_recipients(local_api, sent):
     _final(local_api, sent["normal"])
     stats = local_api.get("/local/africastalking/stats")[1]
     assert stats["requests"] >= 1 and stats["recipients"] >= stats["requests"]
+
+
+@pytest.mark.parametrize("scenario", ["rejected_by_gateway", "http_500"])
+def test_a_job_that_failed_on_every_receive_lands_in_the_dlq(local_api, sent, scenario):
+    _final(local_api, sent[scenario])
+    message_id = sent[scenario]["id"]
+    wait_for(lambda: any(message_id in m["body"] for m in local_api.get("/local/dlq")[1]["messages"]), timeout=20)
+
+
+def test_a_duplicated_sqs_delivery_of_a_sent_message_sends_nothing_more(local_api, sent):
+    import json
+
+    import boto3
+
+    record = _final(local_api, sent["normal"])
+    requests_before = local_api.get("/local/africastalking/stats")[1]["requests"]
+    sqs = boto3.client("sqs", endpoint_url=local_api.aws_endpoint, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    [url] = [u for u in sqs.list_queues()["QueueUrls"] if u.endswith("-outbound")]
+    job = json.dumps({"v": 1, "to": sent["normal"]["to"], "id": sent["normal"]["id"]}, separators=(",", ":"))
+    sqs.send_message(QueueUrl=url, MessageBody=job)  # SQS at-least-once: the same job a second time
+    message_id = sent["normal"]["id"]
+    wait_for(lambda: any("already settled" in line and message_id in line for line in list(local_api.stdout)))
+    assert local_api.get("/local/africastalking/stats")[1]["requests"] == requests_before
+    assert len([e for e in local_api.outbox() if e["providerMessageId"] == record["providerMessageId"]]) == 1
+    assert _record(local_api, sent["normal"])["deliveryStatus"] == "DELIVERED"

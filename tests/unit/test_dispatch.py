@@ -124,8 +124,10 @@ def test_the_last_receive_of_a_transient_failure_records_failed_and_still_goes_t
     [message] = queue_messages(env, numbers(1))
     at = FakeAfricasTalking(codes={message.to: 502})
     jobs = jobs_for([message], receive_count=3)
-    report = dispatcher(env, at=at).process(jobs)
+    retries = FakeQueue()
+    report = dispatcher(env, at=at, retries=retries).process(jobs)
     assert report.retry == {jobs[0].item_id}
+    assert retries.delays == [(jobs[0].receipt_handle, 0)]  # straight on to the DLQ
     stored = status_of(env, message)
     assert (stored.delivery_status, stored.failure_reason) == (DeliveryStatus.FAILED, "RejectedByGateway")
 

@@ -263,14 +263,19 @@ class Dispatcher:
     def _retry_or_fail(self, item: _Claimed, reason: str, report: BatchReport) -> None:
         report.retry.add(item.job.item_id)
         if item.job.receive_count >= self._max_receives:
-            # The last receive: the record says why, and SQS moves the job to the DLQ.
+            # The last receive: the record says why, and SQS moves the job to the DLQ on its next
+            # receive, which a zero visibility timeout makes immediate (the DLQ alarm fires at once).
             self._settle_failed(item, reason, report)
+            self._delay(item, 0)
             return
         self._repo.release(item.message, item.token, self._clock.now())
-        if self._retries is not None:
-            delay = min(self._retry_base * 2 ** (item.job.receive_count - 1), MAX_VISIBILITY_SECONDS)
-            try:
-                self._retries.delay_retry(item.job.receipt_handle, delay)
-            except Exception:  # noqa: BLE001 - without the back-off SQS retries after its own timeout
-                log.warning("could not set the retry back-off", exc_info=True)
+        self._delay(item, min(self._retry_base * 2 ** (item.job.receive_count - 1), MAX_VISIBILITY_SECONDS))
         log.info("transient failure; will retry", extra={"messageId": item.message.id, "reason": reason})
+
+    def _delay(self, item: _Claimed, seconds: int) -> None:
+        if self._retries is None:
+            return
+        try:
+            self._retries.delay_retry(item.job.receipt_handle, seconds)
+        except Exception:  # noqa: BLE001 - without it SQS simply waits for the queue's own timeout
+            log.warning("could not change the job's visibility", exc_info=True)
