@@ -77,7 +77,7 @@ def aws_calls_per_operation() -> dict[str, list[str]]:
 
     calls: list[str] = []
     results = {}
-    with moto_service():
+    with moto_service(env={"POWERTOOLS_LOG_LEVEL": "WARNING"}):
         from messenger.adapters import aws
         from messenger.handlers.api import lambda_handler
 
