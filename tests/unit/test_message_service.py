@@ -171,3 +171,24 @@ def test_an_empty_history_has_no_cursor(resources):
     service, _, _ = make_service(resources)
     page = service.page({"filter": {"to": "nobody@example.com"}})
     assert (page.messages, page.has_next_page, page.end_cursor) == ([], False, None)
+
+
+def test_concurrent_requests_with_one_key_send_once(resources):
+    import threading
+
+    service, _, channels = make_service(resources)
+    barrier, results = threading.Barrier(8), []
+
+    def send():
+        barrier.wait()
+        results.append(service.send(email(idempotencyKey="burst-1")))
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 8 and len({m.id for m in results}) == 1
+    assert len(channels[Provider.SES].sent) == 1
+    messages = [i for i in table_items(resources.table_name) if i["PK"]["S"].startswith("MESSAGE#")]
+    assert len(messages) == 1
