@@ -82,6 +82,8 @@ class ServiceConfig:
             raise ConfigError("workerBatchSize: 1 to 10000")
         if self.worker_batch_size > 10 and self.worker_batching_window_seconds < 1:
             raise ConfigError("workerBatchingWindowSeconds: SQS needs >= 1 s for batches over 10")
+        if not 1 <= self.max_email_body_bytes <= 300_000:
+            raise ConfigError("maxEmailBodyBytes: 1 to 300000 (a DynamoDB item holds at most 400 KB)")
         if not 1 <= self.max_sms_segments <= 20:
             raise ConfigError("maxSmsSegments: 1 to 20")
         if self.waf_rate_limit < 10:

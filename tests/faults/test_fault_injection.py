@@ -4,7 +4,7 @@ Each run sends 501 messages through MessageService (e-mail, SNS SMS and Africa's
 drains a simulated SQS queue in batches of 100 (AT requests of at most 10 numbers, so that
 request-level faults strike often; receive counts, redrive to a DLQ after 3 receives, duplicate
 deliveries) through the Dispatcher while the providers throttle, fail with 5xx, time out, drop
-connections, and the worker crashes between claiming a message and calling Africa's Talking (and
+connections (before or after the provider took the message), and the worker crashes between claiming a message and calling Africa's Talking (and
 after AT took it). Delivery reports are then applied duplicated and shuffled.
 
 Invariants checked after every run:
@@ -24,6 +24,9 @@ import uuid
 import boto3
 import pytest
 
+from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
+
+from messenger.adapters.aws import transport_failure
 from messenger.dal.messages import MessagesTable
 from messenger.logic.clock import iso
 from messenger.logic.delivery_reports import apply_report, parse_report
@@ -38,6 +41,7 @@ from tests.support import moto_service
 
 MESSAGES = 501
 MAX_RECEIVES = 3
+SEEDS = [7, 2026]
 
 
 class WorkerCrash(BaseException):
@@ -87,7 +91,13 @@ class FlakyChannel:
         if roll < 0.28:
             self.ledger.injected[f"{self.provider} permanent refusal"] += 1
             raise ProviderError(f"{self.provider}:MessageRejected", transient=False)
+        if roll < 0.31:
+            self.ledger.injected[f"{self.provider} connect timeout (request never left)"] += 1
+            raise transport_failure(self.provider, ConnectTimeoutError(endpoint_url="https://provider"))
         self.ledger.received[(self.provider, message.to, message.body)] += 1
+        if roll < 0.34:
+            self.ledger.injected[f"{self.provider} read timeout after it took the message"] += 1
+            raise transport_failure(self.provider, ReadTimeoutError(endpoint_url="https://provider"))
         return Receipt(provider_message_id=f"{self.provider}-{uuid.UUID(int=self.rng.getrandbits(128))}")
 
 
@@ -95,16 +105,22 @@ class FlakyAfricasTalking:
     def __init__(self, rng: random.Random, ledger: Ledger) -> None:
         self.rng, self.ledger = rng, ledger
         self.outcomes: dict[str, str] = {}  # AT message id -> final report status
+        self.requests = 0
+
+    # The first requests of every run meet these faults, so each window is exercised whatever the
+    # seed; the rest are drawn at random.
+    SCRIPTED = [0.11, 0.13, 0.09]  # crash after AT took it, read timeout after, crash before AT
 
     def send(self, credentials: Credentials, recipients, text, sender_id):
-        roll = self.rng.random()
+        roll = self.SCRIPTED[self.requests] if self.requests < len(self.SCRIPTED) else self.rng.random()
+        self.requests += 1
         if roll < 0.05:
             self.ledger.injected["AT HTTP 5xx"] += 1
             raise AtRequestError("AfricasTalking:HTTP503", transient=True)
         if roll < 0.08:
             self.ledger.injected["AT connection dropped before sending"] += 1
             raise AtRequestError("AfricasTalking:ProtocolError", transient=True)
-        if roll < 0.11:
+        if roll < 0.10:
             self.ledger.injected["worker crash after claim, before AT"] += 1
             raise WorkerCrash()
         results = []
@@ -116,11 +132,11 @@ class FlakyAfricasTalking:
                 message_id = f"ATXid_{uuid.UUID(int=self.rng.getrandbits(128)).hex}"
                 self.outcomes[message_id] = self.rng.choice(["Success", "Success", "Success", "Failed"])
             results.append(RecipientResult(number, code, "x", message_id, "KES 0.8000" if message_id else "0"))
-        if roll < 0.13:
+        if roll < 0.12:
             self.ledger.injected["worker crash after AT took the batch"] += 1
             self.ledger.crash_after_send += sum(1 for r in results if r.message_id)
             raise WorkerCrash()
-        if roll < 0.15:
+        if roll < 0.16:
             self.ledger.injected["read timeout after AT took the batch"] += 1
             self.ledger.ambiguous_timeouts += sum(1 for r in results if r.message_id)
             raise AtRequestError("AfricasTalking:Timeout", transient=True)
@@ -216,7 +232,7 @@ def _ulid(clock: SimClock, rng: random.Random) -> str:
         int(clock.t.timestamp() * 1000).to_bytes(6, "big") + rng.getrandbits(80).to_bytes(10, "big")))
 
 
-@pytest.mark.parametrize("seed", [7, 2026])
+@pytest.mark.parametrize("seed", SEEDS)
 def test_nothing_is_lost_and_nothing_is_sent_twice_outside_the_documented_windows(seed, capsys):
     with moto_service():
         result = run(seed)
@@ -238,8 +254,9 @@ def test_nothing_is_lost_and_nothing_is_sent_twice_outside_the_documented_window
         repeats = sum(n - 1 for n in ledger.received.values() if n > 1)
         allowed = ledger.crash_after_send + ledger.ambiguous_timeouts
         assert repeats <= allowed, "repeats only come from the documented windows"
+        assert ledger.crash_after_send and ledger.ambiguous_timeouts, "both windows were exercised"
         direct_repeats = sum(n - 1 for (p, _, _), n in ledger.received.items() if n > 1 and p != "AFRICASTALKING")
-        assert direct_repeats == 0
+        assert direct_repeats == 0  # SES/SNS: a send that may have happened is never tried again
 
         final_by_at_id = {r.provider_message_id: r for r in records.values() if r.provider_message_id in at.outcomes}
         for at_id, record in final_by_at_id.items():

@@ -82,3 +82,19 @@ def test_an_unknown_id_is_acknowledged_and_changes_nothing(accepted):
 def test_malformed_reports_are_bad_requests(form):
     with pytest.raises(BadRequest):
         parse_report(form)
+
+
+def test_a_report_is_applied_even_while_the_index_lags(accepted):
+    table, message = accepted
+
+    class LaggingIndex:
+        """The table as it is, but the index has not caught up with the ACCEPTED write yet."""
+
+        def __getattr__(self, name):
+            return getattr(table, name)
+
+        def find_by_provider_message_id(self, provider_message_id):
+            return None
+
+    assert report(LaggingIndex(), message, "Success") == "updated"
+    assert current(table, message).delivery_status is DeliveryStatus.DELIVERED

@@ -208,3 +208,45 @@ def test_a_throttled_direct_sms_is_sent_by_the_worker(env):
     dispatcher(env, channels={Provider.SNS: sns}).process(jobs_for(queue.jobs))
     assert [m.id for m in sns.sent] == [message.id]
     assert status_of(env, message).delivery_status is DeliveryStatus.ACCEPTED
+
+
+def test_an_unreadable_secret_retries_the_group_without_a_request(env):
+    [message] = queue_messages(env, numbers(1))
+
+    def broken(*, force=False):
+        raise RuntimeError("secrets manager is down")
+
+    at = FakeAfricasTalking()
+    report = dispatcher(env, at=at, credentials=broken).process(jobs_for([message]))
+    assert at.requests == [] and report.at_requests == 0 and len(report.retry) == 1
+    assert status_of(env, message).delivery_status is DeliveryStatus.QUEUED
+
+
+def test_an_unexpected_error_in_one_group_does_not_sink_the_others(env):
+    good = queue_messages(env, numbers(2), body="fine")
+    bad = queue_messages(env, numbers(2, start=10), body="boom")
+
+    class Exploding(FakeAfricasTalking):
+        def send(self, credentials, recipients, message, sender_id):
+            if message == "boom":
+                raise KeyError("a bug")
+            return super().send(credentials, recipients, message, sender_id)
+
+    jobs = jobs_for(good + bad)
+    report = dispatcher(env, at=Exploding()).process(jobs)
+    assert report.accepted == 2 and report.retry == {j.item_id for j in jobs[2:]}
+    assert all(status_of(env, m).delivery_status is DeliveryStatus.ACCEPTED for m in good)
+
+
+def test_no_request_starts_without_the_time_to_finish_it(env):
+    messages = queue_messages(env, numbers(2), body="A") + queue_messages(env, numbers(2), body="B")
+    at, retries = FakeAfricasTalking(), FakeQueue()
+    clock = iter([60_000, 5_000])  # plenty for the first request, too little for the second
+    jobs = jobs_for(messages)
+    report = dispatcher(env, at=at, retries=retries).process(jobs, time_left_ms=lambda: next(clock))
+    assert len(at.requests) == 1 and report.accepted == 2
+    given_back = {j.item_id for j in jobs if j.message_id not in {m.id for m in messages[:2]}}
+    assert report.retry == given_back and all(delay == 0 for _, delay in retries.delays)
+    # Given back unclaimed: the next receive sends them without a takeover.
+    again = dispatcher(env, at=at).process([j for j in jobs if j.item_id in given_back])
+    assert again.takeovers == 0 and again.accepted == 2

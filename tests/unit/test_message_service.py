@@ -192,3 +192,65 @@ def test_concurrent_requests_with_one_key_send_once(resources):
     assert len(channels[Provider.SES].sent) == 1
     messages = [i for i in table_items(resources.table_name) if i["PK"]["S"].startswith("MESSAGE#")]
     assert len(messages) == 1
+
+
+def test_a_key_past_its_expiry_is_free_again_even_before_ttl_deletes_it(resources):
+    service, table, channels = make_service(resources)
+    first = service.send(email(idempotencyKey="old-key"))
+    key = {"PK": {"S": "IDEMPOTENCY#old-key"}, "SK": {"S": "IDEMPOTENCY#old-key"}}
+    boto3.client("dynamodb").update_item(TableName=resources.table_name, Key=key,
+                                         UpdateExpression="SET expiresAt = :past",
+                                         ExpressionAttributeValues={":past": {"N": "1000"}})
+    second = service.send(email(idempotencyKey="old-key", body="A new message"))
+    assert second.id != first.id and len(channels[Provider.SES].sent) == 2
+
+
+def test_replaying_a_key_whose_request_died_mid_send_says_the_outcome_is_unknown(resources):
+    service, table, channels = make_service(resources)
+    ses = channels[Provider.SES]
+
+    def die(message):
+        raise SystemExit("the function was killed")  # between the PENDING write and the answer
+
+    ses._on_send = die
+    with pytest.raises(SystemExit):
+        service.send(email(idempotencyKey="k-1"))
+    ses._on_send = None
+    [pending] = [i for i in table_items(resources.table_name) if i["PK"]["S"].startswith("MESSAGE#")]
+    assert pending["deliveryStatus"]["S"] == "PENDING"
+    assert service.send(email(idempotencyKey="k-1")).delivery_status is DeliveryStatus.PENDING  # still in time
+    old = "2020-01-01T00:00:00.000Z"
+    boto3.client("dynamodb").update_item(TableName=resources.table_name, Key={"PK": pending["PK"], "SK": pending["SK"]},
+                                         UpdateExpression="SET createdAt = :old",
+                                         ExpressionAttributeValues={":old": {"S": old}})
+    replayed = service.send(email(idempotencyKey="k-1"))
+    assert replayed.delivery_status is DeliveryStatus.FAILED
+    assert replayed.failure_reason == "Interrupted (may have been sent)"
+    assert ses.sent == []
+
+
+def test_a_throttled_send_waits_before_its_retry(resources):
+    class DelayQueue(FakeQueue):
+        def enqueue(self, message, delay_seconds=0):
+            self.delays.append((message.id, delay_seconds))
+            super().enqueue(message, delay_seconds)
+
+    queue = DelayQueue()
+    service, _, _ = make_service(resources, sns=FakeChannel("sns", failures=[transient()]), queue=queue)
+    sent = service.send(sms())
+    assert queue.delays == [(sent.id, settings().retry_base_seconds)]
+
+
+def test_a_page_cut_short_by_dynamodbs_1mb_limit_still_leads_to_the_rest(resources):
+    service, _, _ = make_service(resources)
+    ids = [service.send(email(body=f"{i}" + "x" * 250_000)).id for i in range(6)]
+    seen, after, rounds = [], None, 0
+    while rounds < 10:
+        rounds += 1
+        page = service.page({"filter": {"to": "user@example.com"}, "first": 10, "after": after})
+        seen += [m.id for m in page.messages]
+        if not page.has_next_page:
+            break
+        after = page.end_cursor
+    assert seen == ids
+    assert rounds > 1  # 1.5 MB of messages cannot come back in one Query

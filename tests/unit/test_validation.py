@@ -74,6 +74,12 @@ def test_each_client_mistake_names_its_field(args, field):
     assert field_of(args) == field
 
 
+def test_internationalised_addresses_become_what_ses_accepts_or_a_bad_request():
+    assert parse_send_input(email(to="user@Bücher.de"), SETTINGS).to == "user@xn--bcher-kva.de"
+    assert parse_send_input(email(to="user@xn--bcher-kva.de"), SETTINGS).to == "user@xn--bcher-kva.de"
+    assert field_of(email(to="jörg@example.com")) == "to"
+
+
 def test_an_allowed_from_address_is_used_otherwise_the_configured_sender():
     assert parse_send_input(email(), SETTINGS).sender == "no-reply@example.com"
     assert parse_send_input(email(**{"from": "Alerts@Example.com"}), SETTINGS).sender == "Alerts@example.com"

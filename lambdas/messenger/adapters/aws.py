@@ -21,3 +21,19 @@ def client(service: str, region: str | None = None, *, retries: int = 3):
         retries={"mode": "standard", "total_max_attempts": retries},
     )
     return boto3.session.Session().client(service, region_name=region or None, config=config)
+
+
+def transport_failure(provider: str, error: Exception):
+    """A provider call that got no answer. Safe to retry only if the request never left.
+
+    A refused or timed-out connection never reached the provider: retrying cannot send twice. A
+    read timeout or a dropped connection after the request was written may follow a send, so it is
+    reported as a permanent failure whose reason says the outcome is unknown, never retried.
+    """
+    from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
+
+    from messenger.models.errors import ProviderError
+
+    if isinstance(error, (ConnectTimeoutError, EndpointConnectionError)):
+        return ProviderError(f"{provider}:{type(error).__name__}", transient=True)
+    return ProviderError(f"{provider}:NoAnswer (may have been sent)", transient=False)

@@ -6,6 +6,7 @@ import html
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from messenger.adapters.aws import transport_failure
 from messenger.logic.ports import Receipt
 from messenger.models.errors import ProviderError
 from messenger.models.message import Message
@@ -54,5 +55,5 @@ class SesEmailChannel:
         except ClientError as error:
             raise classify(error) from None
         except BotoCoreError as error:
-            raise ProviderError(f"SES:{type(error).__name__}", transient=True) from None
+            raise transport_failure("SES", error) from None
         return Receipt(provider_message_id=response["MessageId"])

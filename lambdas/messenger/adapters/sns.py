@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from messenger.adapters.aws import transport_failure
 from messenger.logic.ports import Receipt
 from messenger.models.errors import ProviderError
 from messenger.models.message import Message
@@ -38,5 +39,5 @@ class SnsSmsChannel:
         except ClientError as error:
             raise classify(error) from None
         except BotoCoreError as error:
-            raise ProviderError(f"SNS:{type(error).__name__}", transient=True) from None
+            raise transport_failure("SNS", error) from None
         return Receipt(provider_message_id=response["MessageId"])

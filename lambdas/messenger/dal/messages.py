@@ -8,6 +8,8 @@ workers, retries and delivery reports race.
 
 from __future__ import annotations
 
+import time
+
 from botocore.exceptions import ClientError
 
 from messenger.logic.ports import Claim, IdempotencyRecord
@@ -21,6 +23,8 @@ from messenger.models.message import (
 )
 
 MESSAGE_PREFIX = "MESSAGE#"
+TRANSACTION_ATTEMPTS = 4
+RECENT_LOOKUP_LIMIT = 25
 IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
 PROVIDER_INDEX = "byProviderMessageId"
 
@@ -104,43 +108,49 @@ class MessagesTable:
         )
 
     def create_idempotent(
-        self, message: Message, key: str, fingerprint: str, expires_at: int
+        self, message: Message, key: str, fingerprint: str, expires_at: int, now_epoch: int
     ) -> IdempotencyRecord | None:
-        """Write the message and its idempotency key together; if the key exists, return it."""
+        """Write the message and its idempotency key together; if a live key exists, return it.
+
+        A key past `expiresAt` counts as absent (TTL deletes items late). A transaction cancelled
+        because another request's transaction on the same key is still in flight is tried again.
+        """
         key_item = {"PK": {"S": IDEMPOTENCY_PREFIX + key}, "SK": {"S": IDEMPOTENCY_PREFIX + key}}
-        try:
-            self._db.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": {
-                                **key_item,
-                                "fingerprint": {"S": fingerprint},
-                                "to": {"S": message.to},
-                                "id": {"S": message.id},
-                                "expiresAt": {"N": str(expires_at)},
-                            },
-                            "ConditionExpression": "attribute_not_exists(PK)",
-                        }
+        request = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        **key_item,
+                        "fingerprint": {"S": fingerprint},
+                        "to": {"S": message.to},
+                        "id": {"S": message.id},
+                        "expiresAt": {"N": str(expires_at)},
                     },
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": to_item(message),
-                            "ConditionExpression": "attribute_not_exists(PK)",
-                        }
-                    },
-                ]
-            )
-            return None
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-        found = self._db.get_item(TableName=self._table, Key=key_item, ConsistentRead=True).get("Item")
-        if found is None:
-            raise StatusConflict("idempotency key transaction cancelled without a key record")
-        return IdempotencyRecord(found["fingerprint"]["S"], found["to"]["S"], found["id"]["S"])
+                    "ConditionExpression": "attribute_not_exists(PK) OR expiresAt < :now",
+                    "ExpressionAttributeValues": {":now": {"N": str(now_epoch)}},
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item(message),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+        ]
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                self._db.transact_write_items(TransactItems=request)
+                return None
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+            found = self._db.get_item(TableName=self._table, Key=key_item, ConsistentRead=True).get("Item")
+            if found is not None and int(found["expiresAt"]["N"]) >= now_epoch:
+                return IdempotencyRecord(found["fingerprint"]["S"], found["to"]["S"], found["id"]["S"])
+            time.sleep(0.05 * 2**attempt)  # the other transaction has not committed yet
+        raise StatusConflict("idempotency key: transaction kept conflicting")
 
     def get(self, recipient: str, message_id: str) -> Message | None:
         item = self._db.get_item(
@@ -150,8 +160,12 @@ class MessagesTable:
 
     def page(
         self, recipient: str, limit: int, after_id: str | None, newest_first: bool
-    ) -> list[Message]:
-        """One Query. Asks for `limit` items; the caller asks for one more than it shows."""
+    ) -> tuple[list[Message], bool]:
+        """One Query for up to `limit` items, and whether DynamoDB stopped before the partition's end.
+
+        DynamoDB also stops at 1 MB read, whatever the limit: then it says where it stopped
+        (LastEvaluatedKey), and the page may hold fewer items than asked for.
+        """
         request = {
             "TableName": self._table,
             "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
@@ -164,7 +178,8 @@ class MessagesTable:
         }
         if after_id:
             request["ExclusiveStartKey"] = message_key(recipient, after_id)
-        return [from_item(item) for item in self._db.query(**request)["Items"]]
+        response = self._db.query(**request)
+        return [from_item(item) for item in response["Items"]], "LastEvaluatedKey" in response
 
     def transition(
         self,
@@ -275,5 +290,22 @@ class MessagesTable:
             KeyConditionExpression="providerMessageId = :id",
             ExpressionAttributeValues={":id": {"S": provider_message_id}},
             Limit=1,
+        )["Items"]
+        return from_item(items[0]) if items else None
+
+    def find_recent_by_provider_message_id(self, recipient: str, provider_message_id: str) -> Message | None:
+        """A strongly consistent look at the recipient's newest messages, for when the index lags."""
+        items = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+            FilterExpression="providerMessageId = :id",
+            ExpressionAttributeValues={
+                ":pk": {"S": self.partition_of(recipient)},
+                ":prefix": {"S": MESSAGE_PREFIX},
+                ":id": {"S": provider_message_id},
+            },
+            ScanIndexForward=False,
+            Limit=RECENT_LOOKUP_LIMIT,
+            ConsistentRead=True,
         )["Items"]
         return from_item(items[0]) if items else None

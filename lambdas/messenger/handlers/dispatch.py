@@ -77,7 +77,7 @@ def jobs_of(records: list[dict]) -> tuple[list, set[str]]:
 def lambda_handler(event: dict, context) -> dict:
     records = event.get("Records", [])
     jobs, retry = jobs_of(records)
-    report = dispatcher().process(jobs)
+    report = dispatcher().process(jobs, context.get_remaining_time_in_millis)
     retry |= report.retry
     logger.info(
         "batch done",

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from messenger.logic.ports import MessageRepository
+from messenger.logic.recipients import normalise_phone
 from messenger.models.errors import BadRequest, StatusConflict
 from messenger.models.message import DeliveryStatus, Provider, can_move
 
@@ -28,6 +29,7 @@ class Report:
     provider_message_id: str
     status: str
     failure_reason: str | None
+    phone_number: str | None = None
 
 
 def parse_report(form: dict[str, str]) -> Report:
@@ -38,7 +40,20 @@ def parse_report(form: dict[str, str]) -> Report:
     if status not in KNOWN_STATUSES:
         raise BadRequest("status", "is not a delivery status Africa's Talking sends")
     reason = (form.get("failureReason") or "").strip()[:MAX_FIELD_LENGTH] or None
-    return Report(message_id, status, reason)
+    phone = (form.get("phoneNumber") or "").strip()[:MAX_FIELD_LENGTH] or None
+    return Report(message_id, status, reason, phone)
+
+
+def find_message(repository: MessageRepository, report: Report):
+    """By AT's id through the index; if the index has not caught up yet, in the recipient's history."""
+    message = repository.find_by_provider_message_id(report.provider_message_id)
+    if message is None and report.phone_number:
+        try:
+            recipient = normalise_phone(report.phone_number, "phoneNumber")
+        except BadRequest:
+            return None
+        message = repository.find_recent_by_provider_message_id(recipient, report.provider_message_id)
+    return message
 
 
 def target_status(report: Report) -> DeliveryStatus | None:
@@ -51,7 +66,7 @@ def target_status(report: Report) -> DeliveryStatus | None:
 
 def apply_report(repository: MessageRepository, clock, report: Report) -> str:
     """Returns what happened: "updated", "unchanged" or "unknown"."""
-    message = repository.find_by_provider_message_id(report.provider_message_id)
+    message = find_message(repository, report)
     if message is None or message.provider is not Provider.AFRICASTALKING:
         log.warning("delivery report for an unknown message id; acknowledged")
         return "unknown"

@@ -43,6 +43,8 @@ STATUS_NAMES = {
     501: "GatewayError", 502: "RejectedByGateway",
 }
 MAX_VISIBILITY_SECONDS = 900
+# Do not start a provider request with less time left than its connect and read timeouts need.
+REQUEST_BUDGET_MS = 15_000
 
 
 @dataclass(frozen=True)
@@ -120,22 +122,47 @@ class Dispatcher:
         self._new_token = new_token
 
     # -- the batch ---------------------------------------------------------------------------
-    def process(self, jobs: list[Job]) -> BatchReport:
+    def process(self, jobs: list[Job], time_left_ms: Callable[[], int] | None = None) -> BatchReport:
+        """`time_left_ms`: the invocation's remaining time; no request starts that could outlive it."""
         report = BatchReport()
         claimed = [c for c in (self._claim(job, report) for job in jobs) if c is not None]
         at_bound = [c for c in claimed if c.message.provider is Provider.AFRICASTALKING]
-        for item in claimed:
-            if item.message.provider is not Provider.AFRICASTALKING:
-                self._send_direct(item, report)
-        for group in self.group(at_bound, self._max_recipients):
-            self._send_at_group(group, report)
+        units = [[c] for c in claimed if c.message.provider is not Provider.AFRICASTALKING]
+        units += self.group(at_bound, self._max_recipients)
+        for unit in units:
+            if time_left_ms is not None and time_left_ms() < REQUEST_BUDGET_MS:
+                self._give_back(unit, report)
+                continue
+            try:
+                if unit[0].message.provider is Provider.AFRICASTALKING:
+                    self._send_at_group(unit, report)
+                else:
+                    self._send_direct(unit[0], report)
+            except Exception:  # noqa: BLE001 - one unit's failure must not sink the others
+                # Where it failed is unknown (perhaps after the provider took it): keep the claims,
+                # so only a receive after the lease can send again (the documented crash window).
+                log.exception("unexpected error; the jobs will be retried")
+                report.retry.update(item.job.item_id for item in unit)
         return report
+
+    def _give_back(self, unit: list[_Claimed], report: BatchReport) -> None:
+        """Not attempted for lack of time: release the claims, let SQS hand the jobs out again now."""
+        for item in unit:
+            report.retry.add(item.job.item_id)
+            self._repo.release(item.message, item.token, self._clock.now())
+            self._delay(item, 0)
+        log.warning("out of time; jobs given back unsent", extra={"jobs": len(unit)})
 
     def _claim(self, job: Job, report: BatchReport) -> _Claimed | None:
         token = self._new_token()
-        claim = self._repo.claim(
-            job.to, job.message_id, token, self._clock.now(), self._clock.ago(self._lease)
-        )
+        try:
+            claim = self._repo.claim(
+                job.to, job.message_id, token, self._clock.now(), self._clock.ago(self._lease)
+            )
+        except Exception:  # noqa: BLE001 - nothing was claimed, so nothing was sent: retry later
+            log.exception("could not claim", extra={"messageId": job.message_id})
+            report.retry.add(job.item_id)
+            return None
         if claim.granted:
             if claim.taken_over:
                 report.takeovers += 1
@@ -209,16 +236,23 @@ class Dispatcher:
     def _at_request(self, numbers, text, sender, report) -> list[RecipientResult]:
         if self._at is None or self._credentials is None:
             raise AtRequestError("AfricasTalking:NotConfigured", transient=False)
-        report.at_requests += 1
         try:
-            return self._at.send(self._credentials(), numbers, text, sender)
+            return self._send_once(numbers, text, sender, report, force=False)
         except AtRequestError as error:
             if not error.unauthorised:
                 raise
         # The key may have been rotated since it was cached: read it again, try once more.
         log.warning("Africa's Talking refused the credentials; re-reading the secret")
+        return self._send_once(numbers, text, sender, report, force=True)
+
+    def _send_once(self, numbers, text, sender, report, *, force: bool) -> list[RecipientResult]:
+        try:
+            credentials = self._credentials(force=force)
+        except Exception:  # noqa: BLE001 - before any request: safe to retry
+            log.exception("could not read the Africa's Talking credentials")
+            raise AtRequestError("AfricasTalking:CredentialsUnavailable", transient=True) from None
         report.at_requests += 1
-        return self._at.send(self._credentials(force=True), numbers, text, sender)
+        return self._at.send(credentials, numbers, text, sender)
 
     # -- SES / SNS retries -------------------------------------------------------------------
     def _send_direct(self, item: _Claimed, report: BatchReport) -> None:

@@ -23,6 +23,7 @@ from messenger.models.settings import Settings
 log = logging.getLogger(__name__)
 
 QUEUED_PROVIDERS = frozenset({Provider.AFRICASTALKING})
+STUCK_PENDING_SECONDS = 120  # well past the api function's 15 s timeout
 
 
 def fingerprint(request: SendRequest) -> str:
@@ -83,11 +84,13 @@ class MessageService:
             segments=request.segments,
         )
         if request.idempotency_key:
+            now_epoch = self._clock.epoch()
             existing = self._repo.create_idempotent(
                 message,
                 request.idempotency_key,
                 fingerprint(request),
-                self._clock.epoch() + self._settings.idempotency_ttl_hours * 3600,
+                now_epoch + self._settings.idempotency_ttl_hours * 3600,
+                now_epoch,
             )
             if existing is not None:
                 return self._replay(existing, fingerprint(request))
@@ -112,13 +115,20 @@ class MessageService:
         if original is None:
             raise MessagingError("the message this key created is missing")
         log.info("idempotent replay", extra={"messageId": original.id})
+        if (
+            original.delivery_status is DeliveryStatus.PENDING
+            and original.created_at < self._clock.ago(STUCK_PENDING_SECONDS)
+        ):
+            # The request that created it died between recording and settling (the function's
+            # timeout is far shorter): whether the provider got it cannot be known. Say so, once.
+            return self._fail(original, "Interrupted (may have been sent)")
         return original
 
-    def _enqueue(self, message: Message) -> Message:
+    def _enqueue(self, message: Message, delay_seconds: int = 0) -> Message:
         if self._queue is None:
             return self._fail(message, "QueueNotConfigured")
         try:
-            self._queue.enqueue(message)
+            self._queue.enqueue(message, delay_seconds)
         except Exception:
             log.exception("could not queue message", extra={"messageId": message.id})
             return self._fail(message, "QueueUnavailable")
@@ -136,7 +146,7 @@ class MessageService:
                     extra={"messageId": message.id, "reason": error.reason},
                 )
                 queued = self._repo.transition(message, DeliveryStatus.QUEUED, self._clock.now())
-                return self._enqueue(queued)
+                return self._enqueue(queued, delay_seconds=self._settings.retry_base_seconds)
             return self._fail(message, error.reason)
         accepted = self._repo.transition(
             message,
@@ -162,12 +172,14 @@ class MessageService:
     # -- getMessages -------------------------------------------------------------------------
     def page(self, args: dict) -> Page:
         request = parse_list_input(args, self._repo.partition_of)
-        # One more than the page: its presence is what makes hasNextPage exact.
-        found = self._repo.page(
+        # One more than the page: its presence is what makes hasNextPage exact. If DynamoDB stopped
+        # at its 1 MB read limit first, the page is shorter and the next one starts where it stopped.
+        found, cut_short = self._repo.page(
             request.recipient, request.limit + 1, request.after_id, request.newest_first
         )
         shown = found[: request.limit]
+        has_next = len(found) > request.limit or cut_short
         end_cursor = (
             encode_cursor(self._repo.partition_of(request.recipient), shown[-1].id) if shown else None
         )
-        return Page(shown, len(found) > request.limit, end_cursor)
+        return Page(shown, has_next and bool(shown), end_cursor)

@@ -41,10 +41,12 @@ def normalise_email(raw: str, field: str) -> str:
     if len(text) > MAX_ADDRESS_LENGTH:
         raise BadRequest(field, "not a valid e-mail address")
     try:
-        result = validate_email(text, check_deliverability=False)
+        # SES takes ASCII addresses only: no UTF-8 local parts, and domains in their IDNA form
+        # (so "bücher.de" and "xn--bcher-kva.de" are one recipient).
+        result = validate_email(text, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
         raise BadRequest(field, "not a valid e-mail address") from None
-    return f"{result.local_part}@{result.domain.lower()}"
+    return f"{result.local_part}@{result.ascii_domain.lower()}"
 
 
 def normalise_recipient(raw: str, field: str) -> str:

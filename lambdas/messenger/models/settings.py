@@ -72,7 +72,8 @@ class Settings:
             at_country_codes=_list(env.get("AT_COUNTRY_CODES", "")),
             default_sms_provider=Provider(env.get("DEFAULT_SMS_PROVIDER") or "SNS"),
             max_sms_segments=_int(env, "MAX_SMS_SEGMENTS", 10, 1, 20),
-            max_email_body_bytes=_int(env, "MAX_EMAIL_BODY_BYTES", 262_144, 1, 10_000_000),
+            # DynamoDB holds at most 400 KB per item: the body, the rest of the record and some margin.
+            max_email_body_bytes=_int(env, "MAX_EMAIL_BODY_BYTES", 262_144, 1, 300_000),
             max_subject_chars=_int(env, "MAX_SUBJECT_CHARS", 200, 1, 998),
             idempotency_ttl_hours=_int(env, "IDEMPOTENCY_TTL_HOURS", 24, 1, 24 * 30),
             at_secret_name=env.get("AT_SECRET_NAME") or None,

@@ -1,0 +1,62 @@
+"""The data-access layer's own guarantees, checked against stale copies of a record."""
+
+import boto3
+import pytest
+
+from messenger.dal.messages import MessagesTable
+from messenger.logic.clock import SystemClock
+from messenger.models.errors import StatusConflict
+from messenger.models.message import DeliveryMethod, DeliveryStatus, Message, Provider
+from tests.support import moto_service
+
+
+@pytest.fixture
+def table():
+    with moto_service() as resources:
+        yield MessagesTable(boto3.client("dynamodb"), resources.table_name)
+
+
+def pending(table) -> Message:
+    now = SystemClock().now()
+    message = Message(id="01G8NBDZ6YMH5SCEQ1BGR3QTWG", to="jane@example.com", body="b",
+                      delivery_method=DeliveryMethod.EMAIL, delivery_status=DeliveryStatus.PENDING,
+                      provider=Provider.SES, created_at=now, updated_at=now)
+    table.create(message)
+    return message
+
+
+def test_a_stale_copy_cannot_move_a_record_backwards(table):
+    stale = pending(table)
+    table.transition(stale, DeliveryStatus.ACCEPTED, SystemClock().now(), provider_message_id="p-1")
+    with pytest.raises(StatusConflict):
+        table.transition(stale, DeliveryStatus.QUEUED, SystemClock().now())
+    with pytest.raises(StatusConflict):
+        table.transition(stale, DeliveryStatus.ACCEPTED, SystemClock().now(), provider_message_id="p-2")
+    assert table.get(stale.to, stale.id).provider_message_id == "p-1"
+
+
+def test_final_statuses_are_final(table):
+    stale = pending(table)
+    table.transition(stale, DeliveryStatus.ACCEPTED, SystemClock().now(), provider_message_id="p-1")
+    table.transition(stale, DeliveryStatus.DELIVERED, SystemClock().now())
+    for target in (DeliveryStatus.FAILED, DeliveryStatus.DELIVERED, DeliveryStatus.QUEUED):
+        with pytest.raises(StatusConflict):
+            table.transition(stale, target, SystemClock().now(), failure_reason="late")
+    assert table.get(stale.to, stale.id).delivery_status is DeliveryStatus.DELIVERED
+
+
+def test_a_record_is_written_once(table):
+    message = pending(table)
+    with pytest.raises(Exception) as error:
+        table.create(message)
+    assert "ConditionalCheckFailed" in str(error.value)
+
+
+def test_settling_needs_the_claim_that_was_granted(table):
+    message = pending(table)
+    queued = table.transition(message, DeliveryStatus.QUEUED, SystemClock().now())
+    assert table.claim(queued.to, queued.id, "mine", SystemClock().now(), SystemClock().ago(30)).granted
+    with pytest.raises(StatusConflict):
+        table.transition(queued, DeliveryStatus.ACCEPTED, SystemClock().now(), claim_token="someone-else")
+    accepted = table.transition(queued, DeliveryStatus.ACCEPTED, SystemClock().now(), claim_token="mine")
+    assert accepted.delivery_status is DeliveryStatus.ACCEPTED
