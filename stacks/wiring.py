@@ -122,7 +122,7 @@ class Wiring:
 
 
 # Capabilities (see FunctionSpec). Each names one narrow permission.
-TABLE_READ = "table:read"  # GetItem, Query, BatchGetItem on the table and its indexes
+TABLE_READ = "table:read"  # GetItem, Query on the table and its indexes
 TABLE_WRITE = "table:write"  # PutItem, UpdateItem, TransactWriteItems (condition checks included)
 EMAIL_SEND = "email:send"  # ses:SendEmail for the configured identity only
 SMS_PUBLISH = "sms:publish"  # sns:Publish to phone numbers

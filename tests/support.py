@@ -79,7 +79,7 @@ class FakeLambdaContext:
     log_stream_name = "test"
 
     def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+        return 30_000
 
 
 def appsync_event(parent: str, field: str, arguments: dict) -> dict:

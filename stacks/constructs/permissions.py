@@ -19,9 +19,10 @@ from stacks.config import ServiceConfig
 from stacks.constructs.queues import WorkQueue
 
 # DynamoDB has no TransactWriteItems/TransactGetItems IAM actions: each item of a transaction is
-# authorised by the action it performs (PutItem, UpdateItem, ConditionCheckItem, GetItem).
-TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem")
-TABLE_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")
+# authorised by the action it performs (PutItem, UpdateItem, ConditionCheckItem, GetItem); the code
+# uses Put and Update only, conditions included.
+TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
+TABLE_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")
 QUEUE_SEND_ACTIONS = ("sqs:SendMessage",)  # SendMessageBatch is authorised by sqs:SendMessage too
 # What the Lambda event source mapping polls with, plus the worker's own back-off calls.
 QUEUE_CONSUME_ACTIONS = (

@@ -2,6 +2,7 @@
 
 import io
 import json
+from urllib.parse import quote_plus
 
 import boto3
 import pytest
@@ -55,6 +56,12 @@ def logs(server):  # noqa: F811
         Capture.captured = []
         dispatch(sqs_event([(m["Body"], m["ReceiptHandle"]) for m in received]), FakeLambdaContext())
         assert len(Capture.captured) == 1
+        # The worker's retry path: AT answers 503 for a further message.
+        assert send(to=PHONE_AT, body=BODY, deliveryMethod="SMS")["data"]["deliveryStatus"] == "QUEUED"
+        received = sqs.receive_message(QueueUrl=resources.queues["outbound"].url, MaxNumberOfMessages=10)["Messages"]
+        Capture.status = 503
+        failures = dispatch(sqs_event([(m["Body"], m["ReceiptHandle"]) for m in received]), FakeLambdaContext())
+        assert len(failures["batchItemFailures"]) == 1
         # A report for the accepted AT message, and one with a wrong token.
         event = {"rawPath": f"/reports/{resources.report_token}", "body": f"id=ATXid_0&status=Success&phoneNumber=%2B254711000001",
                  "isBase64Encoded": False, "requestContext": {"http": {"method": "POST"}}}
@@ -68,6 +75,7 @@ def test_the_logs_of_full_sends_hold_no_body_subject_recipient_or_secret(logs):
     text, secrets = logs
     lines = [line for line in text.splitlines() if line.startswith("{")]
     assert len(lines) >= 10  # the sends above did log
-    for forbidden in [BODY, SUBJECT, EMAIL, PHONE_SNS, PHONE_AT, PHONE_AT_2, "jane.private", *secrets]:
+    encoded = [quote_plus(value) for value in (BODY, EMAIL, PHONE_SNS, PHONE_AT, PHONE_AT_2)]
+    for forbidden in [BODY, SUBJECT, EMAIL, PHONE_SNS, PHONE_AT, PHONE_AT_2, "jane.private", *encoded, *secrets]:
         assert forbidden not in text, forbidden
     assert "j***@example.com" in text and "+1415*****23" in text  # masked forms are what is logged

@@ -10,8 +10,8 @@ FUNCTIONS = ("api", "dispatch", "delivery_reports")
 
 # Written out here, independently of stacks/constructs/permissions.py, so a widened policy fails.
 CAPABILITY_ACTIONS = {
-    w.TABLE_READ: {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"},
-    w.TABLE_WRITE: {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"},
+    w.TABLE_READ: {"dynamodb:GetItem", "dynamodb:Query"},
+    w.TABLE_WRITE: {"dynamodb:PutItem", "dynamodb:UpdateItem"},
     w.EMAIL_SEND: {"ses:SendEmail"},
     w.SMS_PUBLISH: {"sns:Publish"},
     w.QUEUE_SEND: {"sqs:SendMessage"},

@@ -173,25 +173,48 @@ def test_an_empty_history_has_no_cursor(resources):
     assert (page.messages, page.has_next_page, page.end_cursor) == ([], False, None)
 
 
-def test_concurrent_requests_with_one_key_send_once(resources):
-    import threading
+class RacingDynamoDB:
+    """The real (moto) client, except that the first transaction is cancelled the way DynamoDB
+    cancels the loser of two concurrent transactions on one key; `before_cancel` lets the winner
+    commit first (or not yet). moto runs transactions one at a time, so the race is staged here."""
 
-    service, _, channels = make_service(resources)
-    barrier, results = threading.Barrier(8), []
+    def __init__(self, real, before_cancel=None) -> None:
+        self._real, self._before_cancel, self.cancelled = real, before_cancel, 0
 
-    def send():
-        barrier.wait()
-        results.append(service.send(email(idempotencyKey="burst-1")))
+    def __getattr__(self, name):
+        return getattr(self._real, name)
 
-    threads = [threading.Thread(target=send) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(results) == 8 and len({m.id for m in results}) == 1
+    def transact_write_items(self, **request):
+        if not self.cancelled:
+            self.cancelled += 1
+            if self._before_cancel:
+                self._before_cancel()
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": "TransactionCanceledException"},
+                               "CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}]},
+                              "TransactWriteItems")
+        return self._real.transact_write_items(**request)
+
+
+def test_the_loser_of_two_concurrent_requests_with_one_key_replays_the_winner(resources):
+    winner_service, table, channels = make_service(resources)
+    holder = {}
+    racing = RacingDynamoDB(table._db, before_cancel=lambda: holder.update(m=winner_service.send(email(idempotencyKey="burst"))))
+    loser_service, loser_table, loser_channels = make_service(resources)
+    loser_table._db = racing
+    replayed = loser_service.send(email(idempotencyKey="burst"))
+    assert replayed.id == holder["m"].id
+    assert len(channels[Provider.SES].sent) == 1 and loser_channels[Provider.SES].sent == []
+    assert len([i for i in table_items(resources.table_name) if i["PK"]["S"].startswith("MESSAGE#")]) == 1
+
+
+def test_a_transaction_conflict_with_no_winner_yet_is_tried_again(resources):
+    service, table, channels = make_service(resources)
+    table._db = RacingDynamoDB(table._db)
+    sent = service.send(email(idempotencyKey="retry-me"))
+    assert table._db.cancelled == 1 and sent.delivery_status is DeliveryStatus.ACCEPTED
     assert len(channels[Provider.SES].sent) == 1
-    messages = [i for i in table_items(resources.table_name) if i["PK"]["S"].startswith("MESSAGE#")]
-    assert len(messages) == 1
 
 
 def test_a_key_past_its_expiry_is_free_again_even_before_ttl_deletes_it(resources):

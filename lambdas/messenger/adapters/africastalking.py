@@ -2,7 +2,7 @@
 
 The request is the one the official SDK sends (`SMSService.send`): form fields `username`, `to`
 (comma-separated), `message`, `bulkSMSMode=1`, `from` when a sender id is set, with headers
-`apiKey` and `Accept: application/json`. tests/unit/test_africastalking_wire.py captures both on a
+`apiKey` and `Accept: application/json`. tests/adapters/test_africastalking_wire.py captures both on a
 local server and compares them. This client adds what the SDK leaves out: connect and read
 timeouts, one pooled connection reused across a batch, and errors a worker can act on.
 """
