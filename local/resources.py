@@ -19,7 +19,9 @@ from stacks.wiring import (
     ENV_REPORT_TOKEN_SECRET_NAME,
     ENV_TABLE_NAME,
     QueueSpec,
+    ResourceNames,
     Wiring,
+    resource_names,
 )
 
 REGION = "us-east-1"
@@ -45,15 +47,15 @@ class LocalResources:
 
 
 def create_resources(config: ServiceConfig, wiring: Wiring) -> LocalResources:
-    prefix = config.resource_prefix()
-    table_name = f"{prefix}-messages"
+    names = resource_names(config)
+    table_name = names.table
     _create_table(wiring, table_name)
-    queues = {spec.name: _create_queue(wiring, spec, prefix) for spec in wiring.queues}
+    queues = {spec.name: _create_queue(wiring, spec, names) for spec in wiring.queues}
 
     secretsmanager = boto3.client("secretsmanager")
     at_credentials = {"username": AT_USERNAME, "apiKey": secrets.token_hex(32)}
     secretsmanager.create_secret(Name=config.at_secret_name, SecretString=json.dumps(at_credentials))
-    report_token_secret_name = f"{prefix}/delivery-report-token"
+    report_token_secret_name = names.report_token_secret
     report_token = secrets.token_urlsafe(32)
     secretsmanager.create_secret(Name=report_token_secret_name, SecretString=report_token)
 
@@ -91,9 +93,9 @@ def _create_table(wiring: Wiring, table_name: str) -> None:
     )
 
 
-def _create_queue(wiring: Wiring, spec: QueueSpec, prefix: str) -> LocalQueue:
+def _create_queue(wiring: Wiring, spec: QueueSpec, names: ResourceNames) -> LocalQueue:
     sqs = boto3.client("sqs")
-    name, dlq_name = f"{prefix}-{spec.name}", f"{prefix}-{spec.name}-dlq"
+    name, dlq_name = names.queue(spec), names.dead_letter_queue(spec)
     dlq_url = sqs.create_queue(
         QueueName=dlq_name,
         Attributes={"MessageRetentionPeriod": str(spec.dlq_retention_days * 86_400)},

@@ -56,6 +56,31 @@ TABLE = TableSpec(
 
 
 @dataclass(frozen=True)
+class ResourceNames:
+    """Physical names, the same in AWS and in the local mode."""
+
+    prefix: str
+
+    @property
+    def table(self) -> str:
+        return f"{self.prefix}-messages"
+
+    @property
+    def report_token_secret(self) -> str:
+        return f"{self.prefix}/delivery-report-token"
+
+    def queue(self, spec: "QueueSpec") -> str:
+        return f"{self.prefix}-{spec.name}"
+
+    def dead_letter_queue(self, spec: "QueueSpec") -> str:
+        return f"{self.prefix}-{spec.name}-dlq"
+
+
+def resource_names(config: ServiceConfig) -> ResourceNames:
+    return ResourceNames(config.resource_prefix())
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """One Lambda function.
 

@@ -8,7 +8,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import ServiceConfig
-from stacks.wiring import QueueSpec, Wiring
+from stacks.wiring import QueueSpec, Wiring, resource_names
 
 
 class WorkQueue(Construct):
@@ -23,11 +23,11 @@ class WorkQueue(Construct):
                  visibility_timeout_seconds: int) -> None:  # fmt: skip
         super().__init__(scope, id)
         self.spec = spec
-        name = f"{config.resource_prefix()}-{spec.name}"
+        names = resource_names(config)
         self.dlq = sqs.Queue(
             self,
             "DeadLetterQueue",
-            queue_name=f"{name}-dlq",
+            queue_name=names.dead_letter_queue(spec),
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(spec.dlq_retention_days),
@@ -35,7 +35,7 @@ class WorkQueue(Construct):
         self.queue = sqs.Queue(
             self,
             "Queue",
-            queue_name=name,
+            queue_name=names.queue(spec),
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             visibility_timeout=Duration.seconds(visibility_timeout_seconds),

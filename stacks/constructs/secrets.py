@@ -12,6 +12,7 @@ from constructs import Construct
 
 from stacks.config import ServiceConfig
 from stacks.nag import acknowledge
+from stacks.wiring import resource_names
 
 AT_USERNAME_PLACEHOLDER = "sandbox"
 REPORT_TOKEN_LENGTH = 48
@@ -21,7 +22,7 @@ class Secrets(Construct):
     def __init__(self, scope: Construct, id: str, *, config: ServiceConfig) -> None:
         super().__init__(scope, id)
         self.at_secret_name = config.at_secret_name
-        self.report_token_secret_name = f"{config.resource_prefix()}/delivery-report-token"
+        self.report_token_secret_name = resource_names(config).report_token_secret
         # {"username": ..., "apiKey": ...}; apiKey starts as a random placeholder that operators
         # overwrite with the real key after the first deploy (see the README).
         self.africastalking = secretsmanager.Secret(

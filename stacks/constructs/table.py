@@ -7,7 +7,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from stacks.config import ServiceConfig
-from stacks.wiring import TableSpec
+from stacks.wiring import TableSpec, resource_names
 
 
 def _string(name: str) -> dynamodb.Attribute:
@@ -27,7 +27,7 @@ class MessagesTable(Construct):
         self.table = dynamodb.TableV2(
             self,
             "Table",
-            table_name=f"{config.resource_prefix()}-messages",
+            table_name=resource_names(config).table,
             partition_key=_string(spec.partition_key),
             sort_key=_string(spec.sort_key),
             billing=dynamodb.Billing.on_demand(),
