@@ -147,8 +147,11 @@ class Wiring:
 
 
 # Capabilities (see FunctionSpec). Each names one narrow permission.
-TABLE_READ = "table:read"  # GetItem, Query on the table and its indexes
-TABLE_WRITE = "table:write"  # PutItem, UpdateItem, TransactWriteItems (condition checks included)
+# The table, one action each, so a function gets exactly the calls its code makes.
+TABLE_GET = "table:get"  # GetItem
+TABLE_QUERY = "table:query"  # Query, on the table and its indexes
+TABLE_PUT = "table:put"  # PutItem (and the puts of a TransactWriteItems)
+TABLE_UPDATE = "table:update"  # UpdateItem
 EMAIL_SEND = "email:send"  # ses:SendEmail for the configured identity only
 SMS_PUBLISH = "sms:publish"  # sns:Publish to phone numbers
 QUEUE_SEND = "queue:send:outbound"
@@ -197,7 +200,9 @@ def build_wiring(config: ServiceConfig) -> Wiring:
         description="GraphQL resolvers: sendMessage and getMessages",
         timeout_seconds=15,
         memory_mb=512,
-        capabilities=frozenset({TABLE_READ, TABLE_WRITE, EMAIL_SEND, SMS_PUBLISH, QUEUE_SEND}),
+        capabilities=frozenset(
+            {TABLE_GET, TABLE_QUERY, TABLE_PUT, TABLE_UPDATE, EMAIL_SEND, SMS_PUBLISH, QUEUE_SEND}
+        ),
         environment=sending,
         resource_env=(ENV_TABLE_NAME, ENV_OUTBOUND_QUEUE_URL),
     )
@@ -208,7 +213,7 @@ def build_wiring(config: ServiceConfig) -> Wiring:
         timeout_seconds=DISPATCH_TIMEOUT_SECONDS,
         memory_mb=512,
         capabilities=frozenset(
-            {TABLE_READ, TABLE_WRITE, EMAIL_SEND, SMS_PUBLISH, QUEUE_CONSUME, AT_SECRET_READ}
+            {TABLE_GET, TABLE_UPDATE, EMAIL_SEND, SMS_PUBLISH, QUEUE_CONSUME, AT_SECRET_READ}
         ),
         environment={
             **sending,
@@ -229,7 +234,7 @@ def build_wiring(config: ServiceConfig) -> Wiring:
         description="Africa's Talking delivery-report callback",
         timeout_seconds=10,
         memory_mb=256,
-        capabilities=frozenset({TABLE_READ, TABLE_WRITE, REPORT_TOKEN_READ}),
+        capabilities=frozenset({TABLE_QUERY, TABLE_UPDATE, REPORT_TOKEN_READ}),
         environment={**_common_environment(config)},
         resource_env=(ENV_TABLE_NAME, ENV_REPORT_TOKEN_SECRET_NAME),
         function_url=True,

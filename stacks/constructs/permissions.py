@@ -21,8 +21,6 @@ from stacks.constructs.queues import WorkQueue
 # DynamoDB has no TransactWriteItems/TransactGetItems IAM actions: each item of a transaction is
 # authorised by the action it performs (PutItem, UpdateItem, ConditionCheckItem, GetItem); the code
 # uses Put and Update only, conditions included.
-TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
-TABLE_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")
 QUEUE_SEND_ACTIONS = ("sqs:SendMessage",)  # SendMessageBatch is authorised by sqs:SendMessage too
 # What the Lambda event source mapping polls with, plus the worker's own back-off calls.
 QUEUE_CONSUME_ACTIONS = (
@@ -75,11 +73,13 @@ def capability_permissions(
     report_token_secret: secretsmanager.ISecret,
 ) -> dict[str, Permission]:
     permissions = {
-        wiring.TABLE_READ: _allow(
-            TABLE_READ_ACTIONS,
+        wiring.TABLE_GET: _allow(("dynamodb:GetItem",), [table.table_arn]),
+        wiring.TABLE_QUERY: _allow(
+            ("dynamodb:Query",),
             [table.table_arn, *(f"{table.table_arn}/index/{index.name}" for index in table_spec.indexes)],
         ),
-        wiring.TABLE_WRITE: _allow(TABLE_WRITE_ACTIONS, [table.table_arn]),
+        wiring.TABLE_PUT: _allow(("dynamodb:PutItem",), [table.table_arn]),
+        wiring.TABLE_UPDATE: _allow(("dynamodb:UpdateItem",), [table.table_arn]),
         wiring.EMAIL_SEND: _allow(EMAIL_SEND_ACTIONS, ses_identity_arns(stack, config)),
         wiring.SMS_PUBLISH: Permission(
             statements=(

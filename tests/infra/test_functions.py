@@ -5,13 +5,16 @@ from __future__ import annotations
 import pytest
 
 from stacks import wiring as w
+from stacks.wiring import build_wiring
 
 FUNCTIONS = ("api", "dispatch", "delivery_reports")
 
 # Written out here, independently of stacks/constructs/permissions.py, so a widened policy fails.
 CAPABILITY_ACTIONS = {
-    w.TABLE_READ: {"dynamodb:GetItem", "dynamodb:Query"},
-    w.TABLE_WRITE: {"dynamodb:PutItem", "dynamodb:UpdateItem"},
+    w.TABLE_GET: {"dynamodb:GetItem"},
+    w.TABLE_QUERY: {"dynamodb:Query"},
+    w.TABLE_PUT: {"dynamodb:PutItem"},
+    w.TABLE_UPDATE: {"dynamodb:UpdateItem"},
     w.EMAIL_SEND: {"ses:SendEmail"},
     w.SMS_PUBLISH: {"sns:Publish"},
     w.QUEUE_SEND: {"sqs:SendMessage"},
@@ -149,8 +152,25 @@ def test_table_actions_name_only_the_table_and_its_index(synth, name):
     table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
     index_arn = {"Fn::Join": ["", [table_arn, "/index/byProviderMessageId"]]}
     statements = synth.function_statements(name)
-    assert synth.allowed_resources(statements, "dynamodb:Query") == [table_arn, index_arn]
-    assert synth.allowed_resources(statements, "dynamodb:PutItem") == [table_arn]
+    capabilities = build_wiring(synth.config).function(name).capabilities
+    expected = {
+        "dynamodb:Query": ([table_arn, index_arn], w.TABLE_QUERY),
+        "dynamodb:GetItem": ([table_arn], w.TABLE_GET),
+        "dynamodb:PutItem": ([table_arn], w.TABLE_PUT),
+        "dynamodb:UpdateItem": ([table_arn], w.TABLE_UPDATE),
+    }
+    for action, (resources, capability) in expected.items():
+        assert synth.allowed_resources(statements, action) == (resources if capability in capabilities else [])
+
+
+@pytest.mark.parametrize(("name", "actions"), [
+    ("api", {"GetItem", "Query", "PutItem", "UpdateItem"}),
+    ("dispatch", {"GetItem", "UpdateItem"}),
+    ("delivery_reports", {"Query", "UpdateItem"}),
+])
+def test_each_function_may_make_only_the_table_calls_its_code_makes(synth, name, actions):
+    granted = {a.split(":")[1] for s in synth.function_statements(name) for a in _actions(s) if a.startswith("dynamodb:")}
+    assert granted == actions
 
 
 @pytest.mark.parametrize(
@@ -180,3 +200,8 @@ def test_function_url_output_carries_no_token(synth):
     assert synth.template["Outputs"]["DeliveryReportTokenSecretName"]["Value"] == (
         f"{synth.config.resource_prefix()}/delivery-report-token"
     )
+
+
+def _actions(statement) -> list[str]:
+    actions = statement.get("Action", [])
+    return [actions] if isinstance(actions, str) else actions

@@ -1,0 +1,81 @@
+"""Each handler calls only what its wiring capabilities allow (the stack turns those into IAM)."""
+
+import functools
+
+import boto3
+import pytest
+
+from stacks import wiring as w
+from stacks.config import load_cdk_json_config
+from tests.adapters.test_africastalking_wire import Capture, server  # noqa: F401 - fixture
+from tests.handlers.test_logs_hold_no_personal_data import sqs_event
+from tests.support import FakeLambdaContext, appsync_event, moto_service
+
+# The calls each capability covers (a transaction's puts are authorised as PutItem).
+ALLOWED = {
+    w.TABLE_GET: {"dynamodb.GetItem"},
+    w.TABLE_QUERY: {"dynamodb.Query"},
+    w.TABLE_PUT: {"dynamodb.PutItem", "dynamodb.TransactWriteItems"},
+    w.TABLE_UPDATE: {"dynamodb.UpdateItem"},
+    w.EMAIL_SEND: {"sesv2.SendEmail"},
+    w.SMS_PUBLISH: {"sns.Publish"},
+    w.QUEUE_SEND: {"sqs.SendMessage"},
+    w.QUEUE_CONSUME: {"sqs.ChangeMessageVisibility"},
+}
+
+
+@pytest.fixture
+def calls(server, monkeypatch):  # noqa: F811
+    with moto_service(env={"AT_BASE_URL": server}) as resources:
+        from messenger.adapters import aws
+
+        made: list[str] = []
+        make = aws.client.__wrapped__
+
+        def counted(*args, **kwargs):
+            client = make(*args, **kwargs)
+            service = client.meta.service_model.service_name
+            client.meta.events.register("before-call", lambda model, **_: made.append(f"{service}.{model.name}"))
+            return client
+
+        monkeypatch.setattr(aws, "client", functools.cache(counted))
+        yield made, resources
+
+
+def allowed_for(function: str) -> set[str]:
+    capabilities = w.build_wiring(load_cdk_json_config()).function(function).capabilities
+    return set().union(*(ALLOWED.get(c, set()) for c in capabilities))
+
+
+def test_every_handler_stays_within_its_capabilities(calls):
+    made, resources = calls
+    from messenger.handlers.api import lambda_handler as api
+    from messenger.handlers.delivery_reports import lambda_handler as reports
+    from messenger.handlers.dispatch import lambda_handler as dispatch
+
+    def send(**input_):
+        return api(appsync_event("Mutation", "sendMessage", {"input": input_}), FakeLambdaContext())
+
+    by_function = {}
+    send(to="user@example.com", subject="s", body="b", deliveryMethod="EMAIL", idempotencyKey="k")
+    send(to="user@example.com", subject="s", body="b", deliveryMethod="EMAIL", idempotencyKey="k")
+    send(to="+14155550123", body="b", deliveryMethod="SMS")
+    send(to="+254711000001", body="b", deliveryMethod="SMS")
+    api(appsync_event("Query", "getMessages", {"filter": {"to": "user@example.com"}}), FakeLambdaContext())
+    by_function["api"], made[:] = set(made), []
+
+    sqs = boto3.client("sqs")
+    [job] = sqs.receive_message(QueueUrl=resources.queues["outbound"].url)["Messages"]
+    Capture.captured = []
+    dispatch(sqs_event([(job["Body"], job["ReceiptHandle"])] * 2), FakeLambdaContext())  # and its duplicate
+    by_function["dispatch"], made[:] = set(made), []
+
+    event = {"rawPath": f"/reports/{resources.report_token}", "isBase64Encoded": False,
+             "body": "id=ATXid_0&status=Success&phoneNumber=%2B254711000001", "requestContext": {"http": {"method": "POST"}}}
+    assert reports(event, FakeLambdaContext())["body"] == "updated"
+    by_function["delivery_reports"] = set(made)
+
+    for function, used in by_function.items():
+        assert used, function
+        assert used <= allowed_for(function), (function, used - allowed_for(function))
+    assert "dynamodb.GetItem" in by_function["dispatch"]  # the duplicate found the message settled
