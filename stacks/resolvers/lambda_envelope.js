@@ -1,7 +1,7 @@
 // One resolver for every GraphQL field served by a Lambda function (APPSYNC_JS runtime).
 //
 // Envelope contract: the function returns either {"data": <field value>} or
-// {"error": {"type": "BadRequest" | "Conflict" | "NotFound" | "InternalError", "message": "...", "info": {...} | null}}.
+// {"error": {"type": "BadRequest" | "Conflict" | "InternalError", "message": "...", "info": {...} | null}}.
 // A typed error becomes an entry in the response's errors[] with that errorType; anything else
 // (a crash, a timeout, a malformed answer) becomes "InternalError" without leaking its text.
 import { util } from '@aws-appsync/utils';

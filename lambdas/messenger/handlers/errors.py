@@ -3,7 +3,7 @@
 A resolver answers with an envelope, never by raising: `{"data": ...}` or
 `{"error": {"type", "message", "info"}}`. The AppSync JS response handler (and the local runner,
 which mirrors it) turns an error envelope into a GraphQL error with that `errorType`, so a client can
-tell its own mistake (BadRequest, Conflict, NotFound) from ours (InternalError). Internals never
+tell its own mistake (BadRequest, Conflict) from ours (InternalError). Internals never
 reach the client: unexpected errors are logged here with their traceback and answered generically.
 """
 

@@ -84,16 +84,17 @@ class MessageService:
             segments=request.segments,
         )
         if request.idempotency_key:
+            expected = fingerprint(request)
             now_epoch = self._clock.epoch()
             existing = self._repo.create_idempotent(
                 message,
                 request.idempotency_key,
-                fingerprint(request),
+                expected,
                 now_epoch + self._settings.idempotency_ttl_hours * 3600,
                 now_epoch,
             )
             if existing is not None:
-                return self._replay(existing, fingerprint(request))
+                return self._replay(existing, expected)
         else:
             self._repo.create(message)
         log.info(

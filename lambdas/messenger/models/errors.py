@@ -28,10 +28,6 @@ class Conflict(MessagingError):
     error_type = "Conflict"
 
 
-class NotFound(MessagingError):
-    error_type = "NotFound"
-
-
 class ProviderError(Exception):
     """A provider refused or failed a send. Adapters raise it; the logic decides what follows."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from enum import Enum
 
 
@@ -37,9 +37,6 @@ _PREDECESSORS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
     ),
 }
 
-FINAL_STATUSES = frozenset({DeliveryStatus.DELIVERED, DeliveryStatus.FAILED})
-
-
 def predecessors(status: DeliveryStatus) -> frozenset[DeliveryStatus]:
     return _PREDECESSORS[status]
 
@@ -67,9 +64,6 @@ class Message:
     failure_reason: str | None = None
     segments: int | None = None
     cost: str | None = None
-
-    def with_changes(self, **changes) -> "Message":
-        return replace(self, **changes)
 
     def to_graphql(self) -> dict:
         """The GraphQL `Message` type's shape."""
