@@ -1,6 +1,6 @@
 """Cold start of the API handler, and the AWS calls each GraphQL operation makes.
 
-1. Import + initialise `messenger.handlers.api` in a fresh interpreter, N times, beside a baseline
+1. Import + initialise `messenger.api` in a fresh interpreter, N times, beside a baseline
    measured the same way in the same run: `import boto3` plus one DynamoDB client.
    Target: median(handler) / median(baseline) <= 1.5.
    Also shown: what the handler defers to its first request (the X-Ray SDK behind Powertools'
@@ -42,9 +42,9 @@ print((time.perf_counter() - t) * 1000)
 
 CASES = {
     "baseline: import boto3 + one DynamoDB client": "import boto3\nboto3.client('dynamodb')",
-    "API handler: import + initialise": "import messenger.handlers.api",
+    "API handler: import + initialise": "import messenger.api",
     "handler + what its first request adds (Tracer, DynamoDB client)": (
-        "import messenger.handlers.api\nfrom messenger.handlers.observability import tracer\n"
+        "import messenger.api\nfrom messenger.core.observability import tracer\n"
         "tracer()\nfrom messenger.adapters.aws import client\nclient('dynamodb')"
     ),
 }
@@ -79,7 +79,7 @@ def aws_calls_per_operation() -> dict[str, list[str]]:
     results = {}
     with moto_service(env={"POWERTOOLS_LOG_LEVEL": "WARNING"}):
         from messenger.adapters import aws
-        from messenger.handlers.api import lambda_handler
+        from messenger.api import lambda_handler
 
         original = aws.client.__wrapped__
 

@@ -196,7 +196,7 @@ def build_wiring(config: ServiceConfig) -> Wiring:
     sending = {**_common_environment(config), **_sending_environment(config)}
     api = FunctionSpec(
         name="api",
-        handler="messenger.handlers.api.lambda_handler",
+        handler="messenger.api.lambda_handler",
         description="GraphQL resolvers: sendMessage and getMessages",
         timeout_seconds=15,
         memory_mb=512,
@@ -208,7 +208,7 @@ def build_wiring(config: ServiceConfig) -> Wiring:
     )
     dispatch = FunctionSpec(
         name="dispatch",
-        handler="messenger.handlers.dispatch.lambda_handler",
+        handler="messenger.sending.worker.lambda_handler",
         description="Sends queued messages: Africa's Talking in batches, SES/SNS retries",
         timeout_seconds=DISPATCH_TIMEOUT_SECONDS,
         memory_mb=512,
@@ -230,7 +230,7 @@ def build_wiring(config: ServiceConfig) -> Wiring:
     )
     reports = FunctionSpec(
         name="delivery_reports",
-        handler="messenger.handlers.delivery_reports.lambda_handler",
+        handler="messenger.delivery_reports.handler.lambda_handler",
         description="Africa's Talking delivery-report callback",
         timeout_seconds=10,
         memory_mb=256,

@@ -11,7 +11,7 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _logs_to_current_stdout():
-    from messenger.handlers.observability import logger
+    from messenger.core.observability import logger
 
     logger.registered_handler.stream = sys.stdout
     yield

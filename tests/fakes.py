@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import itertools
 
-from messenger.logic.ports import Receipt
-from messenger.models.errors import ProviderError
-from messenger.models.message import Message
-from messenger.models.providers import AtRequestError, Credentials, RecipientResult
+from messenger.messages.ports import Receipt
+from messenger.core.errors import ProviderError
+from messenger.messages.models import Message
+from messenger.sending.models import AtRequestError, Credentials, RecipientResult
 
 
 class FakeChannel:

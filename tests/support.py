@@ -24,15 +24,15 @@ def reset_caches() -> None:
     from aws_lambda_powertools.utilities import parameters
 
     from messenger.adapters.aws import client
-    from messenger.handlers import dependencies
-    from messenger.models.settings import settings
+    from messenger.sending import dependencies
+    from messenger.core.settings import settings
 
     settings.cache_clear()
     client.cache_clear()
     for name in ("repository", "channels", "job_queue", "message_service"):
         getattr(dependencies, name).cache_clear()
     try:
-        from messenger.handlers.dispatch import dispatcher
+        from messenger.sending.worker import dispatcher
 
         dispatcher.cache_clear()
     except Exception:  # noqa: BLE001 - the dispatch handler may not be imported yet

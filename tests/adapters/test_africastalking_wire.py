@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from messenger.adapters.africastalking import AfricasTalkingClient, base_url_for, send_form
-from messenger.models.providers import AtRequestError, Credentials
+from messenger.sending.models import AtRequestError, Credentials
 
 RECIPIENTS = ["+254711000001", "+254711000002"]
 TEXT = "Your code is 1234 & more: ü €"

@@ -7,8 +7,8 @@ from botocore.stub import Stubber
 
 from messenger.adapters.ses import SesEmailChannel, html_body
 from messenger.adapters.sns import SnsSmsChannel
-from messenger.models.errors import ProviderError
-from messenger.models.message import DeliveryMethod, DeliveryStatus, Message, Provider
+from messenger.core.errors import ProviderError
+from messenger.messages.models import DeliveryMethod, DeliveryStatus, Message, Provider
 
 EMAIL = Message(id="01G8NBDZ6YMH5SCEQ1BGR3QTWG", to="jane@example.com", body="Hi <b>&</b>\nline 2",
                 delivery_method=DeliveryMethod.EMAIL, delivery_status=DeliveryStatus.PENDING, provider=Provider.SES,

@@ -27,16 +27,16 @@ import pytest
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
 from messenger.adapters.aws import transport_failure
-from messenger.dal.messages import MessagesTable
-from messenger.logic.clock import iso
-from messenger.logic.delivery_reports import apply_report, parse_report
-from messenger.logic.dispatch import Dispatcher, Job
-from messenger.logic.messages import MessageService
-from messenger.logic.ports import Receipt
-from messenger.models.errors import ProviderError
-from messenger.models.message import DeliveryStatus, Provider
-from messenger.models.providers import AtRequestError, Credentials, RecipientResult
-from messenger.models.settings import settings
+from messenger.messages.dal import MessagesTable
+from messenger.core.clock import iso
+from messenger.delivery_reports.logic import apply_report, parse_report
+from messenger.sending.dispatcher import Dispatcher, Job
+from messenger.sending.service import MessageService
+from messenger.messages.ports import Receipt
+from messenger.core.errors import ProviderError
+from messenger.messages.models import DeliveryStatus, Provider
+from messenger.sending.models import AtRequestError, Credentials, RecipientResult
+from messenger.core.settings import settings
 from tests.support import moto_service
 
 MESSAGES = 501

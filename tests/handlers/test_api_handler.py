@@ -9,7 +9,7 @@ from tests.support import FakeLambdaContext, appsync_event, moto_service, table_
 @pytest.fixture
 def api():
     with moto_service() as resources:
-        from messenger.handlers.api import lambda_handler
+        from messenger.api import lambda_handler
 
         yield lambda parent, field, args: lambda_handler(appsync_event(parent, field, args), FakeLambdaContext()), resources
 

@@ -49,9 +49,9 @@ def allowed_for(function: str) -> set[str]:
 
 def test_every_handler_stays_within_its_capabilities(calls):
     made, resources = calls
-    from messenger.handlers.api import lambda_handler as api
-    from messenger.handlers.delivery_reports import lambda_handler as reports
-    from messenger.handlers.dispatch import lambda_handler as dispatch
+    from messenger.api import lambda_handler as api
+    from messenger.delivery_reports.handler import lambda_handler as reports
+    from messenger.sending.worker import lambda_handler as dispatch
 
     def send(**input_):
         return api(appsync_event("Mutation", "sendMessage", {"input": input_}), FakeLambdaContext())

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 
-from messenger.dal.messages import MessagesTable
+from messenger.messages.dal import MessagesTable
 from tests.fakes import FakeAfricasTalking
 from tests.support import FakeLambdaContext, moto_service
 from tests.unit.test_dispatch import dispatcher, jobs_for, queue_messages
@@ -15,7 +15,7 @@ from tests.unit.test_dispatch import dispatcher, jobs_for, queue_messages
 @pytest.fixture
 def env():
     with moto_service() as resources:
-        from messenger.handlers.delivery_reports import lambda_handler
+        from messenger.delivery_reports.handler import lambda_handler
 
         table = MessagesTable(boto3.client("dynamodb"), resources.table_name)
         [message] = queue_messages(table, ["+254711000001"])

@@ -12,8 +12,8 @@ from tests.support import FakeLambdaContext, appsync_event, moto_service
 @pytest.fixture
 def worker(server):  # noqa: F811
     with moto_service(env={"AT_BASE_URL": server}) as resources:
-        from messenger.handlers.api import lambda_handler as api
-        from messenger.handlers.dispatch import lambda_handler as dispatch
+        from messenger.api import lambda_handler as api
+        from messenger.sending.worker import lambda_handler as dispatch
 
         yield api, dispatch, resources
 

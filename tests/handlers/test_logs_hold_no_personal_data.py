@@ -28,10 +28,10 @@ def sqs_event(bodies):
 @pytest.fixture
 def logs(server):  # noqa: F811
     with moto_service(env={"AT_BASE_URL": server, "POWERTOOLS_LOG_LEVEL": "DEBUG"}) as resources:
-        from messenger.handlers.api import lambda_handler as api
-        from messenger.handlers.observability import logger
-        from messenger.handlers.delivery_reports import lambda_handler as reports
-        from messenger.handlers.dispatch import lambda_handler as dispatch
+        from messenger.api import lambda_handler as api
+        from messenger.core.observability import logger
+        from messenger.delivery_reports.handler import lambda_handler as reports
+        from messenger.sending.worker import lambda_handler as dispatch
 
         def send(**input_):
             return api(appsync_event("Mutation", "sendMessage", {"input": input_}), FakeLambdaContext())

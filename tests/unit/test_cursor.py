@@ -2,8 +2,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from messenger.logic.cursor import decode_cursor, encode_cursor
-from messenger.models.errors import BadRequest
+from messenger.messages.cursor import decode_cursor, encode_cursor
+from messenger.core.errors import BadRequest
 
 ULID = "01G8NBDZ6YMH5SCEQ1BGR3QTWG"
 

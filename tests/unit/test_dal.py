@@ -3,10 +3,10 @@
 import boto3
 import pytest
 
-from messenger.dal.messages import MessagesTable
-from messenger.logic.clock import SystemClock
-from messenger.models.errors import StatusConflict
-from messenger.models.message import DeliveryMethod, DeliveryStatus, Message, Provider
+from messenger.messages.dal import MessagesTable
+from messenger.core.clock import SystemClock
+from messenger.core.errors import StatusConflict
+from messenger.messages.models import DeliveryMethod, DeliveryStatus, Message, Provider
 from tests.support import moto_service
 
 

@@ -1,11 +1,11 @@
 import boto3
 import pytest
 
-from messenger.dal.messages import MessagesTable
-from messenger.logic.clock import SystemClock
-from messenger.logic.delivery_reports import apply_report, parse_report
-from messenger.models.errors import BadRequest
-from messenger.models.message import DeliveryStatus
+from messenger.messages.dal import MessagesTable
+from messenger.core.clock import SystemClock
+from messenger.delivery_reports.logic import apply_report, parse_report
+from messenger.core.errors import BadRequest
+from messenger.messages.models import DeliveryStatus
 from tests.fakes import FakeAfricasTalking
 from tests.support import moto_service
 from tests.unit.test_dispatch import dispatcher, jobs_for, queue_messages

@@ -5,13 +5,13 @@ import itertools
 import boto3
 import pytest
 
-from messenger.dal.messages import MessagesTable
-from messenger.logic.clock import SystemClock, new_message_id
-from messenger.logic.dispatch import Dispatcher, Job
-from messenger.logic.messages import MessageService
-from messenger.models.message import DeliveryStatus, Provider
-from messenger.models.providers import AtRequestError
-from messenger.models.settings import settings
+from messenger.messages.dal import MessagesTable
+from messenger.core.clock import SystemClock, new_message_id
+from messenger.sending.dispatcher import Dispatcher, Job
+from messenger.sending.service import MessageService
+from messenger.messages.models import DeliveryStatus, Provider
+from messenger.sending.models import AtRequestError
+from messenger.core.settings import settings
 from tests.fakes import FakeAfricasTalking, FakeChannel, FakeQueue, FixedCredentials, transient, unauthorised
 from tests.support import moto_service
 

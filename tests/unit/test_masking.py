@@ -1,4 +1,4 @@
-from messenger.logic.masking import mask_email, mask_phone, mask_recipient
+from messenger.core.masking import mask_email, mask_phone, mask_recipient
 
 
 def test_phone_numbers_keep_country_prefix_and_last_two_digits():

@@ -3,12 +3,12 @@
 import boto3
 import pytest
 
-from messenger.dal.messages import MessagesTable
-from messenger.logic.clock import SystemClock, new_message_id
-from messenger.logic.messages import MessageService
-from messenger.models.errors import BadRequest, Conflict
-from messenger.models.message import DeliveryStatus, Provider
-from messenger.models.settings import settings
+from messenger.messages.dal import MessagesTable
+from messenger.core.clock import SystemClock, new_message_id
+from messenger.sending.service import MessageService
+from messenger.core.errors import BadRequest, Conflict
+from messenger.messages.models import DeliveryStatus, Provider
+from messenger.core.settings import settings
 from tests.fakes import FakeChannel, FakeQueue, permanent, transient
 from tests.support import moto_service, table_items
 

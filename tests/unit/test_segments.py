@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from messenger.logic.segments import GSM7_BASIC, count_segments
+from messenger.sending.segments import GSM7_BASIC, count_segments
 
 
 def test_160_gsm7_characters_fit_one_sms():

@@ -1,9 +1,9 @@
 import pytest
 
-from messenger.logic.validation import parse_list_input, parse_send_input
-from messenger.models.errors import BadRequest
-from messenger.models.message import Provider
-from messenger.models.settings import Settings
+from messenger.sending.validation import parse_list_input, parse_send_input
+from messenger.core.errors import BadRequest
+from messenger.messages.models import Provider
+from messenger.core.settings import Settings
 
 SETTINGS = Settings.from_env(
     {

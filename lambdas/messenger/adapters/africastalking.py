@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-from messenger.models.providers import AtRequestError, Credentials, RecipientResult
+from messenger.sending.models import AtRequestError, Credentials, RecipientResult
 
 LIVE_BASE_URL = "https://api.africastalking.com"
 SANDBOX_BASE_URL = "https://api.sandbox.africastalking.com"

@@ -32,7 +32,7 @@ def transport_failure(provider: str, error: Exception):
     """
     from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
 
-    from messenger.models.errors import ProviderError
+    from messenger.core.errors import ProviderError
 
     if isinstance(error, (ConnectTimeoutError, EndpointConnectionError)):
         return ProviderError(f"{provider}:{type(error).__name__}", transient=True)

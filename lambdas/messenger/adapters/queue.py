@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from messenger.models.message import Message
+from messenger.messages.models import Message
 
 JOB_VERSION = 1
 

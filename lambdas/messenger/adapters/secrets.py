@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from messenger.models.providers import Credentials
+from messenger.sending.models import Credentials
 
 
 class CachedSecrets:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from botocore.exceptions import BotoCoreError, ClientError
 
 from messenger.adapters.aws import transport_failure
-from messenger.logic.ports import Receipt
-from messenger.models.errors import ProviderError
-from messenger.models.message import Message
+from messenger.messages.ports import Receipt
+from messenger.core.errors import ProviderError
+from messenger.messages.models import Message
 
 _TRANSIENT_CODES = frozenset(
     {"Throttling", "ThrottlingException", "ThrottledException", "InternalError", "InternalFailure",

@@ -9,7 +9,7 @@ reach the client: unexpected errors are logged here with their traceback and ans
 
 from __future__ import annotations
 
-from messenger.models.errors import MessagingError
+from messenger.core.errors import MessagingError
 
 INTERNAL_MESSAGE = "Internal error: the request could not be completed"
 

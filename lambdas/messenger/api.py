@@ -9,22 +9,22 @@ from __future__ import annotations
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from messenger.handlers.errors import data_envelope, error_envelope
-from messenger.handlers.observability import logger, metrics, traced
-from messenger.models.errors import BadRequest
-from messenger.models.settings import settings
+from messenger.core.envelope import data_envelope, error_envelope
+from messenger.core.observability import logger, metrics, traced
+from messenger.core.errors import BadRequest
+from messenger.core.settings import settings
 
 settings()  # a missing or wrong setting fails the cold start, not the first request
 
 
 def send_message(arguments: dict) -> dict:
-    from messenger.handlers.dependencies import message_service
+    from messenger.sending.dependencies import message_service
 
     return message_service().send(arguments.get("input")).to_graphql()
 
 
 def get_messages(arguments: dict) -> dict:
-    from messenger.handlers.dependencies import message_service
+    from messenger.sending.dependencies import message_service
 
     return message_service().page(arguments).to_graphql()
 

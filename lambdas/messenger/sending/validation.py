@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from messenger.logic.cursor import decode_cursor
-from messenger.logic.recipients import (
+from messenger.messages.cursor import decode_cursor
+from messenger.messages.recipients import (
     country_calling_code_of,
     normalise_email,
     normalise_phone,
     normalise_recipient,
 )
-from messenger.logic.segments import count_segments
-from messenger.models.errors import BadRequest
-from messenger.models.message import DeliveryMethod, Provider, SendRequest
-from messenger.models.settings import Settings
+from messenger.sending.segments import count_segments
+from messenger.core.errors import BadRequest
+from messenger.messages.models import DeliveryMethod, Provider, SendRequest
+from messenger.core.settings import Settings
 
 # Control characters other than tab, line feed and carriage return have no place in a message.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -12,9 +12,9 @@ import time
 
 from botocore.exceptions import ClientError
 
-from messenger.logic.ports import Claim, IdempotencyRecord
-from messenger.models.errors import StatusConflict
-from messenger.models.message import (
+from messenger.messages.ports import Claim, IdempotencyRecord
+from messenger.core.errors import StatusConflict
+from messenger.messages.models import (
     DeliveryMethod,
     DeliveryStatus,
     Message,

@@ -12,13 +12,13 @@ import json
 import logging
 from typing import Callable, Mapping
 
-from messenger.logic.cursor import encode_cursor
-from messenger.logic.masking import mask_recipient
-from messenger.logic.ports import Channel, Clock, JobQueue, MessageRepository
-from messenger.logic.validation import parse_list_input, parse_send_input
-from messenger.models.errors import Conflict, MessagingError, ProviderError, StatusConflict
-from messenger.models.message import DeliveryStatus, Message, Page, Provider, SendRequest
-from messenger.models.settings import Settings
+from messenger.messages.cursor import encode_cursor
+from messenger.core.masking import mask_recipient
+from messenger.messages.ports import Channel, Clock, JobQueue, MessageRepository
+from messenger.sending.validation import parse_list_input, parse_send_input
+from messenger.core.errors import Conflict, MessagingError, ProviderError, StatusConflict
+from messenger.messages.models import DeliveryStatus, Message, Page, Provider, SendRequest
+from messenger.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from messenger.models.errors import BadRequest
+from messenger.core.errors import BadRequest
 
 MAX_ADDRESS_LENGTH = 254
 # One leading "+", ASCII digits and the usual separators: no letters ("vanity" numbers), no other

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from messenger.logic.ports import MessageRepository
-from messenger.logic.recipients import normalise_phone
-from messenger.models.errors import BadRequest, StatusConflict
-from messenger.models.message import DeliveryStatus, Provider, can_move
+from messenger.messages.ports import MessageRepository
+from messenger.messages.recipients import normalise_phone
+from messenger.core.errors import BadRequest, StatusConflict
+from messenger.messages.models import DeliveryStatus, Provider, can_move
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
-from messenger.models.message import Provider
+from messenger.messages.models import Provider
 
 
 def _list(value: str) -> tuple[str, ...]:

@@ -24,12 +24,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Protocol
 
-from messenger.logic.masking import mask_recipient
-from messenger.logic.messages import Outcomes
-from messenger.logic.ports import Channel, MessageRepository
-from messenger.models.errors import ProviderError, StatusConflict
-from messenger.models.message import DeliveryStatus, Message, Provider
-from messenger.models.providers import AtRequestError, Credentials, RecipientResult
+from messenger.core.masking import mask_recipient
+from messenger.sending.service import Outcomes
+from messenger.messages.ports import Channel, MessageRepository
+from messenger.core.errors import ProviderError, StatusConflict
+from messenger.messages.models import DeliveryStatus, Message, Provider
+from messenger.sending.models import AtRequestError, Credentials, RecipientResult
 
 log = logging.getLogger(__name__)
 

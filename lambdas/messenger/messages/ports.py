@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from messenger.models.message import DeliveryStatus, Message
+from messenger.messages.models import DeliveryStatus, Message
 
 
 @dataclass(frozen=True)

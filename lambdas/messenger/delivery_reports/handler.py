@@ -11,9 +11,9 @@ import base64
 import hmac
 from urllib.parse import parse_qs
 
-from messenger.handlers.observability import logger, metrics, traced
-from messenger.models.errors import BadRequest
-from messenger.models.settings import settings
+from messenger.core.observability import logger, metrics, traced
+from messenger.core.errors import BadRequest
+from messenger.core.settings import settings
 
 settings()
 PATH_PREFIX = "/reports/"
@@ -51,9 +51,9 @@ def _form(event: dict) -> dict[str, str]:
 @metrics.log_metrics
 @traced
 def lambda_handler(event: dict, context) -> dict:
-    from messenger.handlers.dependencies import repository
-    from messenger.logic.clock import SystemClock
-    from messenger.logic.delivery_reports import apply_report, parse_report
+    from messenger.sending.dependencies import repository
+    from messenger.core.clock import SystemClock
+    from messenger.delivery_reports.logic import apply_report, parse_report
 
     method = event.get("requestContext", {}).get("http", {}).get("method", "")
     if not _token_ok(event.get("rawPath", "")):

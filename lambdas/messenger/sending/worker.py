@@ -11,8 +11,8 @@ from functools import cache
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-from messenger.handlers.observability import count, logger, metrics, traced
-from messenger.models.settings import settings
+from messenger.core.observability import count, logger, metrics, traced
+from messenger.core.settings import settings
 
 settings()
 
@@ -25,9 +25,9 @@ class RetryLater(Exception):
 def dispatcher():
     from messenger.adapters.africastalking import AfricasTalkingClient
     from messenger.adapters.secrets import CachedSecrets
-    from messenger.handlers.dependencies import MetricOutcomes, channels, job_queue, repository
-    from messenger.logic.clock import SystemClock
-    from messenger.logic.dispatch import Dispatcher
+    from messenger.sending.dependencies import MetricOutcomes, channels, job_queue, repository
+    from messenger.core.clock import SystemClock
+    from messenger.sending.dispatcher import Dispatcher
 
     config = settings()
     secrets = CachedSecrets(config.at_secret_max_age_seconds)
@@ -51,7 +51,7 @@ def dispatcher():
 def jobs_of(records: list[dict]) -> tuple[list, set[str]]:
     """Parse the jobs; a record that is not a job is retried (and so parked in the DLQ)."""
     from messenger.adapters.queue import parse_job
-    from messenger.logic.dispatch import Job
+    from messenger.sending.dispatcher import Job
 
     jobs, unreadable = [], set()
     for record in records:

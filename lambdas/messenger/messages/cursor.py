@@ -13,7 +13,7 @@ import binascii
 import hashlib
 import re
 
-from messenger.models.errors import BadRequest
+from messenger.core.errors import BadRequest
 
 _VERSION = "1"
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from messenger.handlers.observability import count
-from messenger.logic.messages import MessageService, Outcomes
-from messenger.models.message import Message, Provider
-from messenger.models.settings import settings
+from messenger.core.observability import count
+from messenger.sending.service import MessageService, Outcomes
+from messenger.messages.models import Message, Provider
+from messenger.core.settings import settings
 
 
 class MetricOutcomes(Outcomes):
@@ -27,7 +27,7 @@ class MetricOutcomes(Outcomes):
 @cache
 def repository():
     from messenger.adapters.aws import client
-    from messenger.dal.messages import MessagesTable
+    from messenger.messages.dal import MessagesTable
 
     return MessagesTable(client("dynamodb"), settings().table_name)
 
@@ -78,7 +78,7 @@ class _LazyQueue:
 
 @cache
 def message_service() -> MessageService:
-    from messenger.logic.clock import SystemClock, new_message_id
+    from messenger.core.clock import SystemClock, new_message_id
 
     return MessageService(
         repository=repository(),
