@@ -23,7 +23,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "lambdas")]
 
+from stacks.config import load_cdk_json_config  # noqa: E402 - after the path above
+from stacks.wiring import build_wiring  # noqa: E402
+
 ENV = {
+    # The API function's own environment from the wiring (settings, routers), as Lambda gives it.
+    **build_wiring(load_cdk_json_config()).function("api").environment,
     "TABLE_NAME": "bench-table",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "bench",

@@ -73,8 +73,8 @@ def _point_aws_at(endpoint: str) -> None:
 def _serve(cleanup: contextlib.ExitStack) -> None:
     # Imported here: boto3 clients and handler settings must see the environment set above.
     from local.africastalking_standin import AfricasTalkingStandIn, StandInSettings
-    from local.aws_calls import AwsCallCounter
     from local.appsync import MAX_REQUEST_BYTES, AppSyncApi
+    from local.aws_calls import AwsCallCounter
     from local.graphql_server import DELIVERY_REPORTS_PREFIX, LocalRoutes
     from local.http import LocalHttpServer
     from local.lambda_runtime import load_functions
@@ -105,7 +105,7 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
 
     os.environ.update(handler_environment(wiring, resources))
     os.environ.update(
-        AT_BASE_URL=standin.url,
+        AT_BASE_URL=json.dumps(standin.url),  # settings travel as JSON (messenger.core.settings)
         RETRY_BASE_SECONDS="1",  # the worker backs off 1, 2, 4 s instead of 10, 20, 40 s
         POWERTOOLS_TRACE_DISABLED="true",  # no X-Ray daemon here
         POWERTOOLS_METRICS_DISABLED="true",  # no EMF lines on stdout

@@ -14,15 +14,7 @@ from dataclasses import dataclass
 import boto3
 
 from stacks.config import ServiceConfig
-from stacks.wiring import (
-    ENV_AT_SECRET_NAME,
-    ENV_REPORT_TOKEN_SECRET_NAME,
-    ENV_TABLE_NAME,
-    QueueSpec,
-    ResourceNames,
-    Wiring,
-    resource_names,
-)
+from stacks.wiring import QueueSpec, ResourceNames, Wiring, resource_names
 
 REGION = "us-east-1"
 AT_USERNAME = "sandbox"
@@ -53,9 +45,10 @@ def create_resources(config: ServiceConfig, wiring: Wiring) -> LocalResources:
     queues = {spec.name: _create_queue(wiring, spec, names) for spec in wiring.queues}
 
     secretsmanager = boto3.client("secretsmanager")
+    at_secret_name = wiring.secret("africastalking").name
     at_credentials = {"username": AT_USERNAME, "apiKey": secrets.token_hex(32)}
-    secretsmanager.create_secret(Name=config.at_secret_name, SecretString=json.dumps(at_credentials))
-    report_token_secret_name = names.report_token_secret
+    secretsmanager.create_secret(Name=at_secret_name, SecretString=json.dumps(at_credentials))
+    report_token_secret_name = wiring.secret("report-token").name
     report_token = secrets.token_urlsafe(32)
     secretsmanager.create_secret(Name=report_token_secret_name, SecretString=report_token)
 
@@ -63,7 +56,7 @@ def create_resources(config: ServiceConfig, wiring: Wiring) -> LocalResources:
     for identity in {config.sender_email, config.ses_identity, *config.allowed_from_addresses}:
         ses.create_email_identity(EmailIdentity=identity)
 
-    return LocalResources(table_name, queues, config.at_secret_name, report_token_secret_name, report_token)
+    return LocalResources(table_name, queues, at_secret_name, report_token_secret_name, report_token)
 
 
 def _create_table(wiring: Wiring, table_name: str) -> None:
@@ -118,12 +111,11 @@ def handler_environment(wiring: Wiring, resources: LocalResources) -> dict[str, 
     All handlers share this process, so two functions that want different values for one variable
     cannot both be served: that fails here, loudly, instead of one of them silently losing.
     """
-    resource_values = {
-        ENV_TABLE_NAME: resources.table_name,
-        ENV_AT_SECRET_NAME: resources.at_secret_name,
-        ENV_REPORT_TOKEN_SECRET_NAME: resources.report_token_secret_name,
-        **{spec.env_var: resources.queues[spec.name].url for spec in wiring.queues},
-    }
+    resource_values = wiring.resource_environment(
+        resources.table_name,
+        {name: queue.url for name, queue in resources.queues.items()},
+        {"africastalking": resources.at_secret_name, "report-token": resources.report_token_secret_name},
+    )
     merged: dict[str, str] = {}
     owner: dict[str, str] = {}
     for function in wiring.functions:

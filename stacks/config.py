@@ -1,7 +1,9 @@
 """Service configuration, read from the `messaging` entry of cdk.json's context.
 
 The stack and the local runner read the same entry, so a setting means the same thing in both.
-A wrong value fails here, at synth or at start-up, never on the first request.
+Every value is validated here, once, at synth or at start-up, never on the first request. A function
+receives the settings its domain's wiring names (stacks/domains/), as JSON, and reads them with
+messenger.core.settings: adding a setting is a field here (with its check) plus its use.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ _COUNTRY_CODE = re.compile(r"^[1-9][0-9]{0,2}$")
 
 class ConfigError(ValueError):
     pass
+
+
+def _between(key: str, value: int, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{key}: {low} to {high}")
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,8 @@ class ServiceConfig:
     at_max_recipients_per_request: int = 100
     at_base_url: str | None = None
     at_secret_max_age_seconds: int = 60
+    # Delivery reports: how long the report function trusts its cached copy of the URL token.
+    report_token_max_age_seconds: int = 60
     # Limits
     max_sms_segments: int = 10
     max_email_body_bytes: int = 262_144
@@ -86,6 +95,12 @@ class ServiceConfig:
             raise ConfigError("maxEmailBodyBytes: 1 to 300000 (a DynamoDB item holds at most 400 KB)")
         if not 1 <= self.max_sms_segments <= 20:
             raise ConfigError("maxSmsSegments: 1 to 20")
+        _between("maxSubjectChars", self.max_subject_chars, 1, 998)  # RFC 5322's line length
+        _between("idempotencyTtlHours", self.idempotency_ttl_hours, 1, 24 * 30)
+        _between("atSecretMaxAgeSeconds", self.at_secret_max_age_seconds, 0, 3600)
+        _between("reportTokenMaxAgeSeconds", self.report_token_max_age_seconds, 0, 3600)
+        _between("maxReceiveCount", self.max_receive_count, 1, 1000)
+        _between("retryBaseSeconds", self.retry_base_seconds, 0, 900)  # SQS visibility: 15 min at most
         if self.waf_rate_limit < 10:
             raise ConfigError("wafRateLimit: AWS WAF needs at least 10 requests per window")
 

@@ -23,14 +23,11 @@ class MessagingStack(Stack):
         super().__init__(scope, id, **kwargs)
         wiring = w.build_wiring(config)
         table = MessagesTable(self, "Messages", config=config, spec=wiring.table).table
-        secrets = Secrets(self, "Secrets", config=config)
+        secrets = Secrets(self, "Secrets", wiring=wiring)
         queues = WorkQueues(self, "Queues", config=config, wiring=wiring)
-        resource_env = {
-            w.ENV_TABLE_NAME: table.table_name,
-            w.ENV_AT_SECRET_NAME: secrets.at_secret_name,
-            w.ENV_REPORT_TOKEN_SECRET_NAME: secrets.report_token_secret_name,
-            **{queue.spec.env_var: queue.queue.queue_url for queue in queues},
-        }
+        resource_env = wiring.resource_environment(
+            table.table_name, {queue.spec.name: queue.queue.queue_url for queue in queues}
+        )
         functions = MessagingFunctions(
             self,
             "Functions",
@@ -41,10 +38,9 @@ class MessagingStack(Stack):
                 self,
                 config=config,
                 table=table,
-                table_spec=wiring.table,
+                wiring=wiring,
                 queues=queues,
-                at_secret=secrets.africastalking,
-                report_token_secret=secrets.report_token,
+                secrets=secrets.by_key,
             ),
             resource_env=resource_env,
         )

@@ -1,15 +1,16 @@
-"""The one description of how the service is wired.
+"""The one description of how the service is wired: its vocabulary, and the composition of the domains.
 
-Both the CDK stack (`stacks/`) and the local runner (`local/`) read this module, so the deployed
-service and the one on a laptop cannot drift apart: which GraphQL field resolves in which function,
-what each function may do, which environment it gets, which queue feeds which worker, and the shape
-of the single DynamoDB table.
+Each domain describes its part in `stacks/domains/<domain>.py` (functions, GraphQL fields, queues,
+secrets, the capabilities and settings each needs); `build_wiring` composes the domains listed in
+`stacks/domains/__init__.py` into one `Wiring`. Both the CDK stack (`stacks/`) and the local runner
+(`local/`) read that, so the deployed service and the one on a laptop cannot drift apart.
 
 This module must stay importable without aws-cdk-lib: the local runner and the tests use it too.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from stacks.config import ServiceConfig
@@ -42,6 +43,7 @@ class TableSpec:
     sort_key: str
     ttl_attribute: str
     indexes: tuple[IndexSpec, ...]
+    env_var: str = "TABLE_NAME"
 
 
 # Messages: PK "MESSAGE#<recipient>", SK "MESSAGE#<ULID>".
@@ -130,11 +132,42 @@ class QueueSpec:
 
 
 @dataclass(frozen=True)
+class SecretSpec:
+    """A Secrets Manager secret a function reads: its name reaches the function in `env_var`."""
+
+    key: str
+    name: str
+    env_var: str
+    read_capability: str
+
+
+@dataclass(frozen=True)
+class ApiPart:
+    """What a domain adds to the API function: its router module, its fields, what they need."""
+
+    router: str
+    fields: tuple[tuple[str, str], ...]
+    capabilities: frozenset[str]
+    settings: tuple[str, ...] = ()
+    resource_env: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Domain:
+    name: str
+    api: ApiPart | None = None
+    functions: tuple[FunctionSpec, ...] = ()
+    queues: tuple[QueueSpec, ...] = ()
+    secrets: tuple[SecretSpec, ...] = ()
+
+
+@dataclass(frozen=True)
 class Wiring:
     functions: tuple[FunctionSpec, ...]
     resolvers: tuple[ResolverSpec, ...]
     queues: tuple[QueueSpec, ...]
     table: TableSpec
+    secrets: tuple[SecretSpec, ...] = ()
 
     def function(self, name: str) -> FunctionSpec:
         for spec in self.functions:
@@ -144,6 +177,26 @@ class Wiring:
 
     def visibility_timeout_seconds(self, queue: QueueSpec) -> int:
         return self.function(queue.worker).timeout_seconds * queue.visibility_multiplier
+
+    def secret(self, key: str) -> SecretSpec:
+        for spec in self.secrets:
+            if spec.key == key:
+                return spec
+        raise KeyError(key)
+
+    def resource_environment(
+        self, table_name: str, queue_urls: dict[str, str], secret_names: dict[str, str] | None = None
+    ) -> dict[str, str]:
+        """Every resource variable with its value; the stack passes CloudFormation references.
+
+        Secret names default to the wiring's; the local mode passes the names it created.
+        """
+        names = secret_names or {}
+        return {
+            self.table.env_var: table_name,
+            **{spec.env_var: names.get(spec.key, spec.name) for spec in self.secrets},
+            **{spec.env_var: queue_urls[spec.name] for spec in self.queues},
+        }
 
 
 # Capabilities (see FunctionSpec). Each names one narrow permission.
@@ -159,11 +212,15 @@ QUEUE_CONSUME = "queue:consume:outbound"
 AT_SECRET_READ = "secret:read:africastalking"
 REPORT_TOKEN_READ = "secret:read:report-token"
 
+API_FUNCTION = "api"
 
-DISPATCH_TIMEOUT_SECONDS = 30
 
+def function_environment(config: ServiceConfig, settings: tuple[str, ...], **extra) -> dict[str, str]:
+    """Powertools' variables, then each named setting of `config` and each extra value as JSON.
 
-def _common_environment(config: ServiceConfig) -> dict[str, str]:
+    The runtime reads them back with messenger.core.settings; a function gets only what it names.
+    """
+    values = {name: getattr(config, name) for name in settings} | extra
     return {
         "POWERTOOLS_SERVICE_NAME": f"{config.stage}-messaging",
         "POWERTOOLS_METRICS_NAMESPACE": "Messaging",
@@ -171,89 +228,34 @@ def _common_environment(config: ServiceConfig) -> dict[str, str]:
         "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
         "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
         "STAGE": config.stage,
+        **{name.upper(): json.dumps(value, separators=(",", ":")) for name, value in sorted(values.items())},
     }
 
 
-def _sending_environment(config: ServiceConfig) -> dict[str, str]:
-    return {
-        "SENDER_EMAIL": config.sender_email,
-        "ALLOWED_FROM_ADDRESSES": ",".join(config.allowed_from_addresses),
-        "SES_REGION": config.ses_region or "",
-        "SES_CONFIGURATION_SET": config.ses_configuration_set or "",
-        "SNS_REGION": config.sns_region or "",
-        "SMS_TYPE": config.sms_type,
-        "SMS_SENDER_IDS": ",".join(config.sms_sender_ids),
-        "AT_COUNTRY_CODES": ",".join(config.at_country_codes),
-        "DEFAULT_SMS_PROVIDER": config.default_sms_provider,
-        "MAX_SMS_SEGMENTS": str(config.max_sms_segments),
-        "MAX_EMAIL_BODY_BYTES": str(config.max_email_body_bytes),
-        "MAX_SUBJECT_CHARS": str(config.max_subject_chars),
-        "IDEMPOTENCY_TTL_HOURS": str(config.idempotency_ttl_hours),
-    }
+def compose(config: ServiceConfig, domains: tuple[Domain, ...]) -> Wiring:
+    """One API function serving every domain's fields, then each domain's own functions and queues."""
+    parts = [domain.api for domain in domains if domain.api is not None]
+    settings = tuple(dict.fromkeys(name for part in parts for name in part.settings))
+    api = FunctionSpec(
+        name=API_FUNCTION,
+        handler="messenger.api.lambda_handler",
+        description="GraphQL resolvers: " + ", ".join(f for part in parts for _, f in part.fields),
+        timeout_seconds=15,
+        memory_mb=512,
+        capabilities=frozenset().union(*(part.capabilities for part in parts)),
+        environment=function_environment(config, settings, api_routers=[part.router for part in parts]),
+        resource_env=tuple(dict.fromkeys(name for part in parts for name in part.resource_env)),
+    )
+    return Wiring(
+        functions=(api, *(f for domain in domains for f in domain.functions)),
+        resolvers=tuple(ResolverSpec(t, f, API_FUNCTION) for part in parts for t, f in part.fields),
+        queues=tuple(q for domain in domains for q in domain.queues),
+        table=TABLE,
+        secrets=tuple(s for domain in domains for s in domain.secrets),
+    )
 
 
 def build_wiring(config: ServiceConfig) -> Wiring:
-    sending = {**_common_environment(config), **_sending_environment(config)}
-    api = FunctionSpec(
-        name="api",
-        handler="messenger.api.lambda_handler",
-        description="GraphQL resolvers: sendMessage and getMessages",
-        timeout_seconds=15,
-        memory_mb=512,
-        capabilities=frozenset(
-            {TABLE_GET, TABLE_QUERY, TABLE_PUT, TABLE_UPDATE, EMAIL_SEND, SMS_PUBLISH, QUEUE_SEND}
-        ),
-        environment=sending,
-        resource_env=(ENV_TABLE_NAME, ENV_OUTBOUND_QUEUE_URL),
-    )
-    dispatch = FunctionSpec(
-        name="dispatch",
-        handler="messenger.sending.worker.lambda_handler",
-        description="Sends queued messages: Africa's Talking in batches, SES/SNS retries",
-        timeout_seconds=DISPATCH_TIMEOUT_SECONDS,
-        memory_mb=512,
-        capabilities=frozenset(
-            {TABLE_GET, TABLE_UPDATE, EMAIL_SEND, SMS_PUBLISH, QUEUE_CONSUME, AT_SECRET_READ}
-        ),
-        environment={
-            **sending,
-            "AT_SENDER_ID": config.at_sender_id or "",
-            "AT_MAX_RECIPIENTS": str(config.at_max_recipients_per_request),
-            "AT_BASE_URL": config.at_base_url or "",
-            "AT_SECRET_MAX_AGE_SECONDS": str(config.at_secret_max_age_seconds),
-            "MAX_RECEIVE_COUNT": str(config.max_receive_count),
-            "RETRY_BASE_SECONDS": str(config.retry_base_seconds),
-            # A claim older than the worker's timeout belongs to an attempt that is gone.
-            "CLAIM_LEASE_SECONDS": str(DISPATCH_TIMEOUT_SECONDS),
-        },
-        resource_env=(ENV_TABLE_NAME, ENV_AT_SECRET_NAME, ENV_OUTBOUND_QUEUE_URL),
-    )
-    reports = FunctionSpec(
-        name="delivery_reports",
-        handler="messenger.delivery_reports.handler.lambda_handler",
-        description="Africa's Talking delivery-report callback",
-        timeout_seconds=10,
-        memory_mb=256,
-        capabilities=frozenset({TABLE_QUERY, TABLE_UPDATE, REPORT_TOKEN_READ}),
-        environment={**_common_environment(config)},
-        resource_env=(ENV_TABLE_NAME, ENV_REPORT_TOKEN_SECRET_NAME),
-        function_url=True,
-    )
-    outbound = QueueSpec(
-        name="outbound",
-        worker="dispatch",
-        env_var=ENV_OUTBOUND_QUEUE_URL,
-        batch_size=config.worker_batch_size,
-        max_batching_window_seconds=config.worker_batching_window_seconds,
-        max_receive_count=config.max_receive_count,
-        dlq_retention_days=14,
-    )
-    return Wiring(
-        functions=(api, dispatch, reports),
-        resolvers=(
-            ResolverSpec("Mutation", "sendMessage", "api"),
-            ResolverSpec("Query", "getMessages", "api"),
-        ),
-        queues=(outbound,),
-        table=TABLE,
-    )
+    from stacks.domains import DOMAINS
+
+    return compose(config, tuple(contribute(config) for contribute in DOMAINS))

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import itertools
 
-from messenger.messages.ports import Receipt
 from messenger.core.errors import ProviderError
 from messenger.messages.models import Message
-from messenger.sending.models import AtRequestError, Credentials, RecipientResult
+from messenger.sending.models import AtRequestError, Credentials, Receipt, RecipientResult
 
 
 class FakeChannel:
@@ -109,3 +108,16 @@ class FixedCredentials:
     def __call__(self, *, force: bool = False) -> Credentials:
         self.reads.append(force)
         return Credentials("sandbox", "rotated-key" if force else "cached-key")
+
+
+def senders(channels, at, credentials, *, sender_id, max_recipients) -> dict:
+    """The worker's senders over fakes: direct channels one by one, Africa's Talking in groups."""
+    from messenger.messages.models import Provider
+    from messenger.sending.providers.africastalking import AfricasTalkingSender
+    from messenger.sending.providers.base import OneByOne
+
+    table = {provider: OneByOne(channel) for provider, channel in channels.items()}
+    table[Provider.AFRICASTALKING] = AfricasTalkingSender(
+        at, credentials, sender_id=sender_id, max_recipients=max_recipients
+    )
+    return table

@@ -22,21 +22,17 @@ BASE_ENV = {
 def reset_caches() -> None:
     """Forget every per-execution-environment cache, as a new Lambda instance would."""
     from aws_lambda_powertools.utilities import parameters
-
     from messenger.adapters.aws import client
-    from messenger.sending import dependencies
     from messenger.core.settings import settings
+    from messenger.delivery_reports import handler as reports
+    from messenger.messages import dependencies as messages
+    from messenger.sending import dependencies as sending
 
     settings.cache_clear()
     client.cache_clear()
-    for name in ("repository", "channels", "job_queue", "message_service"):
-        getattr(dependencies, name).cache_clear()
-    try:
-        from messenger.sending.worker import dispatcher
-
-        dispatcher.cache_clear()
-    except Exception:  # noqa: BLE001 - the dispatch handler may not be imported yet
-        pass
+    for cached in (messages.table, messages.history, sending.repository, sending.channels, sending.senders,
+                   sending.job_queue, sending.message_service, sending.dispatcher, reports.table):  # fmt: skip
+        cached.cache_clear()
     parameters.clear_caches()
 
 
@@ -92,3 +88,43 @@ def appsync_event(parent: str, field: str, arguments: dict) -> dict:
         "prev": None,
         "stash": {},
     }
+
+
+def full_table(table_name: str):
+    """One object with every domain's table operations, for tests that cross domains."""
+    from messenger.delivery_reports.dal import ReportsTable
+    from messenger.sending.dal import SendingTable
+
+    class AllOperations(SendingTable, ReportsTable):
+        pass
+
+    return AllOperations(boto3.client("dynamodb"), table_name)
+
+
+@contextmanager
+def own_environment(function: str, resources, overrides: dict | None = None):
+    """Inside moto_service: the process environment of exactly one function, as Lambda would give it.
+
+    The local mode and moto_service merge every function's variables into one process; this narrows
+    them to one function's, so a handler reading a setting its wiring does not give it fails here.
+    """
+    from local.resources import handler_environment
+
+    config = load_cdk_json_config(overrides=overrides)
+    wiring = build_wiring(config)
+    spec = wiring.function(function)
+    narrowed = type(wiring)(
+        functions=(spec,), resolvers=(), queues=wiring.queues, table=wiring.table, secrets=wiring.secrets
+    )
+    saved = dict(os.environ)
+    aws = {name: value for name, value in os.environ.items() if name.startswith("AWS_") or name in BASE_ENV}
+    os.environ.clear()
+    os.environ.update(aws)
+    os.environ.update(handler_environment(narrowed, resources))
+    reset_caches()
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        reset_caches()

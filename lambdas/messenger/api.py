@@ -1,38 +1,26 @@
-"""The AppSync direct Lambda resolver for sendMessage and getMessages.
+"""The AppSync direct Lambda resolver: one function for every field the wiring routes to it.
 
-Dispatch is a table keyed by (parent type, field): Powertools' AppSyncResolver would do the same
-at ~0.15 s of extra import on every cold start, and its errors must be caught here anyway to
-answer with an envelope (see handlers/errors.py).
+Each domain resolves its fields with a Router (core/router.py); the wiring tells this function which
+routers to serve (`API_ROUTERS`, module names), so adding a domain's fields is a wiring change, not
+an edit here. Routing is a table keyed by (parent type, field): Powertools' AppSyncResolver would do
+the same at ~0.15 s of extra import on every cold start, and its errors must be caught here anyway to
+answer with an envelope (see core/envelope.py).
 """
 
 from __future__ import annotations
 
+import importlib
+
 from aws_lambda_powertools.logging import correlation_paths
 
 from messenger.core.envelope import data_envelope, error_envelope
-from messenger.core.observability import logger, metrics, traced
 from messenger.core.errors import BadRequest
+from messenger.core.observability import logger, metrics, traced
+from messenger.core.router import compose
 from messenger.core.settings import settings
 
-settings()  # a missing or wrong setting fails the cold start, not the first request
-
-
-def send_message(arguments: dict) -> dict:
-    from messenger.sending.dependencies import message_service
-
-    return message_service().send(arguments.get("input")).to_graphql()
-
-
-def get_messages(arguments: dict) -> dict:
-    from messenger.sending.dependencies import message_service
-
-    return message_service().page(arguments).to_graphql()
-
-
-RESOLVERS = {
-    ("Mutation", "sendMessage"): send_message,
-    ("Query", "getMessages"): get_messages,
-}
+# A missing or wrong setting, or a router that does not import, fails the cold start, not a request.
+RESOLVERS = compose(importlib.import_module(name).router for name in settings().api_routers)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.APPSYNC_RESOLVER, clear_state=True)

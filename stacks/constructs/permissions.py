@@ -6,7 +6,7 @@ function's role and nothing else, and tests/infra pins the resulting actions per
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from aws_cdk import Aws, Stack
@@ -14,7 +14,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 
-from stacks import wiring
+from stacks import wiring as w
 from stacks.config import ServiceConfig
 from stacks.constructs.queues import WorkQueue
 
@@ -67,21 +67,20 @@ def capability_permissions(
     *,
     config: ServiceConfig,
     table: dynamodb.ITableV2,
-    table_spec: wiring.TableSpec,
+    wiring: w.Wiring,
     queues: Iterable[WorkQueue],
-    at_secret: secretsmanager.ISecret,
-    report_token_secret: secretsmanager.ISecret,
+    secrets: Mapping[str, secretsmanager.ISecret],
 ) -> dict[str, Permission]:
     permissions = {
-        wiring.TABLE_GET: _allow(("dynamodb:GetItem",), [table.table_arn]),
-        wiring.TABLE_QUERY: _allow(
+        w.TABLE_GET: _allow(("dynamodb:GetItem",), [table.table_arn]),
+        w.TABLE_QUERY: _allow(
             ("dynamodb:Query",),
-            [table.table_arn, *(f"{table.table_arn}/index/{index.name}" for index in table_spec.indexes)],
+            [table.table_arn, *(f"{table.table_arn}/index/{index.name}" for index in wiring.table.indexes)],
         ),
-        wiring.TABLE_PUT: _allow(("dynamodb:PutItem",), [table.table_arn]),
-        wiring.TABLE_UPDATE: _allow(("dynamodb:UpdateItem",), [table.table_arn]),
-        wiring.EMAIL_SEND: _allow(EMAIL_SEND_ACTIONS, ses_identity_arns(stack, config)),
-        wiring.SMS_PUBLISH: Permission(
+        w.TABLE_PUT: _allow(("dynamodb:PutItem",), [table.table_arn]),
+        w.TABLE_UPDATE: _allow(("dynamodb:UpdateItem",), [table.table_arn]),
+        w.EMAIL_SEND: _allow(EMAIL_SEND_ACTIONS, ses_identity_arns(stack, config)),
+        w.SMS_PUBLISH: Permission(
             statements=(
                 _statement(SMS_PUBLISH_ACTIONS, ["*"]),
                 _statement(SMS_PUBLISH_ACTIONS, [SNS_ARN_PATTERN], effect=iam.Effect.DENY),
@@ -94,9 +93,9 @@ def capability_permissions(
                 ),
             ),
         ),
-        wiring.AT_SECRET_READ: _allow(SECRET_READ_ACTIONS, [at_secret.secret_arn]),
-        wiring.REPORT_TOKEN_READ: _allow(SECRET_READ_ACTIONS, [report_token_secret.secret_arn]),
     }
+    for secret in wiring.secrets:
+        permissions[secret.read_capability] = _allow(SECRET_READ_ACTIONS, [secrets[secret.key].secret_arn])
     for queue in queues:
         permissions[queue.spec.send_capability] = _allow(QUEUE_SEND_ACTIONS, [queue.queue.queue_arn])
         permissions[queue.spec.consume_capability] = _allow(QUEUE_CONSUME_ACTIONS, [queue.queue.queue_arn])

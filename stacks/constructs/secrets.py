@@ -12,17 +12,17 @@ from constructs import Construct
 
 from stacks.config import ServiceConfig
 from stacks.nag import acknowledge
-from stacks.wiring import resource_names
+from stacks.wiring import Wiring
 
 AT_USERNAME_PLACEHOLDER = "sandbox"
 REPORT_TOKEN_LENGTH = 48
 
 
 class Secrets(Construct):
-    def __init__(self, scope: Construct, id: str, *, config: ServiceConfig) -> None:
+    def __init__(self, scope: Construct, id: str, *, wiring: Wiring) -> None:
         super().__init__(scope, id)
-        self.at_secret_name = config.at_secret_name
-        self.report_token_secret_name = resource_names(config).report_token_secret
+        self.at_secret_name = wiring.secret("africastalking").name
+        self.report_token_secret_name = wiring.secret("report-token").name
         # {"username": ..., "apiKey": ...}; apiKey starts as a random placeholder that operators
         # overwrite with the real key after the first deploy (see the README).
         self.africastalking = secretsmanager.Secret(
@@ -60,3 +60,4 @@ class Secrets(Construct):
             "The token is part of the callback URL registered in the Africa's Talking dashboard; an "
             "automatic rotation would break delivery reports until the URL is re-registered by hand.",
         )
+        self.by_key = {"africastalking": self.africastalking, "report-token": self.report_token}

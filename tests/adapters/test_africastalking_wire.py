@@ -8,7 +8,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
-
 from messenger.adapters.africastalking import AfricasTalkingClient, base_url_for, send_form
 from messenger.sending.models import AtRequestError, Credentials
 

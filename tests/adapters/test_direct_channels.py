@@ -4,7 +4,6 @@ import boto3
 import pytest
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
-
 from messenger.adapters.ses import SesEmailChannel, html_body
 from messenger.adapters.sns import SnsSmsChannel
 from messenger.core.errors import ProviderError

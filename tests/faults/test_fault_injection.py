@@ -23,21 +23,19 @@ import uuid
 
 import boto3
 import pytest
-
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
-
 from messenger.adapters.aws import transport_failure
-from messenger.messages.dal import MessagesTable
 from messenger.core.clock import iso
-from messenger.delivery_reports.logic import apply_report, parse_report
-from messenger.sending.dispatcher import Dispatcher, Job
-from messenger.sending.service import MessageService
-from messenger.messages.ports import Receipt
 from messenger.core.errors import ProviderError
-from messenger.messages.models import DeliveryStatus, Provider
-from messenger.sending.models import AtRequestError, Credentials, RecipientResult
 from messenger.core.settings import settings
-from tests.support import moto_service
+from messenger.delivery_reports.logic import apply_report, parse_report
+from messenger.messages.models import DeliveryStatus, Provider
+from messenger.sending.dispatcher import Dispatcher, Job
+from messenger.sending.models import AtRequestError, Credentials, Receipt, RecipientResult
+from messenger.sending.service import MessageService
+
+from tests.fakes import senders
+from tests.support import full_table, moto_service
 
 MESSAGES = 501
 MAX_RECEIVES = 3
@@ -177,14 +175,14 @@ class SimQueue:
 def run(seed: int) -> dict:
     rng = random.Random(seed)
     ledger, clock = Ledger(), SimClock()
-    table = MessagesTable(boto3.client("dynamodb"), settings().table_name)
+    table = full_table(settings().table_name)
     queue = SimQueue(rng, duplicate_rate=0.05)
     channels = {Provider.SES: FlakyChannel("SES", rng, ledger), Provider.SNS: FlakyChannel("SNS", rng, ledger)}
     at = FlakyAfricasTalking(rng, ledger)
     service = MessageService(table, channels, queue, settings(), clock, lambda: _ulid(clock, rng))
-    worker = Dispatcher(table, channels, at, lambda force=False: Credentials("sandbox", "k"), queue, clock,
-                        at_sender_id=None, at_max_recipients=10, max_receive_count=MAX_RECEIVES,
-                        retry_base_seconds=1, claim_lease_seconds=30)
+    worker = Dispatcher(table, senders(channels, at, lambda force=False: Credentials("sandbox", "k"),
+                                       sender_id=None, max_recipients=10),
+                        queue, clock, max_receive_count=MAX_RECEIVES, retry_base_seconds=1, claim_lease_seconds=30)
 
     accepted = []
     for i in range(MESSAGES):

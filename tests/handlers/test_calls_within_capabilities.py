@@ -9,7 +9,7 @@ from stacks import wiring as w
 from stacks.config import load_cdk_json_config
 from tests.adapters.test_africastalking_wire import Capture, server  # noqa: F401 - fixture
 from tests.handlers.test_logs_hold_no_personal_data import sqs_event
-from tests.support import FakeLambdaContext, appsync_event, moto_service
+from tests.support import FakeLambdaContext, appsync_event, moto_service, own_environment
 
 # The calls each capability covers (a transaction's puts are authorised as PutItem).
 ALLOWED = {
@@ -26,7 +26,7 @@ ALLOWED = {
 
 @pytest.fixture
 def calls(server, monkeypatch):  # noqa: F811
-    with moto_service(env={"AT_BASE_URL": server}) as resources:
+    with moto_service(overrides={"atBaseUrl": server}) as resources:
         from messenger.adapters import aws
 
         made: list[str] = []
@@ -47,8 +47,10 @@ def allowed_for(function: str) -> set[str]:
     return set().union(*(ALLOWED.get(c, set()) for c in capabilities))
 
 
-def test_every_handler_stays_within_its_capabilities(calls):
+def test_every_handler_stays_within_its_capabilities(calls, server):  # noqa: F811
+    """Each phase runs with only its own function's environment: its settings suffice too."""
     made, resources = calls
+    at = {"atBaseUrl": server}
     from messenger.api import lambda_handler as api
     from messenger.delivery_reports.handler import lambda_handler as reports
     from messenger.sending.worker import lambda_handler as dispatch
@@ -57,22 +59,25 @@ def test_every_handler_stays_within_its_capabilities(calls):
         return api(appsync_event("Mutation", "sendMessage", {"input": input_}), FakeLambdaContext())
 
     by_function = {}
-    send(to="user@example.com", subject="s", body="b", deliveryMethod="EMAIL", idempotencyKey="k")
-    send(to="user@example.com", subject="s", body="b", deliveryMethod="EMAIL", idempotencyKey="k")
-    send(to="+14155550123", body="b", deliveryMethod="SMS")
-    send(to="+254711000001", body="b", deliveryMethod="SMS")
-    api(appsync_event("Query", "getMessages", {"filter": {"to": "user@example.com"}}), FakeLambdaContext())
-    by_function["api"], made[:] = set(made), []
+    with own_environment("api", resources, at):
+        send(to="user@example.com", subject="s", body="b", deliveryMethod="EMAIL", idempotencyKey="k")
+        send(to="user@example.com", subject="s", body="b", deliveryMethod="EMAIL", idempotencyKey="k")
+        send(to="+14155550123", body="b", deliveryMethod="SMS")
+        send(to="+254711000001", body="b", deliveryMethod="SMS")
+        api(appsync_event("Query", "getMessages", {"filter": {"to": "user@example.com"}}), FakeLambdaContext())
+        by_function["api"], made[:] = set(made), []
 
     sqs = boto3.client("sqs")
     [job] = sqs.receive_message(QueueUrl=resources.queues["outbound"].url)["Messages"]
     Capture.captured = []
-    dispatch(sqs_event([(job["Body"], job["ReceiptHandle"])] * 2), FakeLambdaContext())  # and its duplicate
+    with own_environment("dispatch", resources, at):
+        dispatch(sqs_event([(job["Body"], job["ReceiptHandle"])] * 2), FakeLambdaContext())  # and its duplicate
     by_function["dispatch"], made[:] = set(made), []
 
     event = {"rawPath": f"/reports/{resources.report_token}", "isBase64Encoded": False,
              "body": "id=ATXid_0&status=Success&phoneNumber=%2B254711000001", "requestContext": {"http": {"method": "POST"}}}
-    assert reports(event, FakeLambdaContext())["body"] == "updated"
+    with own_environment("delivery_reports", resources, at):
+        assert reports(event, FakeLambdaContext())["body"] == "updated"
     by_function["delivery_reports"] = set(made)
 
     for function, used in by_function.items():

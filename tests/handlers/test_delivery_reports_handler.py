@@ -6,9 +6,8 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 
-from messenger.messages.dal import MessagesTable
 from tests.fakes import FakeAfricasTalking
-from tests.support import FakeLambdaContext, moto_service
+from tests.support import FakeLambdaContext, full_table, moto_service
 from tests.unit.test_dispatch import dispatcher, jobs_for, queue_messages
 
 
@@ -17,7 +16,7 @@ def env():
     with moto_service() as resources:
         from messenger.delivery_reports.handler import lambda_handler
 
-        table = MessagesTable(boto3.client("dynamodb"), resources.table_name)
+        table = full_table(resources.table_name)
         [message] = queue_messages(table, ["+254711000001"])
         dispatcher(table, at=FakeAfricasTalking()).process(jobs_for([message]))
         yield lambda_handler, resources, table, table.get(message.to, message.id)

@@ -11,7 +11,7 @@ from tests.support import FakeLambdaContext, appsync_event, moto_service
 
 @pytest.fixture
 def worker(server):  # noqa: F811
-    with moto_service(env={"AT_BASE_URL": server}) as resources:
+    with moto_service(overrides={"atBaseUrl": server}) as resources:
         from messenger.api import lambda_handler as api
         from messenger.sending.worker import lambda_handler as dispatch
 

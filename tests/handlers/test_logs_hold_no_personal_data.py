@@ -27,7 +27,7 @@ def sqs_event(bodies):
 
 @pytest.fixture
 def logs(server):  # noqa: F811
-    with moto_service(env={"AT_BASE_URL": server, "POWERTOOLS_LOG_LEVEL": "DEBUG"}) as resources:
+    with moto_service(overrides={"atBaseUrl": server}, env={"POWERTOOLS_LOG_LEVEL": "DEBUG"}) as resources:
         from messenger.api import lambda_handler as api
         from messenger.core.observability import logger
         from messenger.delivery_reports.handler import lambda_handler as reports

@@ -1,9 +1,8 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from messenger.messages.cursor import decode_cursor, encode_cursor
 from messenger.core.errors import BadRequest
+from messenger.messages.cursor import decode_cursor, encode_cursor
 
 ULID = "01G8NBDZ6YMH5SCEQ1BGR3QTWG"
 

@@ -2,18 +2,18 @@
 
 import boto3
 import pytest
-
-from messenger.messages.dal import MessagesTable
 from messenger.core.clock import SystemClock
 from messenger.core.errors import StatusConflict
 from messenger.messages.models import DeliveryMethod, DeliveryStatus, Message, Provider
+from messenger.sending.dal import SendingTable
+
 from tests.support import moto_service
 
 
 @pytest.fixture
 def table():
     with moto_service() as resources:
-        yield MessagesTable(boto3.client("dynamodb"), resources.table_name)
+        yield SendingTable(boto3.client("dynamodb"), resources.table_name)
 
 
 def pending(table) -> Message:

@@ -1,20 +1,19 @@
 import boto3
 import pytest
-
-from messenger.messages.dal import MessagesTable
 from messenger.core.clock import SystemClock
-from messenger.delivery_reports.logic import apply_report, parse_report
 from messenger.core.errors import BadRequest
+from messenger.delivery_reports.logic import apply_report, parse_report
 from messenger.messages.models import DeliveryStatus
+
 from tests.fakes import FakeAfricasTalking
-from tests.support import moto_service
+from tests.support import full_table, moto_service
 from tests.unit.test_dispatch import dispatcher, jobs_for, queue_messages
 
 
 @pytest.fixture
 def accepted():
     with moto_service() as resources:
-        table = MessagesTable(boto3.client("dynamodb"), resources.table_name)
+        table = full_table(resources.table_name)
         [message] = queue_messages(table, ["+254711000001"])
         dispatcher(table, at=FakeAfricasTalking()).process(jobs_for([message]))
         yield table, table.get(message.to, message.id)

@@ -4,15 +4,15 @@ import itertools
 
 import boto3
 import pytest
-
-from messenger.messages.dal import MessagesTable
 from messenger.core.clock import SystemClock, new_message_id
-from messenger.sending.dispatcher import Dispatcher, Job
-from messenger.sending.service import MessageService
-from messenger.messages.models import DeliveryStatus, Provider
-from messenger.sending.models import AtRequestError
 from messenger.core.settings import settings
-from tests.fakes import FakeAfricasTalking, FakeChannel, FakeQueue, FixedCredentials, transient, unauthorised
+from messenger.messages.models import DeliveryStatus, Provider
+from messenger.sending.dal import SendingTable
+from messenger.sending.dispatcher import Dispatcher, Job
+from messenger.sending.models import AtRequestError
+from messenger.sending.service import MessageService
+
+from tests.fakes import FakeAfricasTalking, FakeChannel, FakeQueue, FixedCredentials, senders, transient, unauthorised
 from tests.support import moto_service
 
 _receipts = itertools.count(1)
@@ -21,7 +21,7 @@ _receipts = itertools.count(1)
 @pytest.fixture
 def env():
     with moto_service() as resources:
-        table = MessagesTable(boto3.client("dynamodb"), resources.table_name)
+        table = SendingTable(boto3.client("dynamodb"), resources.table_name)
         yield table
 
 
@@ -42,10 +42,11 @@ def jobs_for(messages, receive_count=1):
 
 def dispatcher(table, at=None, credentials=None, retries=None, max_recipients=100, lease=30, channels=None):
     return Dispatcher(
-        table, channels or {Provider.SNS: FakeChannel("sns")}, at or FakeAfricasTalking(),
-        credentials or FixedCredentials(), retries or FakeQueue(), SystemClock(),
-        at_sender_id="ACME", at_max_recipients=max_recipients, max_receive_count=3,
-        retry_base_seconds=10, claim_lease_seconds=lease,
+        table,
+        senders(channels or {Provider.SNS: FakeChannel("sns")}, at or FakeAfricasTalking(),
+                credentials or FixedCredentials(), sender_id="ACME", max_recipients=max_recipients),
+        retries or FakeQueue(), SystemClock(),
+        max_receive_count=3, retry_base_seconds=10, claim_lease_seconds=lease,
     )
 
 

@@ -2,13 +2,14 @@
 
 import boto3
 import pytest
-
-from messenger.messages.dal import MessagesTable
 from messenger.core.clock import SystemClock, new_message_id
-from messenger.sending.service import MessageService
 from messenger.core.errors import BadRequest, Conflict
-from messenger.messages.models import DeliveryStatus, Provider
 from messenger.core.settings import settings
+from messenger.messages.history import History
+from messenger.messages.models import DeliveryStatus, Provider
+from messenger.sending.dal import SendingTable
+from messenger.sending.service import MessageService
+
 from tests.fakes import FakeChannel, FakeQueue, permanent, transient
 from tests.support import moto_service, table_items
 
@@ -19,10 +20,17 @@ def resources():
         yield created
 
 
+class ServiceWithHistory(MessageService):
+    """sendMessage and getMessages over one table, as the API function serves both."""
+
+    def page(self, args):
+        return History(self._repo).page(args)
+
+
 def make_service(resources, ses=None, sns=None, queue=None):
-    table = MessagesTable(boto3.client("dynamodb"), resources.table_name)
+    table = SendingTable(boto3.client("dynamodb"), resources.table_name)
     channels = {Provider.SES: ses or FakeChannel("ses"), Provider.SNS: sns or FakeChannel("sns")}
-    service = MessageService(
+    service = ServiceWithHistory(
         table, channels, queue if queue is not None else FakeQueue(), settings(), SystemClock(), new_message_id
     )
     return service, table, channels
@@ -38,7 +46,7 @@ def sms(**extra):
 
 def test_the_record_exists_before_the_provider_is_called(resources):
     seen = []
-    table = MessagesTable(boto3.client("dynamodb"), resources.table_name)
+    table = SendingTable(boto3.client("dynamodb"), resources.table_name)
     ses = FakeChannel("ses", on_send=lambda m: seen.append(table.get(m.to, m.id)))
     service, _, _ = make_service(resources, ses=ses)
     sent = service.send(email())

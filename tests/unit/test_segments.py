@@ -1,6 +1,5 @@
 from hypothesis import given
 from hypothesis import strategies as st
-
 from messenger.sending.segments import GSM7_BASIC, count_segments
 
 

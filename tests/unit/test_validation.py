@@ -1,22 +1,21 @@
 import pytest
-
-from messenger.sending.validation import parse_list_input, parse_send_input
 from messenger.core.errors import BadRequest
-from messenger.messages.models import Provider
 from messenger.core.settings import Settings
+from messenger.messages.history import parse_list_input
+from messenger.messages.models import Provider
+from messenger.sending.validation import parse_send_input
 
-SETTINGS = Settings.from_env(
-    {
-        "TABLE_NAME": "t",
-        "SENDER_EMAIL": "no-reply@example.com",
-        "ALLOWED_FROM_ADDRESSES": "alerts@example.com",
-        "AT_COUNTRY_CODES": "254,255",
-        "SMS_SENDER_IDS": "ACME",
-        "MAX_SMS_SEGMENTS": "2",
-        "MAX_SUBJECT_CHARS": "50",
-        "MAX_EMAIL_BODY_BYTES": "1000",
-    }
-)
+from stacks.config import config_from_context
+from stacks.domains.sending import SEND_SETTINGS
+from stacks.wiring import function_environment
+
+# The settings as the API function receives them: validated by the config, sent through the wiring.
+CONFIG = config_from_context({
+    "senderEmail": "no-reply@example.com", "allowedFromAddresses": ["alerts@example.com"],
+    "atCountryCodes": ["254", "255"], "smsSenderIds": ["ACME"], "maxSmsSegments": 2,
+    "maxSubjectChars": 50, "maxEmailBodyBytes": 1000,
+})
+SETTINGS = Settings.from_env({"TABLE_NAME": "t", **function_environment(CONFIG, SEND_SETTINGS)})
 
 
 def email(**extra):

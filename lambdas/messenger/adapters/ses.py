@@ -7,9 +7,9 @@ import html
 from botocore.exceptions import BotoCoreError, ClientError
 
 from messenger.adapters.aws import transport_failure
-from messenger.messages.ports import Receipt
 from messenger.core.errors import ProviderError
 from messenger.messages.models import Message
+from messenger.sending.models import Receipt
 
 _TRANSIENT_CODES = frozenset(
     {"TooManyRequestsException", "Throttling", "ThrottlingException", "LimitExceededException",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from botocore.exceptions import BotoCoreError, ClientError
 
 from messenger.adapters.aws import transport_failure
-from messenger.messages.ports import Receipt
 from messenger.core.errors import ProviderError
 from messenger.messages.models import Message
+from messenger.sending.models import Receipt
 
 _TRANSIENT_CODES = frozenset(
     {"Throttling", "ThrottlingException", "ThrottledException", "InternalError", "InternalFailure",

@@ -1,4 +1,4 @@
-"""Domain exceptions. `handlers/errors.py` alone turns them into what a client sees."""
+"""Domain exceptions. For GraphQL, `core/envelope.py` alone turns them into what a client sees."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Africa's Talking's delivery-report callback, behind a Lambda function URL.
 
 AT does not sign its callbacks, so the URL carries a secret token (`/reports/<token>`), compared in
-constant time; a wrong token gets 403 and changes nothing. The token lives in Secrets Manager and is
+constant time; a wrong token gets 403 and changes nothing. A function URL answers in HTTP statuses,
+so this handler maps its own errors (400, 403, 405) instead of using the GraphQL envelope. The token lives in Secrets Manager and is
 read through a short cache, so replacing it needs no redeploy.
 """
 
@@ -9,15 +10,24 @@ from __future__ import annotations
 
 import base64
 import hmac
+from functools import cache
 from urllib.parse import parse_qs
 
-from messenger.core.observability import logger, metrics, traced
 from messenger.core.errors import BadRequest
+from messenger.core.observability import logger, metrics, traced
 from messenger.core.settings import settings
 
 settings()
 PATH_PREFIX = "/reports/"
 MAX_BODY_BYTES = 16_384
+
+
+@cache
+def table():
+    from messenger.adapters.aws import client
+    from messenger.delivery_reports.dal import ReportsTable
+
+    return ReportsTable(client("dynamodb"), settings().table_name)
 
 
 def _response(status: int, text: str) -> dict:
@@ -27,11 +37,11 @@ def _response(status: int, text: str) -> dict:
 def _token_ok(path: str) -> bool:
     from messenger.adapters.secrets import CachedSecrets
 
-    name = settings().report_token_secret_name
+    name = settings().get("report_token_secret_name")
     if not name or not path.startswith(PATH_PREFIX):
         return False
     given = path[len(PATH_PREFIX):].encode()
-    expected = CachedSecrets(settings().at_secret_max_age_seconds).text(name).encode()
+    expected = CachedSecrets(settings().report_token_max_age_seconds).text(name).encode()
     return hmac.compare_digest(given, expected)
 
 
@@ -51,7 +61,6 @@ def _form(event: dict) -> dict[str, str]:
 @metrics.log_metrics
 @traced
 def lambda_handler(event: dict, context) -> dict:
-    from messenger.sending.dependencies import repository
     from messenger.core.clock import SystemClock
     from messenger.delivery_reports.logic import apply_report, parse_report
 
@@ -65,5 +74,5 @@ def lambda_handler(event: dict, context) -> dict:
         report = parse_report(_form(event))
     except BadRequest as error:
         return _response(400, error.message)
-    outcome = apply_report(repository(), SystemClock(), report)
+    outcome = apply_report(table(), SystemClock(), report)
     return _response(200, outcome)

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
+from messenger.core.errors import BadRequest, StatusConflict
+from messenger.messages.models import DeliveryStatus, Message, Provider, can_move
 from messenger.messages.ports import MessageRepository
 from messenger.messages.recipients import normalise_phone
-from messenger.core.errors import BadRequest, StatusConflict
-from messenger.messages.models import DeliveryStatus, Provider, can_move
 
 log = logging.getLogger(__name__)
+
+
+class ReportRepository(MessageRepository, Protocol):
+    def find_by_provider_message_id(self, provider_message_id: str) -> Message | None: ...
+
+    def find_recent_by_provider_message_id(self, recipient: str, provider_message_id: str) -> Message | None: ...
 
 FINAL_FAILURES = frozenset({"Failed", "Rejected", "AbsentSubscriber", "Expired"})
 IN_FLIGHT = frozenset({"Sent", "Submitted", "Buffered"})
@@ -44,7 +51,7 @@ def parse_report(form: dict[str, str]) -> Report:
     return Report(message_id, status, reason, phone)
 
 
-def find_message(repository: MessageRepository, report: Report):
+def find_message(repository: ReportRepository, report: Report):
     """By AT's id through the index; if the index has not caught up yet, in the recipient's history."""
     message = repository.find_by_provider_message_id(report.provider_message_id)
     if message is None and report.phone_number:
@@ -64,7 +71,7 @@ def target_status(report: Report) -> DeliveryStatus | None:
     return None
 
 
-def apply_report(repository: MessageRepository, clock, report: Report) -> str:
+def apply_report(repository: ReportRepository, clock, report: Report) -> str:
     """Returns what happened: "updated", "unchanged" or "unknown"."""
     message = find_message(repository, report)
     if message is None or message.provider is not Provider.AFRICASTALKING:

@@ -1,18 +1,15 @@
-"""The only module that talks to DynamoDB.
+"""The message record in DynamoDB: its key, its attributes, creating, reading, paging, status moves.
 
-Messages: PK "MESSAGE#<recipient>", SK "MESSAGE#<ULID>". Idempotency keys: PK = SK =
-"IDEMPOTENCY#<key>", written in one transaction with the message they created and removed by the
-table's TTL. Status changes are conditional writes, so a status only moves forward however many
-workers, retries and delivery reports race.
+Messages: PK "MESSAGE#<recipient>", SK "MESSAGE#<ULID>". Status changes are conditional writes, so a
+status only moves forward however many workers, retries and delivery reports race. Other domains
+extend `MessagesTable` with their own operations (sending/dal.py, delivery_reports/dal.py); every
+DynamoDB call of the service lives in a `dal.py`.
 """
 
 from __future__ import annotations
 
-import time
-
 from botocore.exceptions import ClientError
 
-from messenger.messages.ports import Claim, IdempotencyRecord
 from messenger.core.errors import StatusConflict
 from messenger.messages.models import (
     DeliveryMethod,
@@ -23,10 +20,6 @@ from messenger.messages.models import (
 )
 
 MESSAGE_PREFIX = "MESSAGE#"
-TRANSACTION_ATTEMPTS = 4
-RECENT_LOOKUP_LIMIT = 25
-IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
-PROVIDER_INDEX = "byProviderMessageId"
 
 # Record attribute <-> Message field. Strings unless listed in _NUMBERS.
 _FIELDS = {
@@ -49,7 +42,7 @@ _FIELDS = {
     "cost": "cost",
 }
 _ATTRIBUTE_OF = {field: attr for attr, field in _FIELDS.items()}
-_NUMBERS = {"segments", "attempts"}
+_NUMBERS = {"segments"}
 _ENUMS = {"delivery_method": DeliveryMethod, "delivery_status": DeliveryStatus, "provider": Provider}
 
 
@@ -88,7 +81,7 @@ def from_item(item: dict) -> Message:
     return Message(**values)
 
 
-def _is_condition_failure(error: ClientError) -> bool:
+def is_condition_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
@@ -106,51 +99,6 @@ class MessagesTable:
             Item=to_item(message),
             ConditionExpression="attribute_not_exists(PK)",
         )
-
-    def create_idempotent(
-        self, message: Message, key: str, fingerprint: str, expires_at: int, now_epoch: int
-    ) -> IdempotencyRecord | None:
-        """Write the message and its idempotency key together; if a live key exists, return it.
-
-        A key past `expiresAt` counts as absent (TTL deletes items late). A transaction cancelled
-        because another request's transaction on the same key is still in flight is tried again.
-        """
-        key_item = {"PK": {"S": IDEMPOTENCY_PREFIX + key}, "SK": {"S": IDEMPOTENCY_PREFIX + key}}
-        request = [
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": {
-                        **key_item,
-                        "fingerprint": {"S": fingerprint},
-                        "to": {"S": message.to},
-                        "id": {"S": message.id},
-                        "expiresAt": {"N": str(expires_at)},
-                    },
-                    "ConditionExpression": "attribute_not_exists(PK) OR expiresAt < :now",
-                    "ExpressionAttributeValues": {":now": {"N": str(now_epoch)}},
-                }
-            },
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": to_item(message),
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            },
-        ]
-        for attempt in range(TRANSACTION_ATTEMPTS):
-            try:
-                self._db.transact_write_items(TransactItems=request)
-                return None
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                    raise
-            found = self._db.get_item(TableName=self._table, Key=key_item, ConsistentRead=True).get("Item")
-            if found is not None and int(found["expiresAt"]["N"]) >= now_epoch:
-                return IdempotencyRecord(found["fingerprint"]["S"], found["to"]["S"], found["id"]["S"])
-            time.sleep(0.05 * 2**attempt)  # the other transaction has not committed yet
-        raise StatusConflict("idempotency key: transaction kept conflicting")
 
     def get(self, recipient: str, message_id: str) -> Message | None:
         item = self._db.get_item(
@@ -228,84 +176,7 @@ class MessagesTable:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if _is_condition_failure(error):
+            if is_condition_failure(error):
                 raise StatusConflict(f"cannot move to {target.value}") from None
             raise
         return from_item(result["Attributes"])
-
-    def claim(self, recipient: str, message_id: str, token: str, now: str, stale_before: str) -> Claim:
-        """Claim a QUEUED message for one send attempt (a conditional write, before any provider call).
-
-        Refused while another attempt holds a fresh claim, or once the message left QUEUED.
-        A claim older than `stale_before` belongs to an attempt that can no longer be running.
-        """
-        try:
-            result = self._db.update_item(
-                TableName=self._table,
-                Key=message_key(recipient, message_id),
-                UpdateExpression=(
-                    "SET claimToken = :token, claimedAt = :now, updatedAt = :now, "
-                    "attempts = if_not_exists(attempts, :zero) + :one"
-                ),
-                ConditionExpression=(
-                    "deliveryStatus = :queued AND "
-                    "(attribute_not_exists(claimToken) OR claimedAt < :stale)"
-                ),
-                ExpressionAttributeValues={
-                    ":token": {"S": token},
-                    ":now": {"S": now},
-                    ":zero": {"N": "0"},
-                    ":one": {"N": "1"},
-                    ":queued": {"S": DeliveryStatus.QUEUED.value},
-                    ":stale": {"S": stale_before},
-                },
-                ReturnValues="ALL_OLD",
-            )
-        except ClientError as error:
-            if not _is_condition_failure(error):
-                raise
-            return Claim(granted=False, message=self.get(recipient, message_id))
-        old = result.get("Attributes", {})
-        claimed = from_item({**old, "updatedAt": {"S": now}})
-        return Claim(granted=True, message=claimed, taken_over="claimToken" in old)
-
-    def release(self, message: Message, token: str, now: str) -> None:
-        """Give a claim back after a send that certainly did not happen (a transient refusal)."""
-        try:
-            self._db.update_item(
-                TableName=self._table,
-                Key=message_key(message.to, message.id),
-                UpdateExpression="SET updatedAt = :now REMOVE claimToken, claimedAt",
-                ConditionExpression="claimToken = :token",
-                ExpressionAttributeValues={":token": {"S": token}, ":now": {"S": now}},
-            )
-        except ClientError as error:
-            if not _is_condition_failure(error):
-                raise
-
-    def find_by_provider_message_id(self, provider_message_id: str) -> Message | None:
-        items = self._db.query(
-            TableName=self._table,
-            IndexName=PROVIDER_INDEX,
-            KeyConditionExpression="providerMessageId = :id",
-            ExpressionAttributeValues={":id": {"S": provider_message_id}},
-            Limit=1,
-        )["Items"]
-        return from_item(items[0]) if items else None
-
-    def find_recent_by_provider_message_id(self, recipient: str, provider_message_id: str) -> Message | None:
-        """A strongly consistent look at the recipient's newest messages, for when the index lags."""
-        items = self._db.query(
-            TableName=self._table,
-            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
-            FilterExpression="providerMessageId = :id",
-            ExpressionAttributeValues={
-                ":pk": {"S": self.partition_of(recipient)},
-                ":prefix": {"S": MESSAGE_PREFIX},
-                ":id": {"S": provider_message_id},
-            },
-            ScanIndexForward=False,
-            Limit=RECENT_LOOKUP_LIMIT,
-            ConsistentRead=True,
-        )["Items"]
-        return from_item(items[0]) if items else None

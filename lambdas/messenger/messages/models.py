@@ -92,23 +92,6 @@ class Message:
 
 
 @dataclass(frozen=True)
-class SendRequest:
-    """A validated, normalised sendMessage input."""
-
-    to: str
-    body: str
-    delivery_method: DeliveryMethod
-    provider: Provider
-    sender: str | None
-    subject: str | None
-    recipient_id: str | None
-    sender_id: str | None
-    reference: str | None
-    idempotency_key: str | None
-    segments: int | None
-
-
-@dataclass(frozen=True)
 class Page:
     messages: list[Message]
     has_next_page: bool

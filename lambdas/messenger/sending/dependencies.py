@@ -1,6 +1,6 @@
-"""The composition root: real adapters wired to the logic, built once per execution environment.
-
-Nothing here runs at import; the first request that needs a piece builds it (and its boto3 client).
+"""The sending domain's composition root: real adapters wired to the logic, built once per execution
+environment. Nothing here runs at import; the first request that needs a piece builds it (and its
+boto3 client).
 """
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ from __future__ import annotations
 from functools import cache
 
 from messenger.core.observability import count
-from messenger.sending.service import MessageService, Outcomes
-from messenger.messages.models import Message, Provider
 from messenger.core.settings import settings
+from messenger.messages.models import Message, Provider
+from messenger.sending.providers import spec_of
+from messenger.sending.service import MessageService, Outcomes
 
 
 class MetricOutcomes(Outcomes):
@@ -27,32 +28,32 @@ class MetricOutcomes(Outcomes):
 @cache
 def repository():
     from messenger.adapters.aws import client
-    from messenger.messages.dal import MessagesTable
+    from messenger.sending.dal import SendingTable
 
-    return MessagesTable(client("dynamodb"), settings().table_name)
+    return SendingTable(client("dynamodb"), settings().table_name)
 
 
 class _LazyChannels(dict):
-    """Provider -> channel, each adapter (and its client) built the first time it is asked for."""
+    """Provider -> direct channel, each adapter (and its client) built the first time it is asked for."""
 
     def __missing__(self, provider: Provider):
-        from messenger.adapters.aws import client
-
-        config = settings()
-        if provider is Provider.SES:
-            from messenger.adapters.ses import SesEmailChannel
-
-            channel = SesEmailChannel(
-                client("sesv2", config.ses_region, retries=1), config.ses_configuration_set
-            )
-        elif provider is Provider.SNS:
-            from messenger.adapters.sns import SnsSmsChannel
-
-            channel = SnsSmsChannel(client("sns", config.sns_region, retries=1), config.sms_type)
-        else:
+        build = spec_of(provider).build_channel
+        if build is None:
             raise KeyError(provider)
-        self[provider] = channel
+        self[provider] = channel = build(settings())
         return channel
+
+
+class _LazySenders(dict):
+    """Provider -> the worker's group sender, built on first use."""
+
+    def __missing__(self, provider: Provider):
+        from messenger.sending.providers.base import OneByOne
+
+        spec = spec_of(provider)
+        sender = spec.build_sender(settings()) if spec.build_sender else OneByOne(channels()[provider])
+        self[provider] = sender
+        return sender
 
 
 @cache
@@ -61,11 +62,16 @@ def channels() -> dict:
 
 
 @cache
+def senders() -> dict:
+    return _LazySenders()
+
+
+@cache
 def job_queue():
     from messenger.adapters.aws import client
     from messenger.adapters.queue import SqsJobQueue
 
-    url = settings().outbound_queue_url
+    url = settings().get("outbound_queue_url")
     return SqsJobQueue(client("sqs"), url) if url else None
 
 
@@ -83,9 +89,24 @@ def message_service() -> MessageService:
     return MessageService(
         repository=repository(),
         channels=channels(),
-        queue=_LazyQueue() if settings().outbound_queue_url else None,
+        queue=_LazyQueue() if settings().get("outbound_queue_url") else None,
         settings=settings(),
         clock=SystemClock(),
         new_id=new_message_id,
+        outcomes=MetricOutcomes(),
+    )
+
+
+@cache
+def dispatcher():
+    from messenger.core.clock import SystemClock
+    from messenger.sending.dispatcher import Dispatcher
+
+    config = settings()
+    return Dispatcher(
+        repository(), senders(), job_queue(), SystemClock(),
+        max_receive_count=config.max_receive_count,
+        retry_base_seconds=config.retry_base_seconds,
+        claim_lease_seconds=config.claim_lease_seconds,
         outcomes=MetricOutcomes(),
     )

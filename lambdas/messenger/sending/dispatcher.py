@@ -6,8 +6,8 @@ For every job of a batch the worker:
    can no longer be running) before any provider is called: a redelivered job whose message was
    already sent finds it ACCEPTED and is acknowledged without a send; two copies of one job in
    flight at once cannot both claim it;
-2. sends: Africa's Talking messages grouped by (text, sender) into requests of at most
-   `at_max_recipients` distinct numbers; SES/SNS retries one by one;
+2. sends each provider's messages in the groups its sender forms (sending/providers/): Africa's
+   Talking many recipients of one text per request, SES/SNS one by one;
 3. settles: ACCEPTED with the provider's id, FAILED with a reason for permanent refusals, and for
    transient ones the claim is released and the job retried by SQS after a back-off; on its last
    receive the record is marked FAILED and SQS moves the job to the dead-letter queue.
@@ -24,24 +24,16 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Protocol
 
+from messenger.core.errors import StatusConflict
 from messenger.core.masking import mask_recipient
-from messenger.sending.service import Outcomes
-from messenger.messages.ports import Channel, MessageRepository
-from messenger.core.errors import ProviderError, StatusConflict
 from messenger.messages.models import DeliveryStatus, Message, Provider
-from messenger.sending.models import AtRequestError, Credentials, RecipientResult
+from messenger.sending.models import Receipt
+from messenger.sending.ports import SendingRepository
+from messenger.sending.providers.base import GroupSender
+from messenger.sending.service import Outcomes
 
 log = logging.getLogger(__name__)
 
-ACCEPTED_CODES = frozenset({100, 101, 102})
-PERMANENT_CODES = frozenset(range(401, 410))
-TRANSIENT_CODES = frozenset({500, 501, 502})
-STATUS_NAMES = {
-    401: "RiskHold", 402: "InvalidSenderId", 403: "InvalidPhoneNumber",
-    404: "UnsupportedNumberType", 405: "InsufficientBalance", 406: "UserInBlacklist",
-    407: "CouldNotRoute", 409: "DoNotDisturbRejection", 500: "InternalServerError",
-    501: "GatewayError", 502: "RejectedByGateway",
-}
 MAX_VISIBILITY_SECONDS = 900
 # Do not start a provider request with less time left than its connect and read timeouts need.
 REQUEST_BUDGET_MS = 15_000
@@ -54,16 +46,6 @@ class Job:
     to: str
     message_id: str
     receive_count: int
-
-
-class AtSender(Protocol):
-    def send(
-        self, credentials: Credentials, recipients: list[str], message: str, sender_id: str | None
-    ) -> list[RecipientResult]: ...
-
-
-class CredentialSource(Protocol):
-    def __call__(self, *, force: bool = False) -> Credentials: ...
 
 
 class RetryScheduler(Protocol):
@@ -79,7 +61,11 @@ class BatchReport:
     failed: int = 0
     skipped: int = 0
     takeovers: int = 0
-    at_requests: int = 0
+    requests: dict[Provider, int] = field(default_factory=dict)  # provider requests made
+
+    @property
+    def at_requests(self) -> int:
+        return self.requests.get(Provider.AFRICASTALKING, 0)
 
 
 @dataclass
@@ -92,15 +78,11 @@ class _Claimed:
 class Dispatcher:
     def __init__(
         self,
-        repository: MessageRepository,
-        channels: Mapping[Provider, Channel],
-        at_client: AtSender | None,
-        at_credentials: CredentialSource | None,
+        repository: SendingRepository,
+        senders: Mapping[Provider, GroupSender],
         retries: RetryScheduler | None,
         clock,
         *,
-        at_sender_id: str | None,
-        at_max_recipients: int,
         max_receive_count: int,
         retry_base_seconds: int,
         claim_lease_seconds: int,
@@ -108,13 +90,9 @@ class Dispatcher:
         new_token: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
         self._repo = repository
-        self._channels = channels
-        self._at = at_client
-        self._credentials = at_credentials
+        self._senders = senders
         self._retries = retries
         self._clock = clock
-        self._sender_id = at_sender_id
-        self._max_recipients = at_max_recipients
         self._max_receives = max_receive_count
         self._retry_base = retry_base_seconds
         self._lease = claim_lease_seconds
@@ -126,18 +104,20 @@ class Dispatcher:
         """`time_left_ms`: the invocation's remaining time; no request starts that could outlive it."""
         report = BatchReport()
         claimed = [c for c in (self._claim(job, report) for job in jobs) if c is not None]
-        at_bound = [c for c in claimed if c.message.provider is Provider.AFRICASTALKING]
-        units = [[c] for c in claimed if c.message.provider is not Provider.AFRICASTALKING]
-        units += self.group(at_bound, self._max_recipients)
+        by_provider: dict[Provider, list[_Claimed]] = {}
+        for item in claimed:
+            by_provider.setdefault(item.message.provider, []).append(item)
+        units = [
+            unit
+            for provider, items in by_provider.items()
+            for unit in self._senders[provider].group(items, lambda item: item.message)
+        ]
         for unit in units:
             if time_left_ms is not None and time_left_ms() < REQUEST_BUDGET_MS:
                 self._give_back(unit, report)
                 continue
             try:
-                if unit[0].message.provider is Provider.AFRICASTALKING:
-                    self._send_at_group(unit, report)
-                else:
-                    self._send_direct(unit[0], report)
+                self._send_unit(unit, report)
             except Exception:  # noqa: BLE001 - one unit's failure must not sink the others
                 # Where it failed is unknown (perhaps after the provider took it): keep the claims,
                 # so only a receive after the lease can send again (the documented crash window).
@@ -187,84 +167,22 @@ class Dispatcher:
             report.skipped += 1
         return None
 
-    # -- Africa's Talking --------------------------------------------------------------------
-    def sender_of(self, message: Message) -> str | None:
-        return message.sender or self._sender_id
-
-    @staticmethod
-    def group(items: list[_Claimed], max_recipients: int) -> list[list[_Claimed]]:
-        """Same text and sender share a request; a number appears at most once per request."""
-        by_content: dict[tuple[str, str | None], list[list[_Claimed]]] = {}
-        for item in items:
-            chunks = by_content.setdefault((item.message.body, item.message.sender), [])
-            for chunk in chunks:
-                if len(chunk) < max_recipients and all(c.message.to != item.message.to for c in chunk):
-                    chunk.append(item)
-                    break
+    # -- sending -----------------------------------------------------------------------------
+    def _send_unit(self, unit: list[_Claimed], report: BatchReport) -> None:
+        provider = unit[0].message.provider
+        result = self._senders[provider].send_group([item.message for item in unit])
+        report.requests[provider] = report.requests.get(provider, 0) + result.requests
+        for item in unit:
+            outcome = result.outcomes.get(item.message.id)
+            if outcome is None:
+                # A sender answers for every message it was given; one that did not is a bug.
+                raise RuntimeError(f"{provider.value} sender gave no outcome for a message")
+            elif isinstance(outcome, Receipt):
+                self._settle_accepted(item, outcome.provider_message_id, outcome.cost, report)
+            elif outcome.transient:
+                self._retry_or_fail(item, outcome.reason, report)
             else:
-                chunks.append([item])
-        return [chunk for chunks in by_content.values() for chunk in chunks]
-
-    def _send_at_group(self, group: list[_Claimed], report: BatchReport) -> None:
-        first = group[0].message
-        numbers = [item.message.to for item in group]
-        try:
-            results = self._at_request(numbers, first.body, self.sender_of(first), report)
-        except AtRequestError as error:
-            for item in group:
-                if error.transient:
-                    self._retry_or_fail(item, error.reason, report)
-                else:
-                    self._settle_failed(item, error.reason, report)
-            return
-        by_number = {result.number: result for result in results}
-        for item in group:
-            result = by_number.get(item.message.to)
-            if result is None:
-                # Not in AT's answer: AT did not take it, so a retry cannot duplicate it.
-                self._retry_or_fail(item, "AfricasTalking:NoResultForRecipient", report)
-            elif result.status_code in ACCEPTED_CODES and result.message_id:
-                self._settle_accepted(item, result.message_id, result.cost, report)
-            elif result.status_code in TRANSIENT_CODES:
-                self._retry_or_fail(item, STATUS_NAMES[result.status_code], report)
-            else:
-                reason = STATUS_NAMES.get(result.status_code, f"AfricasTalking:{result.status_code}")
-                if result.status_code == 405:
-                    log.error("Africa's Talking account has insufficient balance")
-                self._settle_failed(item, reason, report)
-
-    def _at_request(self, numbers, text, sender, report) -> list[RecipientResult]:
-        if self._at is None or self._credentials is None:
-            raise AtRequestError("AfricasTalking:NotConfigured", transient=False)
-        try:
-            return self._send_once(numbers, text, sender, report, force=False)
-        except AtRequestError as error:
-            if not error.unauthorised:
-                raise
-        # The key may have been rotated since it was cached: read it again, try once more.
-        log.warning("Africa's Talking refused the credentials; re-reading the secret")
-        return self._send_once(numbers, text, sender, report, force=True)
-
-    def _send_once(self, numbers, text, sender, report, *, force: bool) -> list[RecipientResult]:
-        try:
-            credentials = self._credentials(force=force)
-        except Exception:  # noqa: BLE001 - before any request: safe to retry
-            log.exception("could not read the Africa's Talking credentials")
-            raise AtRequestError("AfricasTalking:CredentialsUnavailable", transient=True) from None
-        report.at_requests += 1
-        return self._at.send(credentials, numbers, text, sender)
-
-    # -- SES / SNS retries -------------------------------------------------------------------
-    def _send_direct(self, item: _Claimed, report: BatchReport) -> None:
-        try:
-            receipt = self._channels[item.message.provider].send(item.message)
-        except ProviderError as error:
-            if error.transient:
-                self._retry_or_fail(item, error.reason, report)
-            else:
-                self._settle_failed(item, error.reason, report)
-            return
-        self._settle_accepted(item, receipt.provider_message_id, receipt.cost, report)
+                self._settle_failed(item, outcome.reason, report)
 
     # -- settling ----------------------------------------------------------------------------
     def _settle_accepted(self, item: _Claimed, provider_id: str, cost, report: BatchReport) -> None:

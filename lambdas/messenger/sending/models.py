@@ -1,8 +1,10 @@
-"""What Africa's Talking answers, in the terms the logic works with."""
+"""The sending domain's records: a validated send, what a provider answered, claims and idempotency keys."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from messenger.messages.models import DeliveryMethod, Message, Provider
 
 
 @dataclass(frozen=True)
@@ -31,3 +33,49 @@ class AtRequestError(Exception):
         self.reason = reason
         self.transient = transient
         self.unauthorised = unauthorised
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """A validated, normalised sendMessage input."""
+
+    to: str
+    body: str
+    delivery_method: DeliveryMethod
+    provider: Provider
+    sender: str | None
+    subject: str | None
+    recipient_id: str | None
+    sender_id: str | None
+    reference: str | None
+    idempotency_key: str | None
+    segments: int | None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a provider said when it took a message."""
+
+    provider_message_id: str
+    cost: str | None = None
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    fingerprint: str
+    recipient: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of trying to claim a queued message for sending.
+
+    `message` is the record after the attempt: claimed (ours), or as it was when refused.
+    `taken_over` says the previous claim was stale: an earlier attempt died after claiming,
+    so the provider may or may not have received the message (the documented crash window).
+    """
+
+    granted: bool
+    message: Message | None
+    taken_over: bool = False

@@ -1,8 +1,8 @@
-"""sendMessage and getMessages: what is recorded, when a provider is called, what a client sees.
+"""sendMessage: what is recorded, when a provider is called, what a client sees.
 
 Every accepted message is written before any provider is called. Direct channels (SES, SNS) are
 called in the request; Africa's Talking messages, and direct sends a provider throttled, are
-queued for the dispatch worker. A status only moves forward (see models.message).
+queued for the dispatch worker. A status only moves forward (see messages/models.py).
 """
 
 from __future__ import annotations
@@ -12,17 +12,24 @@ import json
 import logging
 from typing import Callable, Mapping
 
-from messenger.messages.cursor import encode_cursor
+from messenger.core.errors import (
+    Conflict,
+    MessagingError,
+    ProviderError,
+    StatusConflict,
+)
 from messenger.core.masking import mask_recipient
-from messenger.messages.ports import Channel, Clock, JobQueue, MessageRepository
-from messenger.sending.validation import parse_list_input, parse_send_input
-from messenger.core.errors import Conflict, MessagingError, ProviderError, StatusConflict
-from messenger.messages.models import DeliveryStatus, Message, Page, Provider, SendRequest
 from messenger.core.settings import Settings
+from messenger.messages.models import DeliveryStatus, Message, Provider
+from messenger.messages.ports import Clock
+from messenger.sending.models import SendRequest
+from messenger.sending.ports import Channel, JobQueue, SendingRepository
+from messenger.sending.providers import PROVIDERS
+from messenger.sending.validation import parse_send_input
 
 log = logging.getLogger(__name__)
 
-QUEUED_PROVIDERS = frozenset({Provider.AFRICASTALKING})
+QUEUED_PROVIDERS = frozenset(provider for provider, spec in PROVIDERS.items() if spec.queued)
 STUCK_PENDING_SECONDS = 120  # well past the api function's 15 s timeout
 
 
@@ -46,7 +53,7 @@ class Outcomes:
 class MessageService:
     def __init__(
         self,
-        repository: MessageRepository,
+        repository: SendingRepository,
         channels: Mapping[Provider, Channel],
         queue: JobQueue | None,
         settings: Settings,
@@ -169,18 +176,3 @@ class MessageService:
         log.warning("message failed", extra={"messageId": message.id, "reason": reason})
         self._outcomes.failed(failed)
         return failed
-
-    # -- getMessages -------------------------------------------------------------------------
-    def page(self, args: dict) -> Page:
-        request = parse_list_input(args, self._repo.partition_of)
-        # One more than the page: its presence is what makes hasNextPage exact. If DynamoDB stopped
-        # at its 1 MB read limit first, the page is shorter and the next one starts where it stopped.
-        found, cut_short = self._repo.page(
-            request.recipient, request.limit + 1, request.after_id, request.newest_first
-        )
-        shown = found[: request.limit]
-        has_next = len(found) > request.limit or cut_short
-        end_cursor = (
-            encode_cursor(self._repo.partition_of(request.recipient), shown[-1].id) if shown else None
-        )
-        return Page(shown, has_next and bool(shown), end_cursor)

@@ -1,15 +1,17 @@
 """The SQS-triggered worker: sends queued messages and reports partial batch failures.
 
 The batch is decided as a whole (claims, grouping into Africa's Talking requests) by
-logic/dispatch.py; Powertools' batch processor then settles each record from that decision, so SQS
+sending/dispatcher.py; Powertools' batch processor then settles each record from that decision, so SQS
 gets the standard `batchItemFailures` answer and retries only the jobs that need it.
 """
 
 from __future__ import annotations
 
-from functools import cache
-
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
 
 from messenger.core.observability import count, logger, metrics, traced
 from messenger.core.settings import settings
@@ -19,33 +21,6 @@ settings()
 
 class RetryLater(Exception):
     """Marks a record SQS must deliver again."""
-
-
-@cache
-def dispatcher():
-    from messenger.adapters.africastalking import AfricasTalkingClient
-    from messenger.adapters.secrets import CachedSecrets
-    from messenger.sending.dependencies import MetricOutcomes, channels, job_queue, repository
-    from messenger.core.clock import SystemClock
-    from messenger.sending.dispatcher import Dispatcher
-
-    config = settings()
-    secrets = CachedSecrets(config.at_secret_max_age_seconds)
-    credentials = None
-    if config.at_secret_name:
-        def credentials(*, force: bool = False):
-            return secrets.africastalking(config.at_secret_name, force=force)
-
-    return Dispatcher(
-        repository(), channels(), AfricasTalkingClient(config.at_base_url), credentials,
-        job_queue(), SystemClock(),
-        at_sender_id=config.at_sender_id,
-        at_max_recipients=config.at_max_recipients,
-        max_receive_count=config.max_receive_count,
-        retry_base_seconds=config.retry_base_seconds,
-        claim_lease_seconds=config.claim_lease_seconds,
-        outcomes=MetricOutcomes(),
-    )
 
 
 def jobs_of(records: list[dict]) -> tuple[list, set[str]]:
@@ -75,6 +50,8 @@ def jobs_of(records: list[dict]) -> tuple[list, set[str]]:
 @metrics.log_metrics
 @traced
 def lambda_handler(event: dict, context) -> dict:
+    from messenger.sending.dependencies import dispatcher
+
     records = event.get("Records", [])
     jobs, retry = jobs_of(records)
     report = dispatcher().process(jobs, context.get_remaining_time_in_millis)

@@ -1,0 +1,22 @@
+"""The messages domain's composition root, built on first use once per execution environment."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from messenger.core.settings import settings
+
+
+@cache
+def table():
+    from messenger.adapters.aws import client
+    from messenger.messages.dal import MessagesTable
+
+    return MessagesTable(client("dynamodb"), settings().table_name)
+
+
+@cache
+def history():
+    from messenger.messages.history import History
+
+    return History(table())

@@ -1,0 +1,14 @@
+"""The sending domain's GraphQL fields."""
+
+from __future__ import annotations
+
+from messenger.core.router import Router
+
+router = Router()
+
+
+@router.mutation("sendMessage")
+def send_message(arguments: dict) -> dict:
+    from messenger.sending.dependencies import message_service
+
+    return message_service().send(arguments.get("input")).to_graphql()

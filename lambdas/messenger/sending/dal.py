@@ -1,0 +1,123 @@
+"""The sending domain's table operations: idempotency keys and send claims on the message record.
+
+Idempotency keys: PK = SK = "IDEMPOTENCY#<key>", written in one transaction with the message they
+created and removed by the table's TTL. A claim (claimToken, claimedAt, attempts) on a QUEUED record
+marks the one attempt allowed to send it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from botocore.exceptions import ClientError
+
+from messenger.core.errors import StatusConflict
+from messenger.messages.dal import (
+    MessagesTable,
+    from_item,
+    is_condition_failure,
+    message_key,
+    to_item,
+)
+from messenger.messages.models import DeliveryStatus, Message
+from messenger.sending.models import Claim, IdempotencyRecord
+
+TRANSACTION_ATTEMPTS = 4
+IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
+
+
+class SendingTable(MessagesTable):
+    def create_idempotent(
+        self, message: Message, key: str, fingerprint: str, expires_at: int, now_epoch: int
+    ) -> IdempotencyRecord | None:
+        """Write the message and its idempotency key together; if a live key exists, return it.
+
+        A key past `expiresAt` counts as absent (TTL deletes items late). A transaction cancelled
+        because another request's transaction on the same key is still in flight is tried again.
+        """
+        key_item = {"PK": {"S": IDEMPOTENCY_PREFIX + key}, "SK": {"S": IDEMPOTENCY_PREFIX + key}}
+        request = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        **key_item,
+                        "fingerprint": {"S": fingerprint},
+                        "to": {"S": message.to},
+                        "id": {"S": message.id},
+                        "expiresAt": {"N": str(expires_at)},
+                    },
+                    "ConditionExpression": "attribute_not_exists(PK) OR expiresAt < :now",
+                    "ExpressionAttributeValues": {":now": {"N": str(now_epoch)}},
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item(message),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+        ]
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                self._db.transact_write_items(TransactItems=request)
+                return None
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+            found = self._db.get_item(TableName=self._table, Key=key_item, ConsistentRead=True).get("Item")
+            if found is not None and int(found["expiresAt"]["N"]) >= now_epoch:
+                return IdempotencyRecord(found["fingerprint"]["S"], found["to"]["S"], found["id"]["S"])
+            time.sleep(0.05 * 2**attempt)  # the other transaction has not committed yet
+        raise StatusConflict("idempotency key: transaction kept conflicting")
+
+    def claim(self, recipient: str, message_id: str, token: str, now: str, stale_before: str) -> Claim:
+        """Claim a QUEUED message for one send attempt (a conditional write, before any provider call).
+
+        Refused while another attempt holds a fresh claim, or once the message left QUEUED.
+        A claim older than `stale_before` belongs to an attempt that can no longer be running.
+        """
+        try:
+            result = self._db.update_item(
+                TableName=self._table,
+                Key=message_key(recipient, message_id),
+                UpdateExpression=(
+                    "SET claimToken = :token, claimedAt = :now, updatedAt = :now, "
+                    "attempts = if_not_exists(attempts, :zero) + :one"
+                ),
+                ConditionExpression=(
+                    "deliveryStatus = :queued AND "
+                    "(attribute_not_exists(claimToken) OR claimedAt < :stale)"
+                ),
+                ExpressionAttributeValues={
+                    ":token": {"S": token},
+                    ":now": {"S": now},
+                    ":zero": {"N": "0"},
+                    ":one": {"N": "1"},
+                    ":queued": {"S": DeliveryStatus.QUEUED.value},
+                    ":stale": {"S": stale_before},
+                },
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            return Claim(granted=False, message=self.get(recipient, message_id))
+        old = result.get("Attributes", {})
+        claimed = from_item({**old, "updatedAt": {"S": now}})
+        return Claim(granted=True, message=claimed, taken_over="claimToken" in old)
+
+    def release(self, message: Message, token: str, now: str) -> None:
+        """Give a claim back after a send that certainly did not happen (a transient refusal)."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=message_key(message.to, message.id),
+                UpdateExpression="SET updatedAt = :now REMOVE claimToken, claimedAt",
+                ConditionExpression="claimToken = :token",
+                ExpressionAttributeValues={":token": {"S": token}, ":now": {"S": now}},
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise

@@ -1,0 +1,12 @@
+"""The registry: every domain of the service, in the order their functions are created.
+
+A domain is a module here with `contribute(config) -> Domain`; adding one is that module and one line.
+"""
+
+from stacks.domains import delivery_reports, messages, sending
+
+DOMAINS = (
+    messages.contribute,
+    sending.contribute,
+    delivery_reports.contribute,
+)

@@ -1,0 +1,25 @@
+"""The delivery-reports domain: Africa's Talking's callback behind a public function URL."""
+
+from __future__ import annotations
+
+from stacks import wiring as w
+from stacks.config import ServiceConfig
+
+
+def contribute(config: ServiceConfig) -> w.Domain:
+    reports = w.FunctionSpec(
+        name="delivery_reports",
+        handler="messenger.delivery_reports.handler.lambda_handler",
+        description="Africa's Talking delivery-report callback",
+        timeout_seconds=10,
+        memory_mb=256,
+        capabilities=frozenset({w.TABLE_QUERY, w.TABLE_UPDATE, w.REPORT_TOKEN_READ}),
+        environment=w.function_environment(config, ("report_token_max_age_seconds",)),
+        resource_env=(w.ENV_TABLE_NAME, w.ENV_REPORT_TOKEN_SECRET_NAME),
+        function_url=True,
+    )
+    token = w.SecretSpec(
+        "report-token", w.resource_names(config).report_token_secret, w.ENV_REPORT_TOKEN_SECRET_NAME,
+        w.REPORT_TOKEN_READ,
+    )
+    return w.Domain(name="delivery_reports", functions=(reports,), secrets=(token,))
