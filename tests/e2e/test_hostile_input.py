@@ -43,6 +43,7 @@ def refused(api, query, variables, error_types=("BadRequest",)) -> dict:
     status, body = api.graphql(query, variables)
     assert status == 200, body
     assert body.get("errors"), body
+    assert len(body["errors"]) == 1, body
     error = body["errors"][0]
     if error_types is None:  # schema-level: AppSync answers before any resolver, with no errorType
         assert "errorType" not in error and error["path"] is None, error
@@ -181,6 +182,7 @@ def refused_at_the_door(api) -> None:
     before = counts(api)
     status, body = api.graphql(HUGE_QUERY, None)
     assert status == 413 and body["errors"][0]["errorType"] == "PayloadTooLargeException"
+    assert len(body["errors"]) == 1, body
     assert counts(api) == before
 
 

@@ -13,9 +13,12 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import boto3
+import graphql
 import pytest
 
-from local.appsync import MAX_REQUEST_BYTES, QUERY_DEPTH_LIMIT
+from local.appsync import AWS_DECLARATIONS, MAX_REQUEST_BYTES, QUERY_DEPTH_LIMIT
+from stacks.config import PROJECT_ROOT
 from tests.e2e.conftest import http, start_local_mode
 
 SEND = """mutation send($input: MessageInput!) {
@@ -68,9 +71,28 @@ def test_outbox_lists_each_send_with_the_documented_fields(local_api):
     assert "Hello" in entry["body"] and entry["providerMessageId"] and entry["sentAt"].endswith("Z")
 
 
-def test_dead_letter_listing_has_a_messages_list(local_api):
+def test_dead_letter_listing_shows_exactly_what_sits_in_the_dlq(local_api):
     status, body = local_api.get("/local/dlq")
     assert status == 200 and isinstance(body["messages"], list)
+
+    sqs = boto3.client("sqs", endpoint_url=local_api.aws_endpoint, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    [dlq_url] = [url for url in sqs.list_queues()["QueueUrls"] if url.endswith("-outbound-dlq")]
+    text = f"dead letter {uuid.uuid4().hex}"
+    attributes = {"kind": {"DataType": "String", "StringValue": "probe"}}
+    message_id = sqs.send_message(QueueUrl=dlq_url, MessageBody=text, MessageAttributes=attributes)["MessageId"]
+
+    status, body = local_api.get("/local/dlq")
+    assert status == 200
+    [entry] = [m for m in body["messages"] if m["body"] == text]
+    assert entry == {
+        "queue": dlq_url.rsplit("/", 1)[1],
+        "messageId": message_id,
+        "body": text,
+        "attributes": {"ApproximateReceiveCount": "0", "SentTimestamp": entry["attributes"]["SentTimestamp"]},
+        "messageAttributes": {"kind": {"dataType": "String", "stringValue": "probe"}},
+    }
+    assert entry["attributes"]["SentTimestamp"].isdigit()
 
 
 def test_listens_on_loopback_only(local_api):
@@ -114,6 +136,8 @@ def test_query_deeper_than_the_limit_is_rejected(local_api):
 def test_query_at_the_depth_limit_runs(local_api):
     status, body = local_api.graphql(_introspection_of_depth(QUERY_DEPTH_LIMIT))
     assert status == 200 and "errors" not in body and body["data"]["__schema"]["types"]
+    schema = graphql.build_schema(AWS_DECLARATIONS + (PROJECT_ROOT / "schema.graphql").read_text())
+    assert len(body["data"]["__schema"]["types"]) == len(schema.type_map)  # every type, introspection's too
 
 
 def test_request_body_over_the_limit_is_rejected_with_413(local_api):
@@ -121,12 +145,14 @@ def test_request_body_over_the_limit_is_rejected_with_413(local_api):
     status, body = local_api.graphql(SEND, {"input": {"to": _unique_email(), "body": padding, "deliveryMethod": "EMAIL"}})
     assert status == 413
     assert body["errors"][0]["errorType"] == "PayloadTooLargeException"
+    assert len(body["errors"]) == 1, body
 
 
 def test_syntax_error_is_reported_without_running_a_resolver(local_api):
     status, body = local_api.graphql("mutation { sendMessage(input: ")
     assert status == 200 and body["data"] is None
     assert body["errors"][0]["path"] is None and "Syntax Error" in body["errors"][0]["message"]
+    assert len(body["errors"]) == 1, body
 
 
 def test_sigterm_stops_a_second_instance_with_exit_0():
