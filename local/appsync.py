@@ -139,7 +139,10 @@ def resolver_event(arguments: dict[str, Any], info: GraphQLResolveInfo) -> dict[
 
 
 def envelope_value(envelope: Any, function_name: str) -> Any:
-    """Mirrors the deployed response handler (stacks/resolvers/lambda_envelope.js), JS truthiness included."""
+    """Mirrors the deployed response handler (stacks/resolvers/lambda_envelope.js), JS truthiness included.
+
+    Both are held to tests/resolvers/envelope_cases.json: change one, change the table and the other.
+    """
     if not _js_truthy(envelope):
         log.error("%s returned no envelope", function_name)
         raise ResolverError("InternalError", "Internal error")
@@ -147,7 +150,8 @@ def envelope_value(envelope: Any, function_name: str) -> Any:
         return None
     error = envelope.get("error")
     if _js_truthy(error):
-        if not isinstance(error, dict):
+        if not isinstance(error, dict) or not isinstance(error.get("type"), str):
+            log.error("%s returned a malformed error", function_name)
             raise ResolverError("InternalError", "Internal error")
         raise ResolverError(error.get("type"), error.get("message"), error.get("info"))
     return envelope.get("data")

@@ -4,6 +4,7 @@
 // {"error": {"type": "BadRequest" | "Conflict" | "InternalError", "message": "...", "info": {...} | null}}.
 // A typed error becomes an entry in the response's errors[] with that errorType; anything else
 // (a crash, a timeout, a malformed answer) becomes "InternalError" without leaking its text.
+// local/appsync.py mirrors this file; both are held to tests/resolvers/envelope_cases.json.
 import { util } from '@aws-appsync/utils';
 
 export function request(ctx) {
@@ -37,8 +38,13 @@ export function response(ctx) {
   if (!result) {
     util.error('Internal error', 'InternalError');
   }
-  if (result.error) {
-    util.error(result.error.message, result.error.type, null, result.error.info);
+  const error = result.error;
+  if (error) {
+    if (typeof error.type !== 'string') {
+      // not {type, message, info}: a string, a number, a list, an object without a type
+      util.error('Internal error', 'InternalError');
+    }
+    util.error(error.message, error.type, null, error.info);
   }
   return result.data;
 }

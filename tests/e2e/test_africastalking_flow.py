@@ -20,6 +20,7 @@ from local.africastalking_standin import (
     OUT_OF_ORDER_REPORTS_NUMBER,
     REJECTED_BY_GATEWAY_NUMBER,
 )
+from stacks.config import load_cdk_json_config
 from tests.e2e.conftest import wait_for
 
 SEND = """mutation send($input: MessageInput!) {
@@ -32,10 +33,25 @@ HISTORY = """query history($to: String!) {
 }"""
 FINAL = {"DELIVERED", "FAILED"}
 OUTCOME_TIMEOUT = 40  # three receives: 2 s batching window each, back-off 1 s then 2 s
+RECEIVES = load_cdk_json_config().max_receive_count
+# Requests to the stand-in per scenario (one recipient each): a refused or accepted text once, the
+# gateway error twice (refused, then accepted), a transient failure on every receive.
+AT_REQUESTS = {"normal": 1, "invalid": 1, "blacklisted": 1, "gateway_error_once": 2, "rejected_by_gateway": RECEIVES,
+               "delivery_failed": 1, "out_of_order": 1, "http_500": RECEIVES}
+# Delivery reports per accepted text: Sent + Success, Sent + Failed, Success + late Sent + duplicate Success.
+DELIVERY_REPORTS = {"normal": 2, "gateway_error_once": 2, "delivery_failed": 2, "out_of_order": 3}
+FAILURE_REASONS = {"invalid": "InvalidPhoneNumber", "blacklisted": "UserInBlacklist",
+                   "rejected_by_gateway": "RejectedByGateway", "http_500": "AfricasTalking:HTTP500"}
 
 
 @pytest.fixture(scope="module")
-def sent(local_api) -> dict[str, dict]:
+def standin_before(local_api) -> dict[str, int]:
+    """The stand-in's counters before this module sends anything (the session's instance is shared)."""
+    return local_api.get("/local/africastalking/stats")[1]
+
+
+@pytest.fixture(scope="module")
+def sent(local_api, standin_before) -> dict[str, dict]:
     numbers = {
         "normal": f"+2547{random.randint(10_000_000, 99_999_999)}",
         "invalid": INVALID_NUMBER,
@@ -88,6 +104,7 @@ def test_normal_number_is_sent_once_and_delivered(local_api, sent):
 def test_permanent_refusal_fails_without_retry(local_api, sent, scenario):
     record = _final(local_api, sent[scenario])
     assert record["deliveryStatus"] == "FAILED" and record["failureReason"]
+    assert record["failureReason"] == FAILURE_REASONS[scenario]
     assert record["providerMessageId"] is None
 
 
@@ -102,6 +119,7 @@ def test_gateway_error_once_is_retried_and_delivered(local_api, sent):
 def test_transient_failure_on_every_attempt_fails_on_the_last_receive(local_api, sent, scenario):
     record = _final(local_api, sent[scenario])
     assert record["deliveryStatus"] == "FAILED" and record["failureReason"]
+    assert record["failureReason"] == FAILURE_REASONS[scenario]
     assert not [e for e in local_api.outbox() if e["body"] == sent[scenario]["body"]]
 
 
@@ -118,10 +136,17 @@ def test_late_and_duplicate_reports_do_not_undo_delivery(local_api, sent):
     assert _record(local_api, sent["out_of_order"])["deliveryStatus"] == "DELIVERED"
 
 
-def test_standin_counts_requests_and_recipients(local_api, sent):
+def test_standin_counts_requests_and_recipients(local_api, sent, standin_before):
     _final(local_api, sent["normal"])
     stats = local_api.get("/local/africastalking/stats")[1]
     assert stats["requests"] >= 1 and stats["recipients"] >= stats["requests"]
+    for message in sent.values():  # every request made: the last receive of a retried text settles it
+        _final(local_api, message)
+    wait_for(lambda: local_api.get("/local/africastalking/stats")[1]["deliveryReportsPending"] == 0)
+    stats = local_api.get("/local/africastalking/stats")[1]
+    counted = {key: stats[key] - standin_before[key] for key in ("requests", "recipients", "deliveryReports")}
+    requests = sum(AT_REQUESTS.values())
+    assert counted == {"requests": requests, "recipients": requests, "deliveryReports": sum(DELIVERY_REPORTS.values())}
 
 
 @pytest.mark.parametrize("scenario", ["rejected_by_gateway", "http_500"])
@@ -129,6 +154,8 @@ def test_a_job_that_failed_on_every_receive_lands_in_the_dlq(local_api, sent, sc
     _final(local_api, sent[scenario])
     message_id = sent[scenario]["id"]
     wait_for(lambda: any(message_id in m["body"] for m in local_api.get("/local/dlq")[1]["messages"]), timeout=20)
+    [dead] = [m for m in local_api.get("/local/dlq")[1]["messages"] if message_id in m["body"]]
+    assert dead["queue"].endswith("-outbound-dlq")
 
 
 def test_a_duplicated_sqs_delivery_of_a_sent_message_sends_nothing_more(local_api, sent):

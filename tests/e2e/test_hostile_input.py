@@ -43,6 +43,7 @@ def refused(api, query, variables, error_types=("BadRequest",)) -> dict:
     status, body = api.graphql(query, variables)
     assert status == 200, body
     assert body.get("errors"), body
+    assert len(body["errors"]) == 1, body
     error = body["errors"][0]
     if error_types is None:  # schema-level: AppSync answers before any resolver, with no errorType
         assert "errorType" not in error and error["path"] is None, error
@@ -95,8 +96,11 @@ def test_empty_binary_and_oversized_sms_bodies(api, body):
     assert refused(api, SEND, sms(body=body))["errorInfo"]["field"] == "body"
 
 
+EMAIL_BODY_OVER_LIMIT = "x" * 262_145
+
+
 def test_an_email_body_over_the_limit(api):
-    assert refused(api, SEND, email(body="x" * 262_145))["errorInfo"]["field"] == "body"
+    assert refused(api, SEND, email(body=EMAIL_BODY_OVER_LIMIT))["errorInfo"]["field"] == "body"
 
 
 @given(st.binary(min_size=1, max_size=200))
@@ -108,25 +112,33 @@ def test_binary_bodies_with_control_bytes_are_refused(api, raw):
     refused(api, SEND, email(body=text))
 
 
-@pytest.mark.parametrize("subject", ["Hi\r\nBcc: victim@example.com", "Hi\nX-Injected: 1", "Hi\rthere",
-                                     "a\u2028b", "s" * 201, "   "])
+BAD_SUBJECTS = ["Hi\r\nBcc: victim@example.com", "Hi\nX-Injected: 1", "Hi\rthere", "a\u2028b", "s" * 201, "   "]
+
+
+@pytest.mark.parametrize("subject", BAD_SUBJECTS)
 def test_header_injection_and_oversized_subjects(api, subject):
     assert refused(api, SEND, email(subject=subject))["errorInfo"]["field"] == "subject"
 
 
-@pytest.mark.parametrize(("variables", "query"), [
+WRONG_TYPES = [
     (sms(deliveryMethod="FAX"), SEND),
     (sms(deliveryMethod="sms"), SEND),
     (sms(provider="CARRIER_PIGEON"), SEND),
     ({"f": {"to": "user@example.com"}, "first": "ten"}, PAGE),
     ({"f": {"to": "user@example.com"}, "first": 2**31}, PAGE),
     ({"input": {"to": "user@example.com", "deliveryMethod": "EMAIL"}}, SEND),
-])
+]
+
+
+@pytest.mark.parametrize(("variables", "query"), WRONG_TYPES)
 def test_unknown_enum_values_and_wrong_types_fail_before_any_resolver(api, variables, query):
     refused(api, query, variables, error_types=None)
 
 
-@pytest.mark.parametrize("first", [0, -1, 101, 10_000])
+FIRSTS_OUT_OF_RANGE = [0, -1, 101, 10_000]
+
+
+@pytest.mark.parametrize("first", FIRSTS_OUT_OF_RANGE)
 def test_first_out_of_range(api, first):
     error = refused(api, PAGE, {"f": {"to": "user@example.com"}, "first": first})
     assert error["errorInfo"]["field"] == "first"
@@ -138,41 +150,88 @@ def test_forged_and_malformed_cursors(api, cursor):
     refused(api, PAGE, {"f": {"to": "user@example.com"}, "first": 1, "after": cursor})
 
 
+REBOUND_CURSOR = base64.urlsafe_b64encode(b"1:01G8NBDZ6YMH5SCEQ1BGR3QTWG:000000000000").decode().rstrip("=")
+
+
 def test_a_cursor_rebound_to_another_recipient_is_refused(api):
-    forged = base64.urlsafe_b64encode(b"1:01G8NBDZ6YMH5SCEQ1BGR3QTWG:000000000000").decode().rstrip("=")
-    assert refused(api, PAGE, {"f": {"to": "user@example.com"}, "after": forged})["errorInfo"]["field"] == "after"
+    error = refused(api, PAGE, {"f": {"to": "user@example.com"}, "after": REBOUND_CURSOR})
+    assert error["errorInfo"]["field"] == "after"
 
 
-@pytest.mark.parametrize("extra", [{"reference": "r" * 257}, {"idempotencyKey": "k" * 129}, {"idempotencyKey": ""},
-                                   {"idempotencyKey": "naïve"}, {"senderId": "s" * 129}, {"recipientId": "line\nbreak"},
-                                   {"from": "spoof@evil.example"}])
+BAD_OPTIONAL_FIELDS = [{"reference": "r" * 257}, {"idempotencyKey": "k" * 129}, {"idempotencyKey": ""},
+                       {"idempotencyKey": "naïve"}, {"senderId": "s" * 129}, {"recipientId": "line\nbreak"},
+                       {"from": "spoof@evil.example"}]
+
+
+@pytest.mark.parametrize("extra", BAD_OPTIONAL_FIELDS)
 def test_oversized_and_malformed_optional_fields(api, extra):
     refused(api, SEND, email(**extra))
 
 
+DEEP_QUERY = "query { __schema { types { " + "ofType { " * QUERY_DEPTH_LIMIT + "name" + " }" * QUERY_DEPTH_LIMIT + " } } }"
+HUGE_QUERY = "query { " + "__typename " * 150_000 + "}"
+ALIASED_SENDS = "mutation {" + " ".join(
+    f'm{i}: sendMessage(input: {{to: "bad{i}", body: "x", deliveryMethod: SMS}}) {{ id }}' for i in range(50)) + "}"
+
+
 def test_a_query_deeper_than_the_limit_is_refused(api):
-    query = "query { __schema { types { " + "ofType { " * QUERY_DEPTH_LIMIT + "name" + " }" * QUERY_DEPTH_LIMIT + " } } }"
-    refused(api, query, None, error_types=None)
+    refused(api, DEEP_QUERY, None, error_types=None)
 
 
-def test_a_huge_query_is_refused_at_the_door(api):
+def refused_at_the_door(api) -> None:
     before = counts(api)
-    status, body = api.graphql("query { " + "__typename " * 150_000 + "}", None)
+    status, body = api.graphql(HUGE_QUERY, None)
     assert status == 413 and body["errors"][0]["errorType"] == "PayloadTooLargeException"
+    assert len(body["errors"]) == 1, body
     assert counts(api) == before
 
 
-def test_many_aliases_of_a_mutation_in_one_document_are_each_validated(api):
-    query = "mutation {" + " ".join(
-        f'm{i}: sendMessage(input: {{to: "bad{i}", body: "x", deliveryMethod: SMS}}) {{ id }}' for i in range(50)) + "}"
+def test_a_huge_query_is_refused_at_the_door(api):
+    refused_at_the_door(api)
+
+
+def aliases_each_refused(api) -> None:
     before = counts(api)
-    status, body = api.graphql(query, None)
+    status, body = api.graphql(ALIASED_SENDS, None)
     assert status == 200 and len(body["errors"]) == 50
     assert {e["errorType"] for e in body["errors"]} == {"BadRequest"}
     assert counts(api) == before
 
 
+def test_many_aliases_of_a_mutation_in_one_document_are_each_validated(api):
+    aliases_each_refused(api)
+
+
+def send_every_kind_of_hostile_request(api) -> None:
+    """One pass over every table above (and fixed samples of the fuzzed inputs), each refused."""
+    for number in BAD_NUMBERS:
+        refused(api, SEND, sms(to=number))
+    for address in BAD_EMAILS:
+        refused(api, SEND, email(to=address))
+    for body in SMS_BODIES.values():
+        refused(api, SEND, sms(body=body))
+    refused(api, SEND, email(body=EMAIL_BODY_OVER_LIMIT))
+    for text in ["", "abc", "+()-", "ｔｅｌ"]:  # samples of the fuzzed inputs: text without digits as a number
+        refused(api, SEND, sms(to=text))
+    for text in ["\x00", "a\x01b", "\x7f", "\x1b[2J"]:  # ... and control bytes in an e-mail body
+        refused(api, SEND, email(body=text))
+    for subject in BAD_SUBJECTS:
+        refused(api, SEND, email(subject=subject))
+    for variables, query in WRONG_TYPES:
+        refused(api, query, variables, error_types=None)
+    for first in FIRSTS_OUT_OF_RANGE:
+        refused(api, PAGE, {"f": {"to": "user@example.com"}, "first": first})
+    for cursor in ["", "MESSAGE#x", "%%%", "A" * 200, REBOUND_CURSOR]:  # ... and malformed or forged cursors
+        refused(api, PAGE, {"f": {"to": "user@example.com"}, "first": 1, "after": cursor})
+    for extra in BAD_OPTIONAL_FIELDS:
+        refused(api, SEND, email(**extra))
+    refused(api, DEEP_QUERY, None, error_types=None)
+    refused_at_the_door(api)
+    aliases_each_refused(api)
+
+
 def test_a_valid_send_after_all_of_it_still_works(api):
+    send_every_kind_of_hostile_request(api)  # here, not left to test order: this holds whatever ran before
     before_items, before_sent = counts(api)
     status, body = api.graphql(SEND, email())
     assert status == 200 and body["data"]["sendMessage"]["deliveryStatus"] == "ACCEPTED"
