@@ -216,7 +216,8 @@ class _Callback:
 
     def __init__(self) -> None:
         self.reports: list[dict[str, str]] = []
-        self.server = LocalHttpServer(0, 65_536, app=self._receive)
+        self.server = LocalHttpServer(0, 65_536)
+        self.server.add_post("/reports/t", self._receive)
         self.server.start()
 
     def _receive(self, request: Request):
