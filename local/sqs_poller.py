@@ -44,7 +44,8 @@ class SqsPoller:
         self._stop.set()
 
     def join(self, timeout: float) -> None:
-        self._thread.join(timeout)
+        if self._thread.ident is not None:  # a start-up that failed before start() must not hide its error
+            self._thread.join(timeout)
 
     def _run(self) -> None:
         while not self._stop.is_set():
