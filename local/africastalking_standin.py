@@ -98,6 +98,10 @@ class AfricasTalkingStandIn:
         """The stand-in's statistics on the main server (`server`), beside the other dev routes."""
         server.add_get("/local/africastalking/stats", lambda _: json_response(200, self.stats()))
 
+    def wait_for_reports(self, timeout: float) -> bool:
+        """Wait until every delivery report scheduled so far has been posted (or given up); False on timeout."""
+        return self._reports.wait_idle(timeout)
+
     def stats(self) -> dict[str, int]:
         with self._lock:
             counts = {"requests": self._requests, "recipients": self._recipients, "deliveryReports": self._reports_posted}
@@ -209,6 +213,10 @@ class _ReportScheduler:
         if self._thread.ident is not None:
             self._thread.join(timeout)
 
+    def wait_idle(self, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self.outstanding == 0, timeout)
+
     def schedule(self, delay: float, report: dict[str, str]) -> None:
         with self._changed:
             heapq.heappush(self._due, (time.monotonic() + delay, next(self._order), report))
@@ -226,6 +234,7 @@ class _ReportScheduler:
             self._post(report)
             with self._changed:
                 self.outstanding -= 1
+                self._changed.notify_all()
 
 
 def _xml(data: dict[str, Any]) -> bytes:
