@@ -73,14 +73,15 @@ def _point_aws_at(endpoint: str) -> None:
 def _serve(cleanup: contextlib.ExitStack) -> None:
     # Imported here: boto3 clients and handler settings must see the environment set above.
     from local.africastalking_standin import AfricasTalkingStandIn, StandInSettings
-    from local.appsync import MAX_REQUEST_BYTES, AppSyncApi
     from local.aws_calls import AwsCallCounter
-    from local.graphql_server import DELIVERY_REPORTS_PREFIX, LocalRoutes
+    from local.appsync import MAX_REQUEST_BYTES, AppSyncApi
+    from local.function_url import function_url_path, mount_function_urls
+    from local.graphql_server import GraphqlEndpoint
     from local.http import LocalHttpServer
     from local.lambda_runtime import load_functions
     from local.outbox import Outbox
-    from local.resources import REGION, count_items, create_resources, handler_environment
-    from local.sqs_poller import SqsPoller, peek_dead_letters
+    from local.resources import REGION, add_table_route, create_resources, handler_environment
+    from local.sqs_poller import SqsPoller, add_dead_letter_route
     from stacks.config import PROJECT_ROOT, load_cdk_json_config
     from stacks.wiring import build_wiring
 
@@ -92,10 +93,11 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
 
     server = LocalHttpServer(int(os.environ.get("LOCAL_PORT", DEFAULT_PORT)), MAX_REQUEST_BYTES)
     cleanup.callback(server.stop)
+    reports_url = server.base_url + function_url_path("delivery_reports")
     standin = AfricasTalkingStandIn(
         StandInSettings(
             secret_name=resources.at_secret_name,
-            callback_url=f"{server.base_url}{DELIVERY_REPORTS_PREFIX}/reports/{resources.report_token}",
+            callback_url=f"{reports_url}/reports/{resources.report_token}",
             report_delay_seconds=float(os.environ.get("LOCAL_AT_REPORT_DELAY", "0.3")),
             hang_seconds=float(os.environ.get("LOCAL_AT_HANG_SECONDS", "30")),
         ),
@@ -114,20 +116,13 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     calls = AwsCallCounter()
     calls.instrument_handlers()
     api_key = os.environ.get("LOCAL_API_KEY") or DEFAULT_API_KEY
-    server.app = LocalRoutes(
-        api_key=api_key,
-        appsync=AppSyncApi(PROJECT_ROOT / "schema.graphql", wiring, functions),
-        delivery_reports=functions["delivery_reports"],
-        domain=f"{server.server_address[0]}:{server.port}",
-        dev_routes={
-            "/local/health": lambda: {"status": "ok"},
-            "/local/outbox": lambda: {"sent": outbox.entries()},
-            "/local/dlq": lambda: {"messages": peek_dead_letters(list(resources.queues.values()), REGION)},
-            "/local/africastalking/stats": standin.stats,
-            "/local/aws-calls": calls.snapshot,
-            "/local/table": lambda: {"items": count_items(resources.table_name)},
-        },
-    )
+    GraphqlEndpoint(api_key, AppSyncApi(PROJECT_ROOT / "schema.graphql", wiring, functions)).add_routes(server)
+    mount_function_urls(server, wiring.functions, functions)
+    outbox.add_routes(server)
+    standin.add_routes(server)
+    calls.add_routes(server)
+    add_dead_letter_route(server, list(resources.queues.values()), REGION)
+    add_table_route(server, resources.table_name)
     pollers = [
         SqsPoller(spec, resources.queues[spec.name], functions[spec.worker], REGION,
                   watch=lambda client: calls.watch(client, "event source"))

@@ -78,7 +78,8 @@ class AfricasTalkingStandIn:
         self._failed_once: set[str] = set()  # message texts already failed for GATEWAY_ERROR_ONCE_NUMBER
         self._stop = threading.Event()
         self._reports = _ReportScheduler(self._post_report, self._stop)
-        self._server = LocalHttpServer(0, max_body_bytes=10 * 1_048_576, app=self._handle)
+        self._server = LocalHttpServer(0, max_body_bytes=10 * 1_048_576, not_found=text_response(404, "Not Found"))
+        self._server.add_post(MESSAGING_PATH, self._handle)
 
     @property
     def url(self) -> str:
@@ -93,14 +94,20 @@ class AfricasTalkingStandIn:
         self._server.stop()
         self._reports.join(5)
 
+    def add_routes(self, server: LocalHttpServer) -> None:
+        """The stand-in's statistics on the main server (`server`), beside the other dev routes."""
+        server.add_get("/local/africastalking/stats", lambda _: json_response(200, self.stats()))
+
+    def wait_for_reports(self, timeout: float) -> bool:
+        """Wait until every delivery report scheduled so far has been posted (or given up); False on timeout."""
+        return self._reports.wait_idle(timeout)
+
     def stats(self) -> dict[str, int]:
         with self._lock:
             counts = {"requests": self._requests, "recipients": self._recipients, "deliveryReports": self._reports_posted}
         return {**counts, "deliveryReportsPending": self._reports.outstanding}
 
     def _handle(self, request: Request) -> Response:
-        if request.path != MESSAGING_PATH or request.method != "POST":
-            return text_response(404, "Not Found")
         form = {name: values[0] for name, values in parse_qs((request.body or b"").decode()).items()}
         recipients = [number.strip() for number in form.get("to", "").split(",") if number.strip()]
         with self._lock:
@@ -206,6 +213,10 @@ class _ReportScheduler:
         if self._thread.ident is not None:
             self._thread.join(timeout)
 
+    def wait_idle(self, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self.outstanding == 0, timeout)
+
     def schedule(self, delay: float, report: dict[str, str]) -> None:
         with self._changed:
             heapq.heappush(self._due, (time.monotonic() + delay, next(self._order), report))
@@ -223,6 +234,7 @@ class _ReportScheduler:
             self._post(report)
             with self._changed:
                 self.outstanding -= 1
+                self._changed.notify_all()
 
 
 def _xml(data: dict[str, Any]) -> bytes:

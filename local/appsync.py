@@ -38,7 +38,6 @@ from graphql import (
 from local.lambda_runtime import LambdaFunction
 from stacks.wiring import QUERY_DEPTH_LIMIT, Wiring
 
-# AppSync's query depth limit (API setting `queryDepthLimit`); the stack must set the same value.
 # Largest request body accepted, in bytes.
 MAX_REQUEST_BYTES = 1_048_576
 

@@ -11,11 +11,16 @@ import collections
 import functools
 import threading
 
+from local.http import LocalHttpServer, json_response
+
 
 class AwsCallCounter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+
+    def add_routes(self, server: LocalHttpServer) -> None:
+        server.add_get("/local/aws-calls", lambda _: json_response(200, self.snapshot()))
 
     def watch(self, client, who: str):
         service = client.meta.service_model.service_name

@@ -1,4 +1,8 @@
-"""A Lambda Function URL in front of a handler: HTTP request -> payload v2.0 event -> HTTP response."""
+"""A Lambda Function URL in front of a handler: HTTP request -> payload v2.0 event -> HTTP response.
+
+Every wiring function with `function_url=True` is mounted at `/local/<name, '_' -> '-'>/`: the rest of
+the path is the function URL's `rawPath` (delivery_reports: `/local/delivery-reports/reports/<token>`).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,13 @@ import datetime as dt
 import logging
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
-from local.http import Request, Response, json_response
+from local.http import LOOPBACK, App, LocalHttpServer, Request, Response, json_response
 from local.lambda_runtime import LambdaFunction
+from stacks.wiring import FunctionSpec
 
 log = logging.getLogger(__name__)
 
@@ -69,3 +75,23 @@ def invoke_function_url(function: LambdaFunction, request: Request, raw_path: st
     headers = {str(name): str(value) for name, value in (result.get("headers") or {}).items()}
     return Response(int(result["statusCode"]), data, headers)
 
+
+
+def function_url_path(function_name: str) -> str:
+    """Where a function's URL is mounted locally."""
+    return "/local/" + function_name.replace("_", "-")
+
+
+def mount_function_urls(
+    server: LocalHttpServer, specs: Iterable[FunctionSpec], functions: dict[str, LambdaFunction]
+) -> None:
+    """Every function with a function URL in the wiring, each at its `function_url_path`."""
+    domain = f"{LOOPBACK}:{server.port}"
+    for spec in specs:
+        if spec.function_url:
+            prefix = function_url_path(spec.name)
+            server.add_prefix(prefix, _function_url_route(functions[spec.name], prefix, domain))
+
+
+def _function_url_route(function: LambdaFunction, prefix: str, domain: str) -> App:
+    return lambda request: invoke_function_url(function, request, request.path[len(prefix) :], domain)

@@ -1,7 +1,7 @@
-"""The local endpoint: `POST /graphql` behind an API key, plus the loopback-only /local/* dev routes.
+"""The local GraphQL endpoint: `POST /graphql` behind an API key, and `GET /local/health`.
 
 /local/* needs no API key: the server listens on 127.0.0.1 only and these routes exist for the
-developer and the tests (outbox, DLQ, stand-in statistics), plus the delivery-report function URL.
+developer and the tests. The other /local/* routes are registered by the components they describe.
 """
 
 from __future__ import annotations
@@ -9,38 +9,29 @@ from __future__ import annotations
 import hmac
 import json
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from local.appsync import MAX_REQUEST_BYTES, AppSyncApi
-from local.function_url import invoke_function_url
-from local.http import Request, Response, json_response
-from local.lambda_runtime import LambdaFunction
+from local.http import LocalHttpServer, Request, Response, json_response
 
-DELIVERY_REPORTS_PREFIX = "/local/delivery-reports"
+GRAPHQL_PATH = "/graphql"
+HEALTH_PATH = "/local/health"
 
 
 @dataclass
-class LocalRoutes:
+class GraphqlEndpoint:
     api_key: str
     appsync: AppSyncApi
-    delivery_reports: LambdaFunction
-    domain: str
-    dev_routes: dict[str, Callable[[], Any]]  # GET /local/<name> -> JSON payload
 
-    def __call__(self, request: Request) -> Response:
-        if request.path == "/graphql":
-            if request.method != "POST":
-                return _appsync_error(405, "MalformedHttpRequestException", "Only POST is supported locally.")
-            return self._graphql(request)
-        if request.path.startswith(DELIVERY_REPORTS_PREFIX + "/"):
-            raw_path = request.path[len(DELIVERY_REPORTS_PREFIX) :]
-            return invoke_function_url(self.delivery_reports, request, raw_path, self.domain)
-        route = self.dev_routes.get(request.path)
-        if route is None or request.method != "GET":
-            return json_response(404, {"message": "Not Found"})
-        return json_response(200, route())
+    def add_routes(self, server: LocalHttpServer) -> None:
+        server.add_route("*", GRAPHQL_PATH, self._handle)
+        # The server starts after everything else, so any answer here means all is up.
+        server.add_get(HEALTH_PATH, lambda _: json_response(200, {"status": "ok"}))
+
+    def _handle(self, request: Request) -> Response:
+        if request.method != "POST":
+            return _appsync_error(405, "MalformedHttpRequestException", "Only POST is supported locally.")
+        return self._graphql(request)
 
     def _graphql(self, request: Request) -> Response:
         key = request.headers.get("x-api-key", "").strip()

@@ -14,6 +14,7 @@ from typing import Any
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
+from local.http import LocalHttpServer, json_response
 from local.lambda_runtime import ACCOUNT_ID
 
 
@@ -26,6 +27,9 @@ class Outbox:
         self._lock = threading.Lock()
         self._sent: list[dict[str, Any]] = []
         self._seen: dict[tuple[str, str], int] = {}  # (service, region) -> sends already taken from moto
+
+    def add_routes(self, server: LocalHttpServer) -> None:
+        server.add_get("/local/outbox", lambda _: json_response(200, {"sent": self.entries()}))
 
     def record(self, entry: dict[str, Any]) -> None:
         with self._lock:

@@ -143,3 +143,10 @@ def count_items(table_name: str) -> int:
         start = page.get("LastEvaluatedKey")
         if not start:
             return total
+
+
+def add_table_route(server, table_name: str) -> None:
+    """GET /local/table: how many items the table holds (a dev route, never a hot path)."""
+    from local.http import json_response
+
+    server.add_get("/local/table", lambda _: json_response(200, {"items": count_items(table_name)}))

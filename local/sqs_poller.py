@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 from moto.sqs.models import sqs_backends
 
+from local.http import LocalHttpServer, json_response
 from local.lambda_runtime import ACCOUNT_ID, LambdaFunction
 from local.resources import LocalQueue
 from stacks.wiring import QueueSpec
@@ -43,7 +44,8 @@ class SqsPoller:
         self._stop.set()
 
     def join(self, timeout: float) -> None:
-        self._thread.join(timeout)
+        if self._thread.ident is not None:  # a start-up that failed before start() must not hide its error
+            self._thread.join(timeout)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -120,6 +122,10 @@ def _lambda_message_attribute(value: dict[str, Any]) -> dict[str, Any]:
     if "BinaryValue" in value:
         attribute["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
     return attribute
+
+
+def add_dead_letter_route(server: LocalHttpServer, queues: list[LocalQueue], region: str) -> None:
+    server.add_get("/local/dlq", lambda _: json_response(200, {"messages": peek_dead_letters(queues, region)}))
 
 
 def peek_dead_letters(queues: list[LocalQueue], region: str) -> list[dict[str, Any]]:

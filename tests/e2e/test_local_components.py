@@ -216,7 +216,8 @@ class _Callback:
 
     def __init__(self) -> None:
         self.reports: list[dict[str, str]] = []
-        self.server = LocalHttpServer(0, 65_536, app=self._receive)
+        self.server = LocalHttpServer(0, 65_536)
+        self.server.add_post("/reports/t", self._receive)
         self.server.start()
 
     def _receive(self, request: Request):
@@ -292,7 +293,9 @@ def test_request_level_failures(standin):
 def test_delivery_reports_follow_each_number_script(standin):
     _, body = _send(standin.url, ["+254711000001", DELIVERY_FAILED_NUMBER, OUT_OF_ORDER_REPORTS_NUMBER])
     normal, failed, out_of_order = (r["messageId"] for r in body["SMSMessageData"]["Recipients"])
-    wait_for(lambda: len(standin.callback.reports) == 7, timeout=5)
+    # Set by the stand-in once each report it scheduled (7, all during the send) has been posted and answered.
+    assert standin.stand_in.wait_for_reports(timeout=10)
+    assert len(standin.callback.reports) == 7
     assert standin.callback.statuses(normal) == ["Sent", "Success"]
     assert standin.callback.statuses(failed) == ["Sent", "Failed"]
     assert standin.callback.statuses(out_of_order) == ["Success", "Sent", "Success"]
@@ -303,26 +306,55 @@ def test_delivery_reports_follow_each_number_script(standin):
 
 
 _active: list[int] = []
+_release = threading.Event()
 
 
-def slow_handler(event, context):
-    """A handler for the test below: notes how many invocations run at once."""
+def held_handler(event, context):
+    """A handler for the test below: notes how many invocations run at once; the first waits for `_release`."""
     _active.append(1)
     running = len(_active)
-    time.sleep(0.01)
+    _release.wait(10)
     _active.pop()
     return {"running": running}
+
+
+class _WatchedLock:
+    """The function's own lock, counting the invocations that have asked for it."""
+
+    def __init__(self, lock) -> None:
+        self._lock = lock
+        self.asked = 0
+        self._changed = threading.Condition()
+
+    def __enter__(self):
+        with self._changed:
+            self.asked += 1
+            self._changed.notify_all()
+        return self._lock.__enter__()
+
+    def __exit__(self, *exc):
+        return self._lock.__exit__(*exc)
+
+    def wait_for_asked(self, count: int) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self.asked >= count, 10)
 
 
 def test_concurrent_invocations_of_one_function_never_overlap():
     from local.lambda_runtime import LambdaFunction
 
-    spec = replace(WIRING.functions[0], handler=f"{__name__}.slow_handler")
+    spec = replace(WIRING.functions[0], handler=f"{__name__}.held_handler")
     function = LambdaFunction(spec, REGION)
+    lock = function._lock = _WatchedLock(function._lock)
+    _release.clear()
     results: list[dict] = []
     threads = [threading.Thread(target=lambda: results.append(function.invoke({}))) for _ in range(8)]
     for thread in threads:
         thread.start()
+    # The first invocation is held inside the handler until all eight have asked for the lock: every
+    # other one is then queued behind it, and would be counted as running beside it if the lock let it in.
+    assert lock.wait_for_asked(8)
+    _release.set()
     for thread in threads:
         thread.join()
     assert results == [{"running": 1}] * 8
