@@ -69,6 +69,11 @@ class ServiceConfig:
     api_key_valid_days: int = 365
     waf_rate_limit: int = 1000
     alarm_email: str | None = None
+    # Receipts and the sweeper
+    receipt_timeout_hours: int = 72
+    sweeper_alarm_threshold: int = 100
+    sms_delivery_sampling_percent: int = 100
+    manage_sms_delivery_status: bool = True
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -103,6 +108,11 @@ class ServiceConfig:
         _between("retryBaseSeconds", self.retry_base_seconds, 0, 900)  # SQS visibility: 15 min at most
         if self.waf_rate_limit < 10:
             raise ConfigError("wafRateLimit: AWS WAF needs at least 10 requests per window")
+        _between("receiptTimeoutHours", self.receipt_timeout_hours, 1, 24 * 30)
+        _between("sweeperAlarmThreshold", self.sweeper_alarm_threshold, 1, 1_000_000)
+        _between("smsDeliverySamplingPercent", self.sms_delivery_sampling_percent, 0, 100)
+        if not isinstance(self.manage_sms_delivery_status, bool):
+            raise ConfigError("manageSmsDeliveryStatus: true or false")
 
     def api_key_expires(self) -> dt.datetime:
         start = dt.datetime.fromisoformat(self.api_key_valid_from).replace(tzinfo=dt.timezone.utc)

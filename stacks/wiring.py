@@ -29,12 +29,22 @@ ENV_TABLE_NAME = "TABLE_NAME"
 ENV_OUTBOUND_QUEUE_URL = "OUTBOUND_QUEUE_URL"
 ENV_AT_SECRET_NAME = "AT_SECRET_NAME"
 ENV_REPORT_TOKEN_SECRET_NAME = "REPORT_TOKEN_SECRET_NAME"
+ENV_RECEIPTS_QUEUE_URL = "RECEIPTS_QUEUE_URL"
+
+# Every function's metrics go to this namespace. Powertools adds a `service` dimension
+# (POWERTOOLS_SERVICE_NAME, "<stage>-messaging") to the `channel` one: alarms and the dashboard name both.
+METRICS_NAMESPACE = "Messaging"
+# The `channel` dimension's values: delivery method / provider.
+CHANNELS = ("EMAIL/SES", "SMS/SNS", "SMS/AFRICASTALKING")
 
 
 @dataclass(frozen=True)
 class IndexSpec:
+    """A global secondary index projecting every attribute; keys are strings."""
+
     name: str
     partition_key: str
+    sort_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,12 +58,17 @@ class TableSpec:
 
 # Messages: PK "MESSAGE#<recipient>", SK "MESSAGE#<ULID>".
 # Idempotency keys: PK = SK = "IDEMPOTENCY#<key>", expiring through the TTL attribute.
-# The sparse index finds a message from the id its provider gave it (delivery reports).
+# Two sparse indexes: one finds a message from the id its provider gave it (delivery reports and
+# receipts); the other holds only messages still open (`openStatus` is set while PENDING, QUEUED or
+# ACCEPTED and removed at a final status), oldest `updatedAt` first, so the sweeper never scans.
 TABLE = TableSpec(
     partition_key="PK",
     sort_key="SK",
     ttl_attribute="expiresAt",
-    indexes=(IndexSpec(name="byProviderMessageId", partition_key="providerMessageId"),),
+    indexes=(
+        IndexSpec(name="byProviderMessageId", partition_key="providerMessageId"),
+        IndexSpec(name="byOpenStatus", partition_key="openStatus", sort_key="updatedAt"),
+    ),
 )
 
 
@@ -71,6 +86,14 @@ class ResourceNames:
     def report_token_secret(self) -> str:
         return f"{self.prefix}/delivery-report-token"
 
+    @property
+    def ses_configuration_set(self) -> str:
+        """The configuration set the stack creates when the config names none of its own."""
+        return f"{self.prefix}-events"
+
+    def topic(self, spec: "TopicSpec") -> str:
+        return f"{self.prefix}-{spec.name}"
+
     def queue(self, spec: "QueueSpec") -> str:
         return f"{self.prefix}-{spec.name}"
 
@@ -80,6 +103,11 @@ class ResourceNames:
 
 def resource_names(config: ServiceConfig) -> ResourceNames:
     return ResourceNames(config.resource_prefix())
+
+
+def ses_event_configuration_set(config: ServiceConfig) -> str:
+    """The configuration set every SendEmail names: the user's own, or the one the stack creates."""
+    return config.ses_configuration_set or resource_names(config).ses_configuration_set
 
 
 @dataclass(frozen=True)
@@ -142,14 +170,72 @@ class SecretSpec:
 
 
 @dataclass(frozen=True)
+class TopicSpec:
+    """An SNS topic one AWS service publishes to, from one resource of this account, feeding a queue.
+
+    The queue receives SNS notifications (JSON with `Type`, `MessageId`, `TopicArn`, `Message`...), not
+    raw messages: the worker reads the service's event from `Message`. Only `<publisher_service>` acting
+    for `publisher_resource` (e.g. "configuration-set/<name>") in `publisher_region` (None: the
+    stack's region) of this account may publish.
+    """
+
+    name: str
+    queue: str
+    publisher_service: str
+    publisher_resource: str
+    publisher_region: str | None = None
+
+
+@dataclass(frozen=True)
+class ConfigurationSetSpec:
+    """An SES configuration set the stack creates, publishing these sending events to a topic."""
+
+    name: str
+    topic: str
+    event_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """A function run on a fixed rate (an EventBridge rule in AWS)."""
+
+    name: str
+    function: str
+    every_minutes: int
+
+
+@dataclass(frozen=True)
+class LogSubscriptionSpec:
+    """Every event written to a CloudWatch Logs group, handed to a function (a subscription filter).
+
+    `log_group` may hold `{region}` and `{account}`: the stack fills in its own, the local mode its
+    own. With `create_log_group` the stack creates the group (with a retention period) so the filter
+    can be attached at deploy; otherwise the group must exist already.
+    """
+
+    name: str
+    log_group: str
+    function: str
+    create_log_group: bool = True
+    filter_pattern: str = ""
+
+    def log_group_name(self, region: str, account: str) -> str:
+        return self.log_group.format(region=region, account=account)
+
+
+@dataclass(frozen=True)
 class ApiPart:
-    """What a domain adds to the API function: its router module, its fields, what they need."""
+    """What a domain adds to the API function: its router module, its fields, what they need.
+
+    `derived` are settings computed from the config rather than read from cdk.json.
+    """
 
     router: str
     fields: tuple[tuple[str, str], ...]
     capabilities: frozenset[str]
     settings: tuple[str, ...] = ()
     resource_env: tuple[str, ...] = ()
+    derived: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -159,6 +245,10 @@ class Domain:
     functions: tuple[FunctionSpec, ...] = ()
     queues: tuple[QueueSpec, ...] = ()
     secrets: tuple[SecretSpec, ...] = ()
+    topics: tuple[TopicSpec, ...] = ()
+    configuration_sets: tuple[ConfigurationSetSpec, ...] = ()
+    schedules: tuple[ScheduleSpec, ...] = ()
+    log_subscriptions: tuple[LogSubscriptionSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,9 +258,19 @@ class Wiring:
     queues: tuple[QueueSpec, ...]
     table: TableSpec
     secrets: tuple[SecretSpec, ...] = ()
+    topics: tuple[TopicSpec, ...] = ()
+    configuration_sets: tuple[ConfigurationSetSpec, ...] = ()
+    schedules: tuple[ScheduleSpec, ...] = ()
+    log_subscriptions: tuple[LogSubscriptionSpec, ...] = ()
 
     def function(self, name: str) -> FunctionSpec:
         for spec in self.functions:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def queue(self, name: str) -> QueueSpec:
+        for spec in self.queues:
             if spec.name == name:
                 return spec
         raise KeyError(name)
@@ -205,6 +305,7 @@ TABLE_GET = "table:get"  # GetItem
 TABLE_QUERY = "table:query"  # Query, on the table and its indexes
 TABLE_PUT = "table:put"  # PutItem (and the puts of a TransactWriteItems)
 TABLE_UPDATE = "table:update"  # UpdateItem
+TABLE_DELETE = "table:delete"  # DeleteItem
 EMAIL_SEND = "email:send"  # ses:SendEmail for the configured identity only
 SMS_PUBLISH = "sms:publish"  # sns:Publish to phone numbers
 QUEUE_SEND = "queue:send:outbound"
@@ -215,6 +316,11 @@ REPORT_TOKEN_READ = "secret:read:report-token"
 API_FUNCTION = "api"
 
 
+def metrics_service(config: ServiceConfig) -> str:
+    """The `service` dimension Powertools adds to every metric of this deployment."""
+    return f"{config.stage}-messaging"
+
+
 def function_environment(config: ServiceConfig, settings: tuple[str, ...], **extra) -> dict[str, str]:
     """Powertools' variables, then each named setting of `config` and each extra value as JSON.
 
@@ -222,8 +328,8 @@ def function_environment(config: ServiceConfig, settings: tuple[str, ...], **ext
     """
     values = {name: getattr(config, name) for name in settings} | extra
     return {
-        "POWERTOOLS_SERVICE_NAME": f"{config.stage}-messaging",
-        "POWERTOOLS_METRICS_NAMESPACE": "Messaging",
+        "POWERTOOLS_SERVICE_NAME": metrics_service(config),
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": config.log_level,
         "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
         "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
@@ -236,6 +342,7 @@ def compose(config: ServiceConfig, domains: tuple[Domain, ...]) -> Wiring:
     """One API function serving every domain's fields, then each domain's own functions and queues."""
     parts = [domain.api for domain in domains if domain.api is not None]
     settings = tuple(dict.fromkeys(name for part in parts for name in part.settings))
+    derived = {name: value for part in parts for name, value in part.derived.items()}
     api = FunctionSpec(
         name=API_FUNCTION,
         handler="messenger.api.lambda_handler",
@@ -243,7 +350,7 @@ def compose(config: ServiceConfig, domains: tuple[Domain, ...]) -> Wiring:
         timeout_seconds=15,
         memory_mb=512,
         capabilities=frozenset().union(*(part.capabilities for part in parts)),
-        environment=function_environment(config, settings, api_routers=[part.router for part in parts]),
+        environment=function_environment(config, settings, api_routers=[part.router for part in parts], **derived),
         resource_env=tuple(dict.fromkeys(name for part in parts for name in part.resource_env)),
     )
     return Wiring(
@@ -252,6 +359,10 @@ def compose(config: ServiceConfig, domains: tuple[Domain, ...]) -> Wiring:
         queues=tuple(q for domain in domains for q in domain.queues),
         table=TABLE,
         secrets=tuple(s for domain in domains for s in domain.secrets),
+        topics=tuple(t for domain in domains for t in domain.topics),
+        configuration_sets=tuple(c for domain in domains for c in domain.configuration_sets),
+        schedules=tuple(s for domain in domains for s in domain.schedules),
+        log_subscriptions=tuple(s for domain in domains for s in domain.log_subscriptions),
     )
 
 

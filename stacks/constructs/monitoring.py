@@ -1,4 +1,4 @@
-"""Alarms: anything in a dead-letter queue, any function error; all sent to one SNS topic."""
+"""Alarms: anything in a dead-letter queue, any function error, a sweeper closing too much; one SNS topic."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from stacks.config import ServiceConfig
+from stacks.constructs import metrics as m
 from stacks.constructs.functions import construct_id
 from stacks.constructs.queues import WorkQueue
 
 PERIOD = Duration.minutes(5)
+SWEEPER_PERIOD = Duration.hours(1)
 
 
 class Monitoring(Construct):
@@ -67,4 +69,19 @@ class Monitoring(Construct):
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
             alarm.add_alarm_action(action)
+        # Many messages closed by the sweeper means receipts stopped arriving (an event destination,
+        # the SMS delivery-status attribute or a subscription filter is gone) or sends crash.
+        m.all_channels_sum(config, m.SWEEPER_CLOSED, period=SWEEPER_PERIOD).create_alarm(
+            self,
+            "SweeperClosedAlarm",
+            alarm_name=f"{prefix}-sweeper-closed-many",
+            alarm_description=(
+                f"The sweeper closed more than {config.sweeper_alarm_threshold} messages in an hour: "
+                "check that receipts still arrive (docs/reliability.md)"
+            ),
+            threshold=config.sweeper_alarm_threshold,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        ).add_alarm_action(action)
         CfnOutput(Stack.of(self), "AlarmTopicArn", value=self.topic.topic_arn)

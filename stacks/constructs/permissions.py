@@ -53,13 +53,13 @@ def _allow(actions: Iterable[str], resources: Iterable[str]) -> Permission:
 
 
 def ses_identity_arns(stack: Stack, config: ServiceConfig) -> list[str]:
+    """The identity a SendEmail sends as and the configuration set it names: SES authorises both."""
     region = config.ses_region or stack.region
-    arns = [stack.format_arn(service="ses", region=region, resource="identity",
-                             resource_name=config.ses_identity)]  # fmt: skip
-    if config.ses_configuration_set:
-        arns.append(stack.format_arn(service="ses", region=region, resource="configuration-set",
-                                     resource_name=config.ses_configuration_set))  # fmt: skip
-    return arns
+    return [
+        stack.format_arn(service="ses", region=region, resource="identity", resource_name=config.ses_identity),
+        stack.format_arn(service="ses", region=region, resource="configuration-set",
+                         resource_name=w.ses_event_configuration_set(config)),  # fmt: skip
+    ]
 
 
 def capability_permissions(
@@ -79,6 +79,7 @@ def capability_permissions(
         ),
         w.TABLE_PUT: _allow(("dynamodb:PutItem",), [table.table_arn]),
         w.TABLE_UPDATE: _allow(("dynamodb:UpdateItem",), [table.table_arn]),
+        w.TABLE_DELETE: _allow(("dynamodb:DeleteItem",), [table.table_arn]),
         w.EMAIL_SEND: _allow(EMAIL_SEND_ACTIONS, ses_identity_arns(stack, config)),
         w.SMS_PUBLISH: Permission(
             statements=(

@@ -3,10 +3,13 @@
 A domain is a module here with `contribute(config) -> Domain`; adding one is that module and one line.
 """
 
-from stacks.domains import delivery_reports, messages, sending
+from stacks.domains import delivery_reports, messages, receipts, sending, suppressions, sweeper
 
 DOMAINS = (
     messages.contribute,
     sending.contribute,
     delivery_reports.contribute,
+    receipts.contribute,
+    sweeper.contribute,
+    suppressions.contribute,
 )

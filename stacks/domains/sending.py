@@ -8,6 +8,8 @@ from stacks.config import ServiceConfig
 DISPATCH_TIMEOUT_SECONDS = 30
 
 # What building the direct channels needs (sending/providers/ses.py, sns.py): the API and the worker.
+# (`ses_configuration_set` is the user's own set or None; the derived `ses_event_configuration_set`
+# is the set every SendEmail names, see `channel_derived`.)
 CHANNEL_SETTINGS = ("ses_region", "ses_configuration_set", "sns_region", "sms_type", "retry_base_seconds")
 # What validating and recording a sendMessage needs (sending/validation.py, sending/service.py).
 SEND_SETTINGS = (
@@ -20,6 +22,11 @@ WORKER_SETTINGS = (
     *CHANNEL_SETTINGS, "at_sender_id", "at_max_recipients_per_request", "at_base_url",
     "at_secret_max_age_seconds", "max_receive_count",
 )
+
+
+def channel_derived(config: ServiceConfig) -> dict[str, object]:
+    """Settings computed from the config that building the direct channels needs."""
+    return {"ses_event_configuration_set": w.ses_event_configuration_set(config)}
 
 
 def contribute(config: ServiceConfig) -> w.Domain:
@@ -37,6 +44,7 @@ def contribute(config: ServiceConfig) -> w.Domain:
             WORKER_SETTINGS,
             # A claim older than the worker's timeout belongs to an attempt that is gone.
             claim_lease_seconds=DISPATCH_TIMEOUT_SECONDS,
+            **channel_derived(config),
         ),
         resource_env=(w.ENV_TABLE_NAME, w.ENV_AT_SECRET_NAME, w.ENV_OUTBOUND_QUEUE_URL),
     )
@@ -59,6 +67,7 @@ def contribute(config: ServiceConfig) -> w.Domain:
             ),
             settings=SEND_SETTINGS,
             resource_env=(w.ENV_TABLE_NAME, w.ENV_OUTBOUND_QUEUE_URL),
+            derived=channel_derived(config),
         ),
         functions=(dispatch,),
         queues=(outbound,),
