@@ -35,6 +35,7 @@ ENV_REPORT_TOKEN_SECRET_NAME = "REPORT_TOKEN_SECRET_NAME"
 class IndexSpec:
     name: str
     partition_key: str
+    sort_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,17 @@ class TableSpec:
 
 # Messages: PK "MESSAGE#<recipient>", SK "MESSAGE#<ULID>".
 # Idempotency keys: PK = SK = "IDEMPOTENCY#<key>", expiring through the TTL attribute.
+# Suppressions: PK "SUPPRESSION", SK "SUPPRESSION#<recipient>".
 # The sparse index finds a message from the id its provider gave it (delivery reports).
 TABLE = TableSpec(
     partition_key="PK",
     sort_key="SK",
     ttl_attribute="expiresAt",
-    indexes=(IndexSpec(name="byProviderMessageId", partition_key="providerMessageId"),),
+    indexes=(
+        IndexSpec(name="byProviderMessageId", partition_key="providerMessageId"),
+        # Sparse: only messages not yet final carry openStatus ("<status>#<shard>"); the sweeper's index.
+        IndexSpec(name="byOpenStatus", partition_key="openStatus", sort_key="updatedAt"),
+    ),
 )
 
 
@@ -150,6 +156,7 @@ class ApiPart:
     capabilities: frozenset[str]
     settings: tuple[str, ...] = ()
     resource_env: tuple[str, ...] = ()
+    derived: dict = field(default_factory=dict)  # values the wiring computes, passed like settings
 
 
 @dataclass(frozen=True)
@@ -243,7 +250,10 @@ def compose(config: ServiceConfig, domains: tuple[Domain, ...]) -> Wiring:
         timeout_seconds=15,
         memory_mb=512,
         capabilities=frozenset().union(*(part.capabilities for part in parts)),
-        environment=function_environment(config, settings, api_routers=[part.router for part in parts]),
+        environment=function_environment(
+            config, settings, api_routers=[part.router for part in parts],
+            **{name: value for part in parts for name, value in part.derived.items()},
+        ),
         resource_env=tuple(dict.fromkeys(name for part in parts for name in part.resource_env)),
     )
     return Wiring(

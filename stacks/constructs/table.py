@@ -40,6 +40,7 @@ class MessagesTable(Construct):
                 dynamodb.GlobalSecondaryIndexPropsV2(
                     index_name=index.name,
                     partition_key=_string(index.partition_key),
+                    sort_key=_string(index.sort_key) if index.sort_key else None,
                     projection_type=dynamodb.ProjectionType.ALL,
                 )
                 for index in spec.indexes

@@ -22,7 +22,13 @@ WORKER_SETTINGS = (
 )
 
 
+def event_configuration_set(config: ServiceConfig) -> str:
+    """The SES configuration set every SendEmail names: the user's own, or the one the stack creates."""
+    return config.ses_configuration_set or f"{config.resource_prefix()}-events"
+
+
 def contribute(config: ServiceConfig) -> w.Domain:
+    derived = {"ses_event_configuration_set": event_configuration_set(config)}
     dispatch = w.FunctionSpec(
         name="dispatch",
         handler="messenger.sending.worker.lambda_handler",
@@ -37,6 +43,7 @@ def contribute(config: ServiceConfig) -> w.Domain:
             WORKER_SETTINGS,
             # A claim older than the worker's timeout belongs to an attempt that is gone.
             claim_lease_seconds=DISPATCH_TIMEOUT_SECONDS,
+            **derived,
         ),
         resource_env=(w.ENV_TABLE_NAME, w.ENV_AT_SECRET_NAME, w.ENV_OUTBOUND_QUEUE_URL),
     )
@@ -59,6 +66,7 @@ def contribute(config: ServiceConfig) -> w.Domain:
             ),
             settings=SEND_SETTINGS,
             resource_env=(w.ENV_TABLE_NAME, w.ENV_OUTBOUND_QUEUE_URL),
+            derived=derived,
         ),
         functions=(dispatch,),
         queues=(outbound,),
