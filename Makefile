@@ -37,6 +37,7 @@ bench: setup
 	$(PY) bench/cold_start.py
 	$(PY) bench/at_batching.py
 	$(PY) bench/load.py
+	$(PY) bench/receipts.py
 
 clean:
 	rm -rf cdk.out .build .pytest_cache

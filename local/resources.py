@@ -61,7 +61,8 @@ def create_resources(config: ServiceConfig, wiring: Wiring) -> LocalResources:
 
 def _create_table(wiring: Wiring, table_name: str) -> None:
     spec = wiring.table
-    key_names = [spec.partition_key, spec.sort_key, *(index.partition_key for index in spec.indexes)]
+    key_names = [spec.partition_key, spec.sort_key, *(index.partition_key for index in spec.indexes),
+                 *(index.sort_key for index in spec.indexes if index.sort_key)]
     dynamodb = boto3.client("dynamodb")
     dynamodb.create_table(
         TableName=table_name,
@@ -74,7 +75,8 @@ def _create_table(wiring: Wiring, table_name: str) -> None:
         GlobalSecondaryIndexes=[
             {
                 "IndexName": index.name,
-                "KeySchema": [{"AttributeName": index.partition_key, "KeyType": "HASH"}],
+                "KeySchema": [{"AttributeName": index.partition_key, "KeyType": "HASH"}]
+                + ([{"AttributeName": index.sort_key, "KeyType": "RANGE"}] if index.sort_key else []),
                 "Projection": {"ProjectionType": "ALL"},
             }
             for index in spec.indexes

@@ -58,9 +58,10 @@ class TableSpec:
 
 # Messages: PK "MESSAGE#<recipient>", SK "MESSAGE#<ULID>".
 # Idempotency keys: PK = SK = "IDEMPOTENCY#<key>", expiring through the TTL attribute.
+# Suppressions: PK "SUPPRESSION", SK "SUPPRESSION#<recipient>".
 # Two sparse indexes: one finds a message from the id its provider gave it (delivery reports and
-# receipts); the other holds only messages still open (`openStatus` is set while PENDING, QUEUED or
-# ACCEPTED and removed at a final status), oldest `updatedAt` first, so the sweeper never scans.
+# receipts); the other holds only messages not yet final (they carry `openStatus`, "<status>#<shard>"),
+# oldest `updatedAt` first, so the sweeper never scans.
 TABLE = TableSpec(
     partition_key="PK",
     sort_key="SK",

@@ -6,7 +6,12 @@ import itertools
 
 from messenger.core.errors import ProviderError
 from messenger.messages.models import Message
-from messenger.sending.models import AtRequestError, Credentials, Receipt, RecipientResult
+from messenger.sending.models import (
+    AtRequestError,
+    Credentials,
+    Receipt,
+    RecipientResult,
+)
 
 
 class FakeChannel:

@@ -26,12 +26,15 @@ def reset_caches() -> None:
     from messenger.core.settings import settings
     from messenger.delivery_reports import handler as reports
     from messenger.messages import dependencies as messages
+    from messenger.receipts import handler as receipts
     from messenger.sending import dependencies as sending
+    from messenger.suppressions import dependencies as suppressions
 
     settings.cache_clear()
     client.cache_clear()
     for cached in (messages.table, messages.history, sending.repository, sending.channels, sending.senders,
-                   sending.job_queue, sending.message_service, sending.dispatcher, reports.table):  # fmt: skip
+                   sending.job_queue, sending.message_service, sending.dispatcher, reports.table,
+                   receipts.receipts, suppressions.table, suppressions.suppressor):  # fmt: skip
         cached.cache_clear()
     parameters.clear_caches()
 
@@ -92,13 +95,9 @@ def appsync_event(parent: str, field: str, arguments: dict) -> dict:
 
 def full_table(table_name: str):
     """One object with every domain's table operations, for tests that cross domains."""
-    from messenger.delivery_reports.dal import ReportsTable
     from messenger.sending.dal import SendingTable
 
-    class AllOperations(SendingTable, ReportsTable):
-        pass
-
-    return AllOperations(boto3.client("dynamodb"), table_name)
+    return SendingTable(boto3.client("dynamodb"), table_name)
 
 
 @contextmanager

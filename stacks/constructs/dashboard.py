@@ -22,8 +22,8 @@ class Dashboard(Construct):
     def __init__(self, scope: Construct, id: str, *, config: ServiceConfig, queues: Iterable[WorkQueue]) -> None:
         super().__init__(scope, id)
 
-        def per_channel(name: str, **kwargs) -> list[cloudwatch.IMetric]:
-            return [m.channel_metric(config, name, channel, period=PERIOD, **kwargs) for channel in CHANNELS]
+        def per_channel(name: str, channels=CHANNELS) -> list[cloudwatch.IMetric]:
+            return [m.channel_metric(config, name, channel, period=PERIOD) for channel in channels]
 
         def graph(title: str, metrics: list[cloudwatch.IMetric], unit: str = "Count") -> cloudwatch.GraphWidget:
             return cloudwatch.GraphWidget(title=title, left=metrics, width=WIDTH, left_y_axis=cloudwatch.YAxisProps(
@@ -53,7 +53,7 @@ class Dashboard(Construct):
                 ],
                 [
                     graph("Receipt latency, hand-off to final status (p50, p95)", latency, unit="Milliseconds"),
-                    graph("Suppressions added", per_channel(m.SUPPRESSIONS_ADDED)),
+                    graph("Suppressions added, by reason", per_channel(m.SUPPRESSIONS_ADDED, m.SUPPRESSION_REASONS)),
                     graph("Closed by the sweeper", per_channel(m.SWEEPER_CLOSED)),
                 ],
                 [graph("Dead-letter queues (messages waiting)", dead_letters)],

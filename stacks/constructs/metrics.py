@@ -1,8 +1,9 @@
 """The service's own CloudWatch metrics, as the functions emit them (messenger.core.observability).
 
 Each is in the `Messaging` namespace with two dimensions: `channel` ("EMAIL/SES", "SMS/SNS",
-"SMS/AFRICASTALKING") and `service`, which Powertools adds to every metric ("<stage>-messaging").
-A CloudWatch metric is known by all its dimensions, so both are named here.
+"SMS/AFRICASTALKING"; for SuppressionsAdded the reason: "bounce", "complaint", "blacklisted") and
+`service`, which Powertools adds to every metric ("<stage>-messaging"). A CloudWatch metric is known
+by all its dimensions, so both are named here.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ MESSAGES_SENT = "MessagesSent"
 MESSAGES_DELIVERED = "MessagesDelivered"
 MESSAGES_FAILED = "MessagesFailed"
 RECEIPT_LATENCY = "ReceiptLatency"  # milliseconds from the hand-off to a final status
-SUPPRESSIONS_ADDED = "SuppressionsAdded"
+SUPPRESSIONS_ADDED = "SuppressionsAdded"  # its `channel` dimension holds the reason
+SUPPRESSION_REASONS = ("bounce", "complaint", "blacklisted")
 SWEEPER_CLOSED = "SweeperClosed"
 
 

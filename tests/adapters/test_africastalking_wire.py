@@ -8,7 +8,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
-from messenger.adapters.africastalking import AfricasTalkingClient, base_url_for, send_form
+from messenger.adapters.africastalking import (
+    AfricasTalkingClient,
+    base_url_for,
+    send_form,
+)
 from messenger.sending.models import AtRequestError, Credentials
 
 RECIPIENTS = ["+254711000001", "+254711000002"]

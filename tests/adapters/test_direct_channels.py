@@ -2,7 +2,11 @@
 
 import boto3
 import pytest
-from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import (
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 from botocore.stub import Stubber
 from messenger.adapters.ses import SesEmailChannel, html_body
 from messenger.adapters.sns import SnsSmsChannel

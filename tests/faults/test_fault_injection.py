@@ -21,7 +21,6 @@ import datetime as dt
 import random
 import uuid
 
-import boto3
 import pytest
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from messenger.adapters.aws import transport_failure
@@ -31,7 +30,12 @@ from messenger.core.settings import settings
 from messenger.delivery_reports.logic import apply_report, parse_report
 from messenger.messages.models import DeliveryStatus, Provider
 from messenger.sending.dispatcher import Dispatcher, Job
-from messenger.sending.models import AtRequestError, Credentials, Receipt, RecipientResult
+from messenger.sending.models import (
+    AtRequestError,
+    Credentials,
+    Receipt,
+    RecipientResult,
+)
 from messenger.sending.service import MessageService
 
 from tests.fakes import senders

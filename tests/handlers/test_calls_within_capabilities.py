@@ -9,7 +9,12 @@ from stacks import wiring as w
 from stacks.config import load_cdk_json_config
 from tests.adapters.test_africastalking_wire import Capture, server  # noqa: F401 - fixture
 from tests.handlers.test_logs_hold_no_personal_data import sqs_event
-from tests.support import FakeLambdaContext, appsync_event, moto_service, own_environment
+from tests.support import (
+    FakeLambdaContext,
+    appsync_event,
+    moto_service,
+    own_environment,
+)
 
 # The calls each capability covers (a transaction's puts are authorised as PutItem).
 ALLOWED = {

@@ -63,7 +63,7 @@ def logs(server):  # noqa: F811
         failures = dispatch(sqs_event([(m["Body"], m["ReceiptHandle"]) for m in received]), FakeLambdaContext())
         assert len(failures["batchItemFailures"]) == 1
         # A report for the accepted AT message, and one with a wrong token.
-        event = {"rawPath": f"/reports/{resources.report_token}", "body": f"id=ATXid_0&status=Success&phoneNumber=%2B254711000001",
+        event = {"rawPath": f"/reports/{resources.report_token}", "body": "id=ATXid_0&status=Success&phoneNumber=%2B254711000001",
                  "isBase64Encoded": False, "requestContext": {"http": {"method": "POST"}}}
         assert reports(event, FakeLambdaContext())["statusCode"] == 200
         assert reports({**event, "rawPath": "/reports/guess"}, FakeLambdaContext())["statusCode"] == 403

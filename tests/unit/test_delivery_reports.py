@@ -1,4 +1,3 @@
-import boto3
 import pytest
 from messenger.core.clock import SystemClock
 from messenger.core.errors import BadRequest

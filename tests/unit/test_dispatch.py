@@ -12,7 +12,15 @@ from messenger.sending.dispatcher import Dispatcher, Job
 from messenger.sending.models import AtRequestError
 from messenger.sending.service import MessageService
 
-from tests.fakes import FakeAfricasTalking, FakeChannel, FakeQueue, FixedCredentials, senders, transient, unauthorised
+from tests.fakes import (
+    FakeAfricasTalking,
+    FakeChannel,
+    FakeQueue,
+    FixedCredentials,
+    senders,
+    transient,
+    unauthorised,
+)
 from tests.support import moto_service
 
 _receipts = itertools.count(1)

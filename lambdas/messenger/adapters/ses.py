@@ -29,6 +29,9 @@ def classify(error: ClientError) -> ProviderError:
     return ProviderError(f"SES:{code}", transient=transient)
 
 
+MESSAGE_ID_TAG = "messageId"
+
+
 class SesEmailChannel:
     def __init__(self, client, configuration_set: str | None = None) -> None:
         self._ses = client
@@ -49,7 +52,9 @@ class SesEmailChannel:
             },
         }
         if self._configuration_set:
+            # The set's event destination sends this message's receipts; the tag names our record.
             request["ConfigurationSetName"] = self._configuration_set
+            request["EmailTags"] = [{"Name": MESSAGE_ID_TAG, "Value": message.id}]
         try:
             response = self._ses.send_email(**request)
         except ClientError as error:

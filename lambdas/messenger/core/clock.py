@@ -12,6 +12,16 @@ def iso(moment: dt.datetime) -> str:
     )
 
 
+def normalise_time(text) -> str:
+    """A provider's timestamp ("2026-11-23T10:00:00.123Z", "2026-11-23 10:00:00.123") as AWSDateTime;
+    "" when it is not one (the caller then uses its own clock)."""
+    try:
+        moment = dt.datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    return iso(moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc))
+
+
 class SystemClock:
     def now(self) -> str:
         return iso(dt.datetime.now(dt.timezone.utc))

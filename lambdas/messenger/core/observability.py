@@ -47,9 +47,15 @@ def traced(handler):
 
 def count(name: str, channel: str, value: int = 1) -> None:
     """One metric with a `channel` dimension (EMAIL/SMS and provider)."""
+    _emit(name, MetricUnit.Count, value, channel)
+
+
+def measure(name: str, channel: str, milliseconds: float) -> None:
+    _emit(name, MetricUnit.Milliseconds, milliseconds, channel)
+
+
+def _emit(name: str, unit: MetricUnit, value: float, channel: str) -> None:
     if is_metrics_disabled():  # single_metric does not look at POWERTOOLS_METRICS_DISABLED itself
         return
-    with single_metric(
-        name=name, unit=MetricUnit.Count, value=value, namespace=metrics.namespace
-    ) as metric:
+    with single_metric(name=name, unit=unit, value=value, namespace=metrics.namespace) as metric:
         metric.add_dimension(name="channel", value=channel)

@@ -25,9 +25,9 @@ MAX_BODY_BYTES = 16_384
 @cache
 def table():
     from messenger.adapters.aws import client
-    from messenger.delivery_reports.dal import ReportsTable
+    from messenger.messages.dal import MessagesTable
 
-    return ReportsTable(client("dynamodb"), settings().table_name)
+    return MessagesTable(client("dynamodb"), settings().table_name)
 
 
 def _response(status: int, text: str) -> dict:
@@ -63,6 +63,7 @@ def _form(event: dict) -> dict[str, str]:
 def lambda_handler(event: dict, context) -> dict:
     from messenger.core.clock import SystemClock
     from messenger.delivery_reports.logic import apply_report, parse_report
+    from messenger.messages.metrics import MetricListener
 
     method = event.get("requestContext", {}).get("http", {}).get("method", "")
     if not _token_ok(event.get("rawPath", "")):
@@ -74,5 +75,5 @@ def lambda_handler(event: dict, context) -> dict:
         report = parse_report(_form(event))
     except BadRequest as error:
         return _response(400, error.message)
-    outcome = apply_report(table(), SystemClock(), report)
+    outcome = apply_report(table(), SystemClock(), report, (MetricListener(),))
     return _response(200, outcome)

@@ -9,21 +9,17 @@ allow (a late `Sent`, a second `Success`, `Failed` after `Success`) changes noth
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
 from messenger.core.errors import BadRequest, StatusConflict
-from messenger.messages.models import DeliveryStatus, Message, Provider, can_move
+from messenger.messages.models import DeliveryStatus, Provider, can_move
 from messenger.messages.ports import MessageRepository
 from messenger.messages.recipients import normalise_phone
+from messenger.messages.status import StatusListener, StatusWriter
 
 log = logging.getLogger(__name__)
 
-
-class ReportRepository(MessageRepository, Protocol):
-    def find_by_provider_message_id(self, provider_message_id: str) -> Message | None: ...
-
-    def find_recent_by_provider_message_id(self, recipient: str, provider_message_id: str) -> Message | None: ...
 
 FINAL_FAILURES = frozenset({"Failed", "Rejected", "AbsentSubscriber", "Expired"})
 IN_FLIGHT = frozenset({"Sent", "Submitted", "Buffered"})
@@ -51,7 +47,7 @@ def parse_report(form: dict[str, str]) -> Report:
     return Report(message_id, status, reason, phone)
 
 
-def find_message(repository: ReportRepository, report: Report):
+def find_message(repository: MessageRepository, report: Report):
     """By AT's id through the index; if the index has not caught up yet, in the recipient's history."""
     message = repository.find_by_provider_message_id(report.provider_message_id)
     if message is None and report.phone_number:
@@ -71,7 +67,7 @@ def target_status(report: Report) -> DeliveryStatus | None:
     return None
 
 
-def apply_report(repository: ReportRepository, clock, report: Report) -> str:
+def apply_report(repository: MessageRepository, clock, report: Report, listeners: Iterable[StatusListener] = ()) -> str:
     """Returns what happened: "updated", "unchanged" or "unknown"."""
     message = find_message(repository, report)
     if message is None or message.provider is not Provider.AFRICASTALKING:
@@ -87,7 +83,9 @@ def apply_report(repository: ReportRepository, clock, report: Report) -> str:
         return "unchanged"
     reason = (report.failure_reason or report.status) if target is DeliveryStatus.FAILED else None
     try:
-        repository.transition(message, target, clock.now(), failure_reason=reason)
+        StatusWriter(repository, clock, listeners).move(
+            message, target, detail=f"Africa's Talking: {report.status}", failure_reason=reason
+        )
     except StatusConflict:
         return "unchanged"
     log.info("delivery report applied", extra={"messageId": message.id, "status": target.value})

@@ -1,8 +1,8 @@
-"""The message record in DynamoDB: its key, its attributes, creating, reading, paging, status moves.
+"""The message record in DynamoDB: creating, reading, paging, status moves and timeline notes.
 
-Messages: PK "MESSAGE#<recipient>", SK "MESSAGE#<ULID>". Status changes are conditional writes, so a
-status only moves forward however many workers, retries and delivery reports race. Other domains
-extend `MessagesTable` with their own operations (sending/dal.py, delivery_reports/dal.py); every
+The item's shape is in records.py. Status changes are conditional writes, so a status only moves
+forward however many workers, retries and receipts race; each appends its event to the timeline. Other domains
+extend `MessagesTable` with their own operations (sending/dal.py); every
 DynamoDB call of the service lives in a `dal.py`.
 """
 
@@ -12,74 +12,27 @@ from botocore.exceptions import ClientError
 
 from messenger.core.errors import StatusConflict
 from messenger.messages.models import (
-    DeliveryMethod,
+    MAX_EVENTS,
     DeliveryStatus,
     Message,
-    Provider,
+    MessageEvent,
     predecessors,
 )
+from messenger.messages.records import (  # noqa: F401 - re-exported for the domains' DAL modules
+    EVENTS,
+    MESSAGE_PREFIX,
+    OPEN_STATUS,
+    attribute_of,
+    attribute_value,
+    event_value,
+    from_item,
+    message_key,
+    open_status,
+    to_item,
+)
 
-MESSAGE_PREFIX = "MESSAGE#"
-
-# Record attribute <-> Message field. Strings unless listed in _NUMBERS.
-_FIELDS = {
-    "id": "id",
-    "to": "to",
-    "body": "body",
-    "deliveryMethod": "delivery_method",
-    "deliveryStatus": "delivery_status",
-    "provider": "provider",
-    "createdAt": "created_at",
-    "updatedAt": "updated_at",
-    "from": "sender",
-    "subject": "subject",
-    "recipientId": "recipient_id",
-    "senderId": "sender_id",
-    "reference": "reference",
-    "providerMessageId": "provider_message_id",
-    "failureReason": "failure_reason",
-    "segments": "segments",
-    "cost": "cost",
-}
-_ATTRIBUTE_OF = {field: attr for attr, field in _FIELDS.items()}
-_NUMBERS = {"segments"}
-_ENUMS = {"delivery_method": DeliveryMethod, "delivery_status": DeliveryStatus, "provider": Provider}
-
-
-def _value(attr: str, value) -> dict:
-    if attr in _NUMBERS:
-        return {"N": str(value)}
-    return {"S": value.value if hasattr(value, "value") else str(value)}
-
-
-def _plain(av: dict):
-    if "S" in av:
-        return av["S"]
-    if "N" in av:
-        return int(av["N"])
-    raise ValueError(f"unexpected attribute type {list(av)}")
-
-
-def message_key(recipient: str, message_id: str) -> dict:
-    return {"PK": {"S": MESSAGE_PREFIX + recipient}, "SK": {"S": MESSAGE_PREFIX + message_id}}
-
-
-def to_item(message: Message) -> dict:
-    item = message_key(message.to, message.id)
-    for field, value in message.as_dict().items():
-        if value is not None:
-            item[_ATTRIBUTE_OF[field]] = _value(_ATTRIBUTE_OF[field], value)
-    return item
-
-
-def from_item(item: dict) -> Message:
-    values = {}
-    for attr, field in _FIELDS.items():
-        if attr in item:
-            value = _plain(item[attr])
-            values[field] = _ENUMS[field](value) if field in _ENUMS else value
-    return Message(**values)
-
+PROVIDER_INDEX = "byProviderMessageId"
+RECENT_LOOKUP_LIMIT = 25
 
 def is_condition_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
@@ -136,22 +89,34 @@ class MessagesTable:
         now: str,
         *,
         claim_token: str | None = None,
+        event: MessageEvent | None = None,
         **fields,
     ) -> Message:
-        """Move the record to `target` if its current status may lead there.
+        """Move the record to `target` if its current status may lead there, appending `event`.
 
-        With `claim_token`, the write also requires that claim and releases it.
-        Raises StatusConflict when the record is not in a state the move starts from.
+        With `claim_token`, the write also requires that claim and releases it. A final status leaves
+        the open-messages index. Raises StatusConflict when the record is not in a state the move
+        starts from.
         """
-        names = {"#status": "deliveryStatus", "#updated": "updatedAt"}
-        values = {":target": {"S": target.value}, ":now": {"S": now}}
-        sets = ["#status = :target", "#updated = :now"]
+        names = {"#status": "deliveryStatus", "#updated": "updatedAt", "#events": EVENTS, "#open": OPEN_STATUS}
+        values = {
+            ":target": {"S": target.value},
+            ":now": {"S": now},
+            ":event": {"L": [event_value(event or MessageEvent(target, now))]},
+            ":empty": {"L": []},
+        }
+        sets = ["#status = :target", "#updated = :now", "#events = list_append(if_not_exists(#events, :empty), :event)"]
+        removes = []
+        if target.final:
+            removes.append("#open")
+        else:
+            values[":open"] = {"S": open_status(message.id, target)}
+            sets.append("#open = :open")
         for i, (field, value) in enumerate(sorted(fields.items())):
             if value is None:
                 continue
-            attr = _ATTRIBUTE_OF[field]
-            names[f"#f{i}"] = attr
-            values[f":f{i}"] = _value(attr, value)
+            names[f"#f{i}"] = attribute_of(field)
+            values[f":f{i}"] = attribute_value(field, value)
             sets.append(f"#f{i} = :f{i}")
         allowed = sorted(s.value for s in predecessors(target))
         placeholders = []
@@ -159,12 +124,12 @@ class MessagesTable:
             values[f":from{i}"] = {"S": status}
             placeholders.append(f":from{i}")
         condition = f"#status IN ({', '.join(placeholders)})"
-        update = "SET " + ", ".join(sets)
         if claim_token is not None:
             names["#claim"] = "claimToken"
             values[":claim"] = {"S": claim_token}
             condition += " AND #claim = :claim"
-            update += " REMOVE #claim, claimedAt"
+            removes += ["#claim", "claimedAt"]
+        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         try:
             result = self._db.update_item(
                 TableName=self._table,
@@ -180,3 +145,50 @@ class MessagesTable:
                 raise StatusConflict(f"cannot move to {target.value}") from None
             raise
         return from_item(result["Attributes"])
+
+    def note(self, message: Message, event: MessageEvent) -> bool:
+        """Append a note to the timeline while it has room; False when it is full or the record gone."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=message_key(message.to, message.id),
+                UpdateExpression="SET #events = list_append(if_not_exists(#events, :empty), :event)",
+                ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(#events) OR size(#events) < :max)",
+                ExpressionAttributeNames={"#events": EVENTS},
+                ExpressionAttributeValues={
+                    ":event": {"L": [event_value(event)]}, ":empty": {"L": []}, ":max": {"N": str(MAX_EVENTS)},
+                },
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def find_by_provider_message_id(self, provider_message_id: str) -> Message | None:
+        """The message a provider's id names, through the index (eventually consistent)."""
+        items = self._db.query(
+            TableName=self._table,
+            IndexName=PROVIDER_INDEX,
+            KeyConditionExpression="providerMessageId = :id",
+            ExpressionAttributeValues={":id": {"S": provider_message_id}},
+            Limit=1,
+        )["Items"]
+        return from_item(items[0]) if items else None
+
+    def find_recent_by_provider_message_id(self, recipient: str, provider_message_id: str) -> Message | None:
+        """A strongly consistent look at the recipient's newest messages, for when the index lags."""
+        items = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+            FilterExpression="providerMessageId = :id",
+            ExpressionAttributeValues={
+                ":pk": {"S": self.partition_of(recipient)},
+                ":prefix": {"S": MESSAGE_PREFIX},
+                ":id": {"S": provider_message_id},
+            },
+            ScanIndexForward=False,
+            Limit=RECENT_LOOKUP_LIMIT,
+            ConsistentRead=True,
+        )["Items"]
+        return from_item(items[0]) if items else None

@@ -17,6 +17,12 @@ class DeliveryStatus(str, Enum):
     ACCEPTED = "ACCEPTED"
     DELIVERED = "DELIVERED"
     FAILED = "FAILED"
+    # Handed to a provider, but no receipt came within the configured bound: it may have arrived.
+    UNCONFIRMED = "UNCONFIRMED"
+
+    @property
+    def final(self) -> bool:
+        return self in _FINAL
 
 
 class Provider(str, Enum):
@@ -25,8 +31,13 @@ class Provider(str, Enum):
     AFRICASTALKING = "AFRICASTALKING"
 
 
+_FINAL = frozenset({DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED})
+# At most this many entries in a message's timeline: status moves (at most four) always get one,
+# notes (a transient bounce, a delay) only while there is room.
+MAX_EVENTS = 20
+
 # A status only moves forward. Each status lists the ones it may be reached from.
-# DELIVERED and FAILED are final: nothing leaves them.
+# DELIVERED, FAILED and UNCONFIRMED are final: nothing leaves them.
 _PREDECESSORS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
     DeliveryStatus.PENDING: frozenset(),
     DeliveryStatus.QUEUED: frozenset({DeliveryStatus.PENDING}),
@@ -35,7 +46,9 @@ _PREDECESSORS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
     DeliveryStatus.FAILED: frozenset(
         {DeliveryStatus.PENDING, DeliveryStatus.QUEUED, DeliveryStatus.ACCEPTED}
     ),
+    DeliveryStatus.UNCONFIRMED: frozenset({DeliveryStatus.ACCEPTED}),
 }
+
 
 def predecessors(status: DeliveryStatus) -> frozenset[DeliveryStatus]:
     return _PREDECESSORS[status]
@@ -43,6 +56,18 @@ def predecessors(status: DeliveryStatus) -> frozenset[DeliveryStatus]:
 
 def can_move(current: DeliveryStatus, target: DeliveryStatus) -> bool:
     return current in _PREDECESSORS[target]
+
+
+@dataclass(frozen=True)
+class MessageEvent:
+    """One entry of a message's timeline: a status it reached, or a note while in a status."""
+
+    status: DeliveryStatus
+    at: str
+    detail: str | None = None
+
+    def to_graphql(self) -> dict:
+        return {"status": self.status.value, "at": self.at, "detail": self.detail}
 
 
 @dataclass(frozen=True)
@@ -64,6 +89,9 @@ class Message:
     failure_reason: str | None = None
     segments: int | None = None
     cost: str | None = None
+    sent_at: str | None = None  # handed to a provider (ACCEPTED)
+    completed_at: str | None = None  # reached a final status
+    events: tuple[MessageEvent, ...] = ()
 
     def to_graphql(self) -> dict:
         """The GraphQL `Message` type's shape."""
@@ -85,10 +113,16 @@ class Message:
             "cost": self.cost,
             "createdAt": self.created_at,
             "updatedAt": self.updated_at,
+            "sentAt": self.sent_at,
+            "completedAt": self.completed_at,
+            "events": [event.to_graphql() for event in self.events],
         }
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The scalar fields (the timeline is stored apart, as a list)."""
+        values = asdict(self)
+        del values["events"]
+        return values
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from messenger.messages.models import DeliveryStatus, Message
+from messenger.messages.models import DeliveryStatus, Message, MessageEvent
 
 
 class MessageRepository(Protocol):
@@ -25,6 +25,12 @@ class MessageRepository(Protocol):
         claim_token: str | None = None,
         **fields,
     ) -> Message: ...
+
+    def note(self, message: Message, event: MessageEvent) -> bool: ...
+
+    def find_by_provider_message_id(self, provider_message_id: str) -> Message | None: ...
+
+    def find_recent_by_provider_message_id(self, recipient: str, provider_message_id: str) -> Message | None: ...
 
     def partition_of(self, recipient: str) -> str: ...
 

@@ -7,22 +7,11 @@ from __future__ import annotations
 
 from functools import cache
 
-from messenger.core.observability import count
 from messenger.core.settings import settings
+from messenger.messages.metrics import MetricListener
 from messenger.messages.models import Message, Provider
 from messenger.sending.providers import spec_of
-from messenger.sending.service import MessageService, Outcomes
-
-
-class MetricOutcomes(Outcomes):
-    def sent(self, message: Message) -> None:
-        count("MessagesSent", f"{message.delivery_method.value}/{message.provider.value}")
-
-    def failed(self, message: Message) -> None:
-        count("MessagesFailed", f"{message.delivery_method.value}/{message.provider.value}")
-
-    def queued(self, message: Message) -> None:
-        count("MessagesQueued", f"{message.delivery_method.value}/{message.provider.value}")
+from messenger.sending.service import MessageService
 
 
 @cache
@@ -82,6 +71,18 @@ class _LazyQueue:
         job_queue().enqueue(message, delay_seconds)
 
 
+def suppression_table():
+    from messenger.suppressions.dependencies import table
+
+    return table()
+
+
+def suppressor():
+    from messenger.suppressions.dependencies import suppressor
+
+    return suppressor()
+
+
 @cache
 def message_service() -> MessageService:
     from messenger.core.clock import SystemClock, new_message_id
@@ -93,7 +94,8 @@ def message_service() -> MessageService:
         settings=settings(),
         clock=SystemClock(),
         new_id=new_message_id,
-        outcomes=MetricOutcomes(),
+        listeners=(MetricListener(),),
+        suppressions=suppression_table(),
     )
 
 
@@ -108,5 +110,6 @@ def dispatcher():
         max_receive_count=config.max_receive_count,
         retry_base_seconds=config.retry_base_seconds,
         claim_lease_seconds=config.claim_lease_seconds,
-        outcomes=MetricOutcomes(),
+        listeners=(MetricListener(),),
+        suppressions=suppressor(),
     )

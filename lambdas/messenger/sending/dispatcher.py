@@ -22,15 +22,15 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Protocol
+from typing import Callable, Iterable, Mapping, Protocol
 
 from messenger.core.errors import StatusConflict
 from messenger.core.masking import mask_recipient
 from messenger.messages.models import DeliveryStatus, Message, Provider
+from messenger.messages.status import StatusListener, StatusWriter
 from messenger.sending.models import Receipt
 from messenger.sending.ports import SendingRepository
 from messenger.sending.providers.base import GroupSender
-from messenger.sending.service import Outcomes
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,10 @@ class Job:
     to: str
     message_id: str
     receive_count: int
+
+
+class Suppressor(Protocol):
+    def suppress(self, message: Message, reason: str) -> None: ...
 
 
 class RetryScheduler(Protocol):
@@ -86,7 +90,8 @@ class Dispatcher:
         max_receive_count: int,
         retry_base_seconds: int,
         claim_lease_seconds: int,
-        outcomes: Outcomes | None = None,
+        listeners: Iterable[StatusListener] = (),
+        suppressions: Suppressor | None = None,
         new_token: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
         self._repo = repository
@@ -96,7 +101,8 @@ class Dispatcher:
         self._max_receives = max_receive_count
         self._retry_base = retry_base_seconds
         self._lease = claim_lease_seconds
-        self._outcomes = outcomes or Outcomes()
+        self._statuses = StatusWriter(repository, clock, listeners)
+        self._suppressions = suppressions
         self._new_token = new_token
 
     # -- the batch ---------------------------------------------------------------------------
@@ -183,25 +189,25 @@ class Dispatcher:
                 self._retry_or_fail(item, outcome.reason, report)
             else:
                 self._settle_failed(item, outcome.reason, report)
+                if outcome.suppress and self._suppressions is not None:
+                    self._suppressions.suppress(item.message, outcome.suppress)
 
     # -- settling ----------------------------------------------------------------------------
     def _settle_accepted(self, item: _Claimed, provider_id: str, cost, report: BatchReport) -> None:
         try:
-            accepted = self._repo.transition(
-                item.message, DeliveryStatus.ACCEPTED, self._clock.now(),
-                claim_token=item.token, provider_message_id=provider_id, cost=cost,
+            self._statuses.move(
+                item.message, DeliveryStatus.ACCEPTED, claim_token=item.token,
+                provider_message_id=provider_id, cost=cost,
             )
         except StatusConflict:
             log.warning("claim lost before ACCEPTED could be written", extra={"messageId": item.message.id})
             return
         report.accepted += 1
-        self._outcomes.sent(accepted)
 
     def _settle_failed(self, item: _Claimed, reason: str, report: BatchReport) -> None:
         try:
-            failed = self._repo.transition(
-                item.message, DeliveryStatus.FAILED, self._clock.now(),
-                claim_token=item.token, failure_reason=reason,
+            self._statuses.move(
+                item.message, DeliveryStatus.FAILED, detail=reason, claim_token=item.token, failure_reason=reason
             )
         except StatusConflict:
             return
@@ -210,7 +216,6 @@ class Dispatcher:
             extra={"messageId": item.message.id, "reason": reason, "to": mask_recipient(item.message.to)},
         )
         report.failed += 1
-        self._outcomes.failed(failed)
 
     def _retry_or_fail(self, item: _Claimed, reason: str, report: BatchReport) -> None:
         report.retry.add(item.job.item_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping, Protocol
 
 from messenger.core.errors import (
     Conflict,
@@ -20,14 +20,19 @@ from messenger.core.errors import (
 )
 from messenger.core.masking import mask_recipient
 from messenger.core.settings import Settings
-from messenger.messages.models import DeliveryStatus, Message, Provider
+from messenger.messages.models import DeliveryStatus, Message, MessageEvent, Provider
 from messenger.messages.ports import Clock
+from messenger.messages.status import StatusListener, StatusWriter
 from messenger.sending.models import SendRequest
 from messenger.sending.ports import Channel, JobQueue, SendingRepository
 from messenger.sending.providers import PROVIDERS
 from messenger.sending.validation import parse_send_input
 
 log = logging.getLogger(__name__)
+
+
+class SuppressionList(Protocol):
+    def get(self, recipient: str): ...
 
 QUEUED_PROVIDERS = frozenset(provider for provider, spec in PROVIDERS.items() if spec.queued)
 STUCK_PENDING_SECONDS = 120  # well past the api function's 15 s timeout
@@ -40,16 +45,6 @@ def fingerprint(request: SendRequest) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class Outcomes:
-    """Hooks the handler layer uses to count outcomes (metrics); no-ops by default."""
-
-    def sent(self, message: Message) -> None: ...
-
-    def failed(self, message: Message) -> None: ...
-
-    def queued(self, message: Message) -> None: ...
-
-
 class MessageService:
     def __init__(
         self,
@@ -59,7 +54,8 @@ class MessageService:
         settings: Settings,
         clock: Clock,
         new_id: Callable[[], str],
-        outcomes: Outcomes | None = None,
+        listeners: Iterable[StatusListener] = (),
+        suppressions: SuppressionList | None = None,
     ) -> None:
         self._repo = repository
         self._channels = channels
@@ -67,19 +63,24 @@ class MessageService:
         self._settings = settings
         self._clock = clock
         self._new_id = new_id
-        self._outcomes = outcomes or Outcomes()
+        self._statuses = StatusWriter(repository, clock, listeners)
+        self._suppressions = suppressions
 
     # -- sendMessage -------------------------------------------------------------------------
     def send(self, args: dict) -> Message:
         request = parse_send_input(args, self._settings)
         now = self._clock.now()
         queued = request.provider in QUEUED_PROVIDERS
+        suppressed = self._suppressions.get(request.to) if self._suppressions is not None else None
+        status = DeliveryStatus.QUEUED if queued else DeliveryStatus.PENDING
+        if suppressed is not None:
+            status = DeliveryStatus.FAILED  # recorded, never handed to a provider
         message = Message(
             id=self._new_id(),
             to=request.to,
             body=request.body,
             delivery_method=request.delivery_method,
-            delivery_status=DeliveryStatus.QUEUED if queued else DeliveryStatus.PENDING,
+            delivery_status=status,
             provider=request.provider,
             created_at=now,
             updated_at=now,
@@ -89,6 +90,9 @@ class MessageService:
             sender_id=request.sender_id,
             reference=request.reference,
             segments=request.segments,
+            failure_reason=suppressed.failure_reason if suppressed else None,
+            completed_at=now if suppressed else None,
+            events=(MessageEvent(status, now, suppressed.failure_reason if suppressed else None),),
         )
         if request.idempotency_key:
             expected = fingerprint(request)
@@ -107,8 +111,11 @@ class MessageService:
         log.info(
             "message recorded",
             extra={"messageId": message.id, "provider": message.provider.value,
-                   "to": mask_recipient(message.to)},
+                   "to": mask_recipient(message.to), "status": status.value},
         )
+        self._statuses.recorded(message)
+        if suppressed is not None:
+            return message
         if queued:
             return self._enqueue(message)
         return self._send_now(message)
@@ -140,7 +147,6 @@ class MessageService:
         except Exception:
             log.exception("could not queue message", extra={"messageId": message.id})
             return self._fail(message, "QueueUnavailable")
-        self._outcomes.queued(message)
         return message
 
     def _send_now(self, message: Message) -> Message:
@@ -153,26 +159,17 @@ class MessageService:
                     "provider refused for now; queued for retry",
                     extra={"messageId": message.id, "reason": error.reason},
                 )
-                queued = self._repo.transition(message, DeliveryStatus.QUEUED, self._clock.now())
+                queued = self._statuses.move(message, DeliveryStatus.QUEUED, detail=f"retry: {error.reason}")
                 return self._enqueue(queued, delay_seconds=self._settings.retry_base_seconds)
             return self._fail(message, error.reason)
-        accepted = self._repo.transition(
-            message,
-            DeliveryStatus.ACCEPTED,
-            self._clock.now(),
-            provider_message_id=receipt.provider_message_id,
-            cost=receipt.cost,
+        return self._statuses.move(
+            message, DeliveryStatus.ACCEPTED, provider_message_id=receipt.provider_message_id, cost=receipt.cost
         )
-        self._outcomes.sent(accepted)
-        return accepted
 
     def _fail(self, message: Message, reason: str) -> Message:
         try:
-            failed = self._repo.transition(
-                message, DeliveryStatus.FAILED, self._clock.now(), failure_reason=reason
-            )
+            failed = self._statuses.move(message, DeliveryStatus.FAILED, detail=reason, failure_reason=reason)
         except StatusConflict:
             return self._repo.get(message.to, message.id) or message
         log.warning("message failed", extra={"messageId": message.id, "reason": reason})
-        self._outcomes.failed(failed)
         return failed

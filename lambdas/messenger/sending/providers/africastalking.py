@@ -19,6 +19,7 @@ from messenger.sending.models import (
     RecipientResult,
 )
 from messenger.sending.providers.base import GroupResult, ProviderSpec, Refused
+from messenger.suppressions.models import BLACKLISTED
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -26,6 +27,7 @@ T = TypeVar("T")
 ACCEPTED_CODES = frozenset({100, 101, 102})
 TRANSIENT_CODES = frozenset({500, 501, 502})
 INSUFFICIENT_BALANCE = 405
+BLACKLIST = 406  # the recipient opted out of or is barred from this sender
 STATUS_NAMES = {
     401: "RiskHold", 402: "InvalidSenderId", 403: "InvalidPhoneNumber",
     404: "UnsupportedNumberType", 405: "InsufficientBalance", 406: "UserInBlacklist",
@@ -51,7 +53,9 @@ def outcome_of(result: RecipientResult):
         return Refused(STATUS_NAMES[result.status_code], transient=True)
     if result.status_code == INSUFFICIENT_BALANCE:
         log.error("Africa's Talking account has insufficient balance")
-    return Refused(STATUS_NAMES.get(result.status_code, f"AfricasTalking:{result.status_code}"), transient=False)
+    suppress = BLACKLISTED if result.status_code == BLACKLIST else None
+    reason = STATUS_NAMES.get(result.status_code, f"AfricasTalking:{result.status_code}")
+    return Refused(reason, transient=False, suppress=suppress)
 
 
 class AfricasTalkingSender:

@@ -25,6 +25,7 @@ class Refused:
 
     reason: str
     transient: bool
+    suppress: str | None = None  # a permanent refusal that should stop every later send to the recipient
 
 
 Outcome = Receipt | Refused  # Receipt: the provider took the message

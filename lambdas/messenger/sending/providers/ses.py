@@ -11,7 +11,7 @@ def _channel(settings):
     from messenger.adapters.ses import SesEmailChannel
 
     region = settings.ses_region
-    return SesEmailChannel(client("sesv2", region, retries=1), settings.ses_configuration_set)
+    return SesEmailChannel(client("sesv2", region, retries=1), settings.ses_event_configuration_set)
 
 
 PROVIDER = ProviderSpec(Provider.SES, DeliveryMethod.EMAIL, queued=False, build_channel=_channel)

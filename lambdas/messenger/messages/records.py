@@ -1,0 +1,113 @@
+"""The message record as a DynamoDB item: key, attributes, timeline and the open-messages index.
+
+Messages: PK "MESSAGE#<recipient>", SK "MESSAGE#<ULID>". The timeline (`events`) is a list of maps.
+While a message is not final it carries `openStatus` = "<status>#<shard>", the partition key of the
+sparse index `byOpenStatus` (sort key `updatedAt`) through which the sweeper finds what is still open
+without scanning; the shard spreads one status over OPEN_SHARDS index partitions.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from messenger.messages.models import (
+    DeliveryMethod,
+    DeliveryStatus,
+    Message,
+    MessageEvent,
+    Provider,
+)
+
+MESSAGE_PREFIX = "MESSAGE#"
+EVENTS = "events"
+OPEN_STATUS = "openStatus"
+OPEN_INDEX = "byOpenStatus"
+OPEN_SHARDS = 4
+
+# Record attribute <-> Message field. Strings unless listed in _NUMBERS.
+_FIELDS = {
+    "id": "id",
+    "to": "to",
+    "body": "body",
+    "deliveryMethod": "delivery_method",
+    "deliveryStatus": "delivery_status",
+    "provider": "provider",
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+    "from": "sender",
+    "subject": "subject",
+    "recipientId": "recipient_id",
+    "senderId": "sender_id",
+    "reference": "reference",
+    "providerMessageId": "provider_message_id",
+    "failureReason": "failure_reason",
+    "segments": "segments",
+    "cost": "cost",
+    "sentAt": "sent_at",
+    "completedAt": "completed_at",
+}
+_ATTRIBUTE_OF = {field: attr for attr, field in _FIELDS.items()}
+_NUMBERS = {"segments"}
+_ENUMS = {"delivery_method": DeliveryMethod, "delivery_status": DeliveryStatus, "provider": Provider}
+
+
+def _value(attr: str, value) -> dict:
+    if attr in _NUMBERS:
+        return {"N": str(value)}
+    return {"S": value.value if hasattr(value, "value") else str(value)}
+
+
+def _plain(av: dict):
+    if "S" in av:
+        return av["S"]
+    if "N" in av:
+        return int(av["N"])
+    raise ValueError(f"unexpected attribute type {list(av)}")
+
+
+def message_key(recipient: str, message_id: str) -> dict:
+    return {"PK": {"S": MESSAGE_PREFIX + recipient}, "SK": {"S": MESSAGE_PREFIX + message_id}}
+
+
+def attribute_of(field: str) -> str:
+    return _ATTRIBUTE_OF[field]
+
+
+def attribute_value(field: str, value) -> dict:
+    return _value(_ATTRIBUTE_OF[field], value)
+
+
+def open_status(message_id: str, status: DeliveryStatus) -> str:
+    return f"{status.value}#{zlib.crc32(message_id.encode()) % OPEN_SHARDS}"
+
+
+def event_value(event: MessageEvent) -> dict:
+    entry = {"status": {"S": event.status.value}, "at": {"S": event.at}}
+    if event.detail is not None:
+        entry["detail"] = {"S": event.detail}
+    return {"M": entry}
+
+
+def _event(av: dict) -> MessageEvent:
+    entry = av["M"]
+    return MessageEvent(DeliveryStatus(entry["status"]["S"]), entry["at"]["S"], entry.get("detail", {}).get("S"))
+
+
+def to_item(message: Message) -> dict:
+    item = message_key(message.to, message.id)
+    for field, value in message.as_dict().items():
+        if value is not None:
+            item[_ATTRIBUTE_OF[field]] = _value(_ATTRIBUTE_OF[field], value)
+    item[EVENTS] = {"L": [event_value(event) for event in message.events]}
+    if not message.delivery_status.final:
+        item[OPEN_STATUS] = {"S": open_status(message.id, message.delivery_status)}
+    return item
+
+
+def from_item(item: dict) -> Message:
+    values = {}
+    for attr, field in _FIELDS.items():
+        if attr in item:
+            value = _plain(item[attr])
+            values[field] = _ENUMS[field](value) if field in _ENUMS else value
+    return Message(**values, events=tuple(_event(av) for av in item.get(EVENTS, {}).get("L", [])))

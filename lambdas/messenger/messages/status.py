@@ -1,0 +1,64 @@
+"""The one place a message's status changes: a conditional write that never goes backwards, its
+timeline entry, `sentAt`/`completedAt`, and the fan-out to listeners (metrics today; subscriptions
+and webhooks hang off the same hook). The API, the worker, delivery reports, receipts and the sweeper
+all move statuses through a StatusWriter; none of them counts or publishes on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Protocol
+
+from messenger.messages.models import DeliveryStatus, Message, MessageEvent
+from messenger.messages.ports import Clock, MessageRepository
+
+log = logging.getLogger(__name__)
+
+
+class StatusListener(Protocol):
+    def recorded(self, message: Message) -> None:
+        """A message was written for the first time, in its first status."""
+
+    def moved(self, message: Message) -> None:
+        """A message reached a new status (the record as written)."""
+
+
+class StatusWriter:
+    def __init__(self, repository: MessageRepository, clock: Clock, listeners: Iterable[StatusListener] = ()) -> None:
+        self._repo = repository
+        self._clock = clock
+        self._listeners = tuple(listeners)
+
+    def first_event(self, status: DeliveryStatus, now: str) -> tuple[MessageEvent, ...]:
+        return (MessageEvent(status, now),)
+
+    def recorded(self, message: Message) -> None:
+        self._announce("recorded", message)
+
+    def move(
+        self, message: Message, target: DeliveryStatus, *, detail: str | None = None,
+        claim_token: str | None = None, **fields,
+    ) -> Message:  # fmt: skip
+        """Raises StatusConflict when the record's status may not lead to `target` (nothing changes)."""
+        now = self._clock.now()
+        if target is DeliveryStatus.ACCEPTED:
+            fields["sent_at"] = now
+        if target.final:
+            fields["completed_at"] = now
+        moved = self._repo.transition(
+            message, target, now, claim_token=claim_token, event=MessageEvent(target, now, detail), **fields
+        )
+        self._announce("moved", moved)
+        return moved
+
+    def note(self, message: Message, detail: str, at: str | None = None) -> bool:
+        """Record something that happened without changing the status (a delay, a soft bounce)."""
+        return self._repo.note(message, MessageEvent(message.delivery_status, at or self._clock.now(), detail))
+
+    def _announce(self, what: str, message: Message) -> None:
+        for listener in self._listeners:
+            try:
+                getattr(listener, what)(message)
+            except Exception:  # noqa: BLE001 - a listener never fails or repeats the status change
+                log.exception("status listener failed", extra={"messageId": message.id})

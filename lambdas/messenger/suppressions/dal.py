@@ -1,0 +1,68 @@
+"""Suppressions in the table: PK "SUPPRESSION", SK "SUPPRESSION#<recipient>".
+
+One partition keeps the list in one Query per page (getSuppressions); the check before each send is a
+GetItem of one small item. DynamoDB splits a partition whose sort keys are read hot, and entries are
+added only by bounces, complaints and refusals, so the one partition carries both.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from messenger.messages.dal import is_condition_failure
+from messenger.suppressions.models import Suppression
+
+PARTITION = "SUPPRESSION"
+PREFIX = "SUPPRESSION#"
+
+
+def _key(recipient: str) -> dict:
+    return {"PK": {"S": PARTITION}, "SK": {"S": PREFIX + recipient}}
+
+
+def _from_item(item: dict) -> Suppression:
+    return Suppression(
+        to=item["SK"]["S"][len(PREFIX):],
+        reason=item["reason"]["S"],
+        since=item["since"]["S"],
+        message_id=item.get("messageId", {}).get("S"),
+    )
+
+
+class SuppressionsTable:
+    def __init__(self, client, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    def get(self, recipient: str) -> Suppression | None:
+        item = self._db.get_item(TableName=self._table, Key=_key(recipient)).get("Item")
+        return _from_item(item) if item else None
+
+    def add(self, suppression: Suppression) -> bool:
+        """Adds the entry unless the recipient is already suppressed (the first reason stays)."""
+        item = {**_key(suppression.to), "reason": {"S": suppression.reason}, "since": {"S": suppression.since}}
+        if suppression.message_id:
+            item["messageId"] = {"S": suppression.message_id}
+        try:
+            self._db.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)")
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def remove(self, recipient: str) -> bool:
+        old = self._db.delete_item(TableName=self._table, Key=_key(recipient), ReturnValues="ALL_OLD")
+        return "Attributes" in old
+
+    def page(self, limit: int, after: str | None) -> tuple[list[Suppression], bool]:
+        request = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": PARTITION}, ":prefix": {"S": PREFIX}},
+            "Limit": limit,
+        }
+        if after:
+            request["ExclusiveStartKey"] = _key(after)
+        response = self._db.query(**request)
+        return [_from_item(item) for item in response["Items"]], "LastEvaluatedKey" in response

@@ -1,0 +1,80 @@
+"""getSuppressions and removeSuppression: paging the list, lifting one entry.
+
+A page cursor names the last recipient shown (the list is for an operator, who sees those anyway).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Callable
+
+from messenger.core.errors import BadRequest
+from messenger.core.input import address
+from messenger.core.masking import mask_recipient
+from messenger.messages.models import Message
+from messenger.messages.recipients import normalise_recipient
+from messenger.suppressions.dal import SuppressionsTable
+from messenger.suppressions.models import Suppression
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+_CURSOR_PREFIX = "s1:"
+
+
+def _encode(recipient: str) -> str:
+    return base64.urlsafe_b64encode((_CURSOR_PREFIX + recipient).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadRequest("after", "not a valid cursor") from None
+    if not raw.startswith(_CURSOR_PREFIX) or len(cursor) > 512:
+        raise BadRequest("after", "not a valid cursor")
+    return normalise_recipient(raw[len(_CURSOR_PREFIX):], "after")
+
+
+def page(table: SuppressionsTable, args: dict) -> dict:
+    first = args.get("first")
+    first = DEFAULT_PAGE_SIZE if first is None else first
+    if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
+        raise BadRequest("first", f"must be between 1 and {MAX_PAGE_SIZE}")
+    after = args.get("after")
+    if after is not None and not isinstance(after, str):
+        raise BadRequest("after", "not a valid cursor")
+    after_to = _decode(after) if after else None
+    found, cut_short = table.page(first + 1, after_to)
+    shown = found[:first]
+    has_next = (len(found) > first or cut_short) and bool(shown)
+    return {
+        "data": [entry.to_graphql() for entry in shown],
+        "pageInfo": {"hasNextPage": has_next, "endCursor": _encode(shown[-1].to) if shown else None},
+    }
+
+
+def remove(table: SuppressionsTable, args: dict) -> bool:
+    raw = args.get("to")
+    if not isinstance(raw, str) or not raw.strip():
+        raise BadRequest("to", "is required")
+    return table.remove(normalise_recipient(address(raw, "to"), "to"))
+
+
+class Suppressor:
+    """Puts a recipient on the list after a permanent bounce, a complaint or a provider's refusal."""
+
+    def __init__(self, table: SuppressionsTable, clock, added: Callable[[Suppression], None] = lambda entry: None):
+        self._table = table
+        self._clock = clock
+        self._added = added
+
+    def suppress(self, message: Message, reason: str) -> None:
+        entry = Suppression(message.to, reason, self._clock.now(), message.id)
+        if self._table.add(entry):
+            log.info("recipient suppressed", extra={"messageId": message.id, "reason": reason,
+                                                    "to": mask_recipient(message.to)})
+            self._added(entry)
