@@ -29,7 +29,6 @@ ENV_TABLE_NAME = "TABLE_NAME"
 ENV_OUTBOUND_QUEUE_URL = "OUTBOUND_QUEUE_URL"
 ENV_AT_SECRET_NAME = "AT_SECRET_NAME"
 ENV_REPORT_TOKEN_SECRET_NAME = "REPORT_TOKEN_SECRET_NAME"
-ENV_RECEIPTS_QUEUE_URL = "RECEIPTS_QUEUE_URL"
 
 # Every function's metrics go to this namespace. Powertools adds a `service` dimension
 # (POWERTOOLS_SERVICE_NAME, "<stage>-messaging") to the `channel` one: alarms and the dashboard name both.
@@ -140,11 +139,15 @@ class ResolverSpec:
 
 @dataclass(frozen=True)
 class QueueSpec:
-    """An SQS queue with its dead-letter queue, feeding one worker function."""
+    """An SQS queue with its dead-letter queue, feeding one worker function.
+
+    `env_var` carries the queue's URL to the functions that send to it; None when no function does
+    (a queue fed by a topic).
+    """
 
     name: str
     worker: str
-    env_var: str
+    env_var: str | None
     batch_size: int
     max_batching_window_seconds: int
     max_receive_count: int
@@ -296,7 +299,7 @@ class Wiring:
         return {
             self.table.env_var: table_name,
             **{spec.env_var: names.get(spec.key, spec.name) for spec in self.secrets},
-            **{spec.env_var: queue_urls[spec.name] for spec in self.queues},
+            **{spec.env_var: queue_urls[spec.name] for spec in self.queues if spec.env_var},
         }
 
 

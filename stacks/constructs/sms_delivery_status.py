@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aws_cdk import ArnFormat, Aws, Duration, Stack
+from aws_cdk import ArnFormat, Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
@@ -36,7 +36,7 @@ class SmsDeliveryStatus(Construct):
         stack = Stack.of(self)
         prefix = config.resource_prefix()
         log_groups = tuple(log_groups)
-        log_group_names = [name.format(region=Aws.REGION, account=Aws.ACCOUNT_ID) for name in log_groups]
+        log_group_names = [name.format(region=stack.region, account=stack.account) for name in log_groups]
         # A log group's ARN, and the ARN its streams fall under (":*").
         log_group_arns = [
             arn
@@ -59,11 +59,12 @@ class SmsDeliveryStatus(Construct):
                 iam.PolicyStatement(actions=["logs:CreateLogGroup", *LOG_ACTIONS], resources=log_group_arns)
             ])},
         )  # fmt: skip
+        # The finding's id names the ARN as cdk-nag renders it: a value the stack does not know yet as
+        # <AWS::Region>, one it knows (a stack with an environment) as itself.
+        region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+        account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
         for name in log_groups:
-            # The finding's id names the ARN as cdk-nag renders it.
-            arn = "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:" + name.format(
-                region="<AWS::Region>", account="<AWS::AccountId>"
-            )
+            arn = f"arn:<AWS::Partition>:logs:{region}:{account}:log-group:" + name.format(region=region, account=account)
             acknowledge(
                 self.delivery_status_role,
                 f"AwsSolutions-IAM5[Resource::{arn}:*]",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
@@ -56,9 +56,10 @@ class LogSubscriptions(Construct):
     def __init__(self, scope: Construct, id: str, *, wiring: Wiring, functions: Mapping[str, lambda_.IFunction]) -> None:
         super().__init__(scope, id)
         self.created_log_groups: list[logs.LogGroup] = []
+        stack = Stack.of(self)
         for spec in wiring.log_subscriptions:
             scope_ = Construct(self, _id(spec.name))
-            name = spec.log_group_name(region=Aws.REGION, account=Aws.ACCOUNT_ID)
+            name = spec.log_group_name(region=stack.region, account=stack.account)
             if spec.create_log_group:
                 log_group = logs.LogGroup(
                     scope_, "LogGroup", log_group_name=name, retention=LOG_RETENTION,

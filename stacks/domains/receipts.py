@@ -32,7 +32,7 @@ def contribute(config: ServiceConfig) -> w.Domain:
     queue = w.QueueSpec(
         name="receipts",
         worker="receipts",
-        env_var=w.ENV_RECEIPTS_QUEUE_URL,
+        env_var=None,  # fed by the SES events topic; no function sends to it
         batch_size=10,
         max_batching_window_seconds=0,
         max_receive_count=config.max_receive_count,

@@ -30,7 +30,6 @@ def channel_derived(config: ServiceConfig) -> dict[str, object]:
 
 
 def contribute(config: ServiceConfig) -> w.Domain:
-    derived = {"ses_event_configuration_set": event_configuration_set(config)}
     dispatch = w.FunctionSpec(
         name="dispatch",
         handler="messenger.sending.worker.lambda_handler",

@@ -63,6 +63,18 @@ class Synth:
         role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
         return self.role_statements(role_id)
 
+    @classmethod
+    def render(cls, value: Any) -> Any:
+        """A value built with Fn::Join as one string, references written as ${Name} and ${Name.Attribute}."""
+        if isinstance(value, dict) and "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return separator.join(str(cls.render(part)) for part in parts)
+        if isinstance(value, dict) and "Ref" in value:
+            return "${%s}" % value["Ref"]
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            return "${%s}" % ".".join(value["Fn::GetAtt"])
+        return value
+
     @staticmethod
     def as_list(value: Any) -> list[Any]:
         return value if isinstance(value, list) else [value]
@@ -81,11 +93,21 @@ class Synth:
         ]
 
 
-def synthesize(outdir: Path, overrides: dict[str, Any] | None = None) -> Synth:
+def synthesize(outdir: Path, overrides: dict[str, Any] | None = None, region: str | None = None) -> Synth:
+    """`region`: synthesize for that region, as `cdk deploy` does; None: environment-agnostic."""
     context = cdk_json_context()
     context[CONTEXT_KEY] = {**context[CONTEXT_KEY], **(overrides or {})}
     config = config_from_context(context[CONTEXT_KEY])
-    assembly = build_app(outdir=str(outdir), context=context).synth()
+    saved = {key: os.environ.pop(key, None) for key in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION")}
+    try:
+        if region:
+            os.environ["CDK_DEFAULT_REGION"] = region
+        assembly = build_app(outdir=str(outdir), context=context).synth()
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None)
+            if value is not None:
+                os.environ[key] = value
     stack = assembly.get_stack_by_name(config.resource_prefix())
     template_path = Path(stack.template_full_path)
     return Synth(config, Path(assembly.directory), template_path, json.loads(template_path.read_text()))
@@ -102,17 +124,22 @@ def second_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return synthesize(tmp_path_factory.mktemp("cdk-out-again"))
 
 
-# Every optional setting switched on, to reach the branches the default config skips.
+# Every optional setting switched on (or off), to reach the branches the default config skips:
+# the user's own configuration set, SNS delivery status managed elsewhere, a stack placed in a region.
 VARIANT = {
     "alarmEmail": "ops@example.com",
     "sesConfigurationSet": "messaging-events",
     "sesRegion": "eu-west-1",
+    "manageSmsDeliveryStatus": False,
+    "smsDeliverySamplingPercent": 25,
+    "receiptTimeoutHours": 24,
+    "sweeperAlarmThreshold": 7,
 }
 
 
 @pytest.fixture(scope="session")
 def variant_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    return synthesize(tmp_path_factory.mktemp("cdk-out-variant"), VARIANT)
+    return synthesize(tmp_path_factory.mktemp("cdk-out-variant"), VARIANT, region=VARIANT["sesRegion"])
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 # CDK writes DependsOn on a function's role next to the Fn::GetAtt of that role; cfn-lint calls
 # that redundant (W3005). Nothing else is ignored.
 CFN_LINT_IGNORED = "W3005"
+# How cdk-nag names the SNS SMS delivery-status log group in a finding.
+_SNS_LOG_GROUP_ARN = (
+    "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
+    "sns/<AWS::Region>/<AWS::AccountId>/DirectPublishToPhoneNumber"
+)
 
 
 def _nag_report(synth) -> dict:
@@ -47,11 +54,25 @@ def test_the_acknowledged_findings_are_exactly_the_expected_ones(synth):
         ("AwsSolutions-ASC3", f"{prefix}/Graphql/Api/Resource"),
         ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/Api/Role/Resource"),
         ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/Dispatch/Role/Resource"),
-        *{("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/{f}/Role/DefaultPolicy/Resource") for f in ("Api", "Dispatch", "DeliveryReports")},
+        *{("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/{f}/Role/DefaultPolicy/Resource")
+          for f in ("Api", "Dispatch", "DeliveryReports", "Receipts", "Sweeper")},
+        ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/SmsDeliveryStatus/ProviderRole/Resource"),
+        *{(f"AwsSolutions-IAM5[Resource::{_SNS_LOG_GROUP_ARN}{suffix}:*]", f"{prefix}/SmsDeliveryStatus/LoggingRole/Resource")
+          for suffix in ("", "/Failure")},
     }
 
 
-def test_cfn_lint_passes_on_the_synthesized_template(synth):
+def test_the_variant_acknowledges_no_more_than_the_default(synth, variant_synth):
+    def rules(s):
+        return {(f["ruleName"], c["constructPath"]) for f in _nag_report(s)["suppressedViolations"] for c in f["violatingConstructs"]}
+
+    assert _nag_report(variant_synth)["violations"] == []
+    assert rules(variant_synth) <= rules(synth)
+
+
+@pytest.mark.parametrize("fixture", ["synth", "variant_synth"])
+def test_cfn_lint_passes_on_the_synthesized_template(request, fixture):
+    synth = request.getfixturevalue(fixture)
     done = subprocess.run(
         [str(Path(sys.executable).parent / "cfn-lint"), "--ignore-checks", CFN_LINT_IGNORED, "--", str(synth.template_path)],
         capture_output=True,

@@ -7,7 +7,7 @@ import pytest
 from stacks import wiring as w
 from stacks.wiring import build_wiring
 
-FUNCTIONS = ("api", "dispatch", "delivery_reports")
+FUNCTIONS = ("api", "dispatch", "delivery_reports", "receipts", "sweeper")
 
 # Written out here, independently of stacks/constructs/permissions.py, so a widened policy fails.
 CAPABILITY_ACTIONS = {
@@ -15,10 +15,17 @@ CAPABILITY_ACTIONS = {
     w.TABLE_QUERY: {"dynamodb:Query"},
     w.TABLE_PUT: {"dynamodb:PutItem"},
     w.TABLE_UPDATE: {"dynamodb:UpdateItem"},
+    w.TABLE_DELETE: {"dynamodb:DeleteItem"},
     w.EMAIL_SEND: {"ses:SendEmail"},
     w.SMS_PUBLISH: {"sns:Publish"},
     w.QUEUE_SEND: {"sqs:SendMessage"},
     w.QUEUE_CONSUME: {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ChangeMessageVisibility",
+    },
+    "queue:consume:receipts": {
         "sqs:ReceiveMessage",
         "sqs:DeleteMessage",
         "sqs:GetQueueAttributes",
@@ -35,9 +42,16 @@ def test_wiring_has_exactly_the_functions_these_tests_cover(wiring):
     assert tuple(spec.name for spec in wiring.functions) == FUNCTIONS
 
 
-def test_queue_capabilities_of_the_wiring_name_the_outbound_queue(wiring):
-    (queue,) = wiring.queues
-    assert (queue.send_capability, queue.consume_capability) == (w.QUEUE_SEND, w.QUEUE_CONSUME)
+def test_queue_capabilities_of_the_wiring_name_their_queue(wiring):
+    outbound, receipts = wiring.queues
+    assert (outbound.send_capability, outbound.consume_capability) == (w.QUEUE_SEND, w.QUEUE_CONSUME)
+    assert receipts.consume_capability == "queue:consume:receipts"
+
+
+def test_only_the_workers_of_a_queue_may_consume_it_and_nothing_sends_to_receipts(wiring):
+    consumers = {q.name: {f.name for f in wiring.functions if q.consume_capability in f.capabilities} for q in wiring.queues}
+    assert consumers == {"outbound": {"dispatch"}, "receipts": {"receipts"}}
+    assert not [f.name for f in wiring.functions if "queue:send:receipts" in f.capabilities]
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -101,9 +115,11 @@ def test_function_role_has_no_managed_policies(synth, name):
     assert "ManagedPolicyArns" not in synth.resources[role_id]["Properties"]
 
 
-def test_delivery_reports_role_cannot_send_anything(synth):
-    actions = synth.allowed_actions(synth.function_statements("delivery_reports"))
-    assert not {a for a in actions if a.split(":")[0] in ("ses", "sns", "sqs")}
+@pytest.mark.parametrize("name", ["delivery_reports", "receipts", "sweeper"])
+def test_functions_that_only_record_cannot_send_anything(synth, name):
+    actions = synth.allowed_actions(synth.function_statements(name))
+    assert not {a for a in actions if a.split(":")[0] in ("ses", "sns")}
+    assert not {a for a in actions if a.startswith("sqs:Send")}
 
 
 def test_api_role_reads_no_secrets(synth):
@@ -111,30 +127,34 @@ def test_api_role_reads_no_secrets(synth):
     assert not {a for a in actions if a.startswith("secretsmanager:")}
 
 
-def _render(value):
-    """An ARN built with Fn::Join as one string, references written as ${Name}."""
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(_render(part) for part in parts)
-    if isinstance(value, dict) and "Ref" in value:
-        return "${%s}" % value["Ref"]
-    return value
+@pytest.mark.parametrize("name", ["api", "dispatch"])
+def test_ses_send_is_limited_to_the_identity_and_the_stacks_configuration_set(synth, name):
+    resources = synth.allowed_resources(synth.function_statements(name), "ses:SendEmail")
+    assert [synth.render(r) for r in resources] == [
+        "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/example.com",
+        "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/dev-messaging-events",
+    ]
 
 
 @pytest.mark.parametrize("name", ["api", "dispatch"])
-def test_ses_send_is_limited_to_the_configured_identity(synth, name):
-    resources = synth.allowed_resources(synth.function_statements(name), "ses:SendEmail")
-    assert [_render(r) for r in resources] == [
-        "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/example.com"
-    ]
-
-
-def test_ses_send_covers_the_configuration_set_in_the_ses_region_when_configured(variant_synth):
-    resources = variant_synth.allowed_resources(variant_synth.function_statements("api"), "ses:SendEmail")
-    assert [_render(r) for r in resources] == [
+def test_ses_send_covers_the_users_configuration_set_in_the_ses_region_when_configured(variant_synth, name):
+    resources = variant_synth.allowed_resources(variant_synth.function_statements(name), "ses:SendEmail")
+    assert [variant_synth.render(r) for r in resources] == [
         "arn:${AWS::Partition}:ses:eu-west-1:${AWS::AccountId}:identity/example.com",
         "arn:${AWS::Partition}:ses:eu-west-1:${AWS::AccountId}:configuration-set/messaging-events",
     ]
+
+
+@pytest.mark.parametrize(("fixture", "expected"), [("synth", "dev-messaging-events"), ("variant_synth", "messaging-events")])
+@pytest.mark.parametrize("name", ["api", "dispatch"])
+def test_senders_are_told_the_configuration_set_their_permission_covers(request, fixture, expected, name):
+    variables = request.getfixturevalue(fixture).function(name)[1]["Properties"]["Environment"]["Variables"]
+    assert variables["SES_EVENT_CONFIGURATION_SET"] == f'"{expected}"'
+
+
+def test_the_sweeper_is_told_the_receipt_timeout(synth):
+    variables = synth.function("sweeper")[1]["Properties"]["Environment"]["Variables"]
+    assert variables["RECEIPT_TIMEOUT_HOURS"] == "72"
 
 
 @pytest.mark.parametrize("name", ["api", "dispatch"])
@@ -143,30 +163,33 @@ def test_sms_publish_allows_phone_numbers_but_denies_every_topic(synth, name):
     assert synth.allowed_resources(statements, "sns:Publish") == ["*"]
     (deny,) = [s for s in statements if s["Effect"] == "Deny"]
     assert synth.as_list(deny["Action"]) == ["sns:Publish"]
-    assert _render(deny["Resource"]) == "arn:${AWS::Partition}:sns:*:*:*"
+    assert synth.render(deny["Resource"]) == "arn:${AWS::Partition}:sns:*:*:*"
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_table_actions_name_only_the_table_and_its_index(synth, name):
     table_id = next(iter(synth.of_type("AWS::DynamoDB::GlobalTable")))
     table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
-    index_arn = {"Fn::Join": ["", [table_arn, "/index/byProviderMessageId"]]}
+    index_arns = [{"Fn::Join": ["", [table_arn, f"/index/{index}"]]} for index in ("byProviderMessageId", "byOpenStatus")]
     statements = synth.function_statements(name)
     capabilities = build_wiring(synth.config).function(name).capabilities
     expected = {
-        "dynamodb:Query": ([table_arn, index_arn], w.TABLE_QUERY),
+        "dynamodb:Query": ([table_arn, *index_arns], w.TABLE_QUERY),
         "dynamodb:GetItem": ([table_arn], w.TABLE_GET),
         "dynamodb:PutItem": ([table_arn], w.TABLE_PUT),
         "dynamodb:UpdateItem": ([table_arn], w.TABLE_UPDATE),
+        "dynamodb:DeleteItem": ([table_arn], w.TABLE_DELETE),
     }
     for action, (resources, capability) in expected.items():
         assert synth.allowed_resources(statements, action) == (resources if capability in capabilities else [])
 
 
 @pytest.mark.parametrize(("name", "actions"), [
-    ("api", {"GetItem", "Query", "PutItem", "UpdateItem"}),
+    ("api", {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}),
     ("dispatch", {"GetItem", "UpdateItem"}),
     ("delivery_reports", {"Query", "UpdateItem"}),
+    ("receipts", {"GetItem", "Query", "PutItem", "UpdateItem"}),
+    ("sweeper", {"Query", "UpdateItem"}),
 ])
 def test_each_function_may_make_only_the_table_calls_its_code_makes(synth, name, actions):
     granted = {a.split(":")[1] for s in synth.function_statements(name) for a in _actions(s) if a.startswith("dynamodb:")}
@@ -181,9 +204,13 @@ def test_secret_read_names_only_that_functions_secret(synth, name, secret):
     assert resource["Ref"].startswith(secret)
 
 
-@pytest.mark.parametrize(("name", "action"), [("api", "sqs:SendMessage"), ("dispatch", "sqs:ReceiveMessage")])
-def test_queue_actions_name_only_the_outbound_queue(synth, name, action):
-    queue_id = synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-outbound")[0]
+@pytest.mark.parametrize(("name", "action", "queue"), [
+    ("api", "sqs:SendMessage", "outbound"),
+    ("dispatch", "sqs:ReceiveMessage", "outbound"),
+    ("receipts", "sqs:ReceiveMessage", "receipts"),
+])
+def test_queue_actions_name_only_the_functions_queue(synth, name, action, queue):
+    queue_id = synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-{queue}")[0]
     assert synth.allowed_resources(synth.function_statements(name), action) == [{"Fn::GetAtt": [queue_id, "Arn"]}]
 
 

@@ -40,15 +40,35 @@ def test_table_expires_items_through_the_ttl_attribute(synth):
     }
 
 
+def _indexes(synth):
+    return {index["IndexName"]: index for index in _table(synth)["Properties"]["GlobalSecondaryIndexes"]}
+
+
+def _attribute_types(synth):
+    return {a["AttributeName"]: a["AttributeType"] for a in _table(synth)["Properties"]["AttributeDefinitions"]}
+
+
+def test_table_has_exactly_the_wiring_indexes(synth):
+    assert set(_indexes(synth)) == {index.name for index in TABLE.indexes} == {"byProviderMessageId", "byOpenStatus"}
+
+
 def test_table_has_the_sparse_provider_message_id_index_projecting_all(synth):
-    props = _table(synth)["Properties"]
-    indexes = {index["IndexName"]: index for index in props["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {index.name for index in TABLE.indexes} == {"byProviderMessageId"}
-    index = indexes["byProviderMessageId"]
+    index = _indexes(synth)["byProviderMessageId"]
     assert index["KeySchema"] == [{"AttributeName": "providerMessageId", "KeyType": "HASH"}]
     assert index["Projection"] == {"ProjectionType": "ALL"}
-    types = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
-    assert types["providerMessageId"] == "S"
+    assert _attribute_types(synth)["providerMessageId"] == "S"
+
+
+def test_table_has_the_sparse_open_messages_index_by_status_then_age_projecting_all(synth):
+    index = _indexes(synth)["byOpenStatus"]
+    assert index["KeySchema"] == [
+        {"AttributeName": "openStatus", "KeyType": "HASH"},
+        {"AttributeName": "updatedAt", "KeyType": "RANGE"},
+    ]
+    # The sweeper reads to, id, deliveryStatus and provider from the index itself.
+    assert index["Projection"] == {"ProjectionType": "ALL"}
+    types = _attribute_types(synth)
+    assert types["openStatus"] == types["updatedAt"] == "S"
 
 
 def test_table_is_retained_when_the_stack_is_deleted(synth):
