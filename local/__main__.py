@@ -73,14 +73,19 @@ def _point_aws_at(endpoint: str) -> None:
 def _serve(cleanup: contextlib.ExitStack) -> None:
     # Imported here: boto3 clients and handler settings must see the environment set above.
     from local.africastalking_standin import AfricasTalkingStandIn, StandInSettings
-    from local.aws_calls import AwsCallCounter
     from local.appsync import MAX_REQUEST_BYTES, AppSyncApi
+    from local.aws_calls import AwsCallCounter
     from local.function_url import function_url_path, mount_function_urls
     from local.graphql_server import GraphqlEndpoint
     from local.http import LocalHttpServer
     from local.lambda_runtime import load_functions
     from local.outbox import Outbox
-    from local.resources import REGION, add_table_route, create_resources, handler_environment
+    from local.resources import (
+        REGION,
+        add_table_route,
+        create_resources,
+        handler_environment,
+    )
     from local.sqs_poller import SqsPoller, add_dead_letter_route
     from stacks.config import PROJECT_ROOT, load_cdk_json_config
     from stacks.wiring import build_wiring

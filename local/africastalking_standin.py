@@ -9,14 +9,11 @@ The test numbers below are documented in docs/local-mode.md; tests import them f
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import json
 import logging
 import re
 import secrets
 import threading
-import time
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +22,7 @@ from xml.etree import ElementTree
 
 import boto3
 
+from local.due import DueCalls
 from local.http import LocalHttpServer, Request, Response, json_response, text_response
 from local.outbox import Outbox
 
@@ -77,7 +75,7 @@ class AfricasTalkingStandIn:
         self._reports_posted = 0
         self._failed_once: set[str] = set()  # message texts already failed for GATEWAY_ERROR_ONCE_NUMBER
         self._stop = threading.Event()
-        self._reports = _ReportScheduler(self._post_report, self._stop)
+        self._reports = DueCalls(self._post_report, self._stop, name="at-reports")
         self._server = LocalHttpServer(0, max_body_bytes=10 * 1_048_576, not_found=text_response(404, "Not Found"))
         self._server.add_post(MESSAGING_PATH, self._handle)
 
@@ -190,51 +188,6 @@ class AfricasTalkingStandIn:
             return
         with self._lock:
             self._reports_posted += 1
-
-
-class _ReportScheduler:
-    """One thread posting delivery reports when they fall due, in due order."""
-
-    def __init__(self, post, stop: threading.Event) -> None:
-        self._post = post
-        self._stop = stop
-        self._due: list[tuple[float, int, dict[str, str]]] = []
-        self._order = itertools.count()
-        self.outstanding = 0  # scheduled and not yet posted (or given up)
-        self._changed = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name="at-reports", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def join(self, timeout: float) -> None:
-        with self._changed:
-            self._changed.notify()
-        if self._thread.ident is not None:
-            self._thread.join(timeout)
-
-    def wait_idle(self, timeout: float) -> bool:
-        with self._changed:
-            return self._changed.wait_for(lambda: self.outstanding == 0, timeout)
-
-    def schedule(self, delay: float, report: dict[str, str]) -> None:
-        with self._changed:
-            heapq.heappush(self._due, (time.monotonic() + delay, next(self._order), report))
-            self.outstanding += 1
-            self._changed.notify()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            with self._changed:
-                wait = self._due[0][0] - time.monotonic() if self._due else 0.5
-                if wait > 0:
-                    self._changed.wait(min(wait, 0.5))
-                    continue
-                _, _, report = heapq.heappop(self._due)
-            self._post(report)
-            with self._changed:
-                self.outstanding -= 1
-                self._changed.notify_all()
 
 
 def _xml(data: dict[str, Any]) -> bytes:

@@ -177,3 +177,13 @@ def test_logs_control_messages_carry_no_receipts():
     data = base64.b64encode(gzip.compress(json.dumps({"messageType": "CONTROL_MESSAGE", "logEvents": [
         {"id": "1", "timestamp": 0, "message": "CWL CONTROL MESSAGE: Checking health of destination"}]}).encode()))
     assert sns_logs.log_records({"awslogs": {"data": data.decode()}}) == []
+
+
+def test_a_late_bounce_after_delivery_neither_fails_nor_suppresses_but_a_complaint_after_it_does(world):
+    service, receipts, table, suppressions, _ = world
+    message = sent_email(service)
+    apply_ses(receipts, samples.delivery(message.id, message.to, "ses-1"))
+    assert apply_ses(receipts, samples.bounce(message.id, message.to, ses_id="ses-1")) == UNCHANGED
+    assert suppressions.get(message.to) is None
+    assert apply_ses(receipts, samples.complaint(message.id, message.to, "ses-1")) == UNCHANGED
+    assert suppressions.get(message.to).reason == "complaint"

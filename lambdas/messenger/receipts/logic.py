@@ -37,7 +37,12 @@ class Receipts:
             return UNKNOWN
         if receipt.target is not None and message.delivery_status in NOT_YET_SENT:
             return EARLY
-        if receipt.suppress and self._suppressor is not None:
+        # A suppressing receipt counts when it agrees with the record: it moves it, or the record is
+        # already where it leads (a complaint after the delivery). A late bounce after a delivery does not.
+        agrees = receipt.target is not None and (
+            message.delivery_status is receipt.target or can_move(message.delivery_status, receipt.target)
+        )
+        if receipt.suppress and agrees and self._suppressor is not None:
             self._suppressor.suppress(message, receipt.suppress)
         if receipt.target is None:
             if any(e.detail == receipt.detail and e.at == receipt.at for e in message.events):
