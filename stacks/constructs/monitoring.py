@@ -77,7 +77,7 @@ class Monitoring(Construct):
             alarm_name=f"{prefix}-sweeper-closed-many",
             alarm_description=(
                 f"The sweeper closed more than {config.sweeper_alarm_threshold} messages in an hour: "
-                "check that receipts still arrive (docs/reliability.md)"
+                "check that receipts still arrive (README, Receipts)"
             ),
             threshold=config.sweeper_alarm_threshold,
             evaluation_periods=1,
