@@ -64,7 +64,8 @@ class SmsDeliveryStatus(Construct):
         region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
         account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
         for name in log_groups:
-            arn = f"arn:<AWS::Partition>:logs:{region}:{account}:log-group:" + name.format(region=region, account=account)
+            log_group = name.format(region=region, account=account)
+            arn = f"arn:<AWS::Partition>:logs:{region}:{account}:log-group:{log_group}"
             acknowledge(
                 self.delivery_status_role,
                 f"AwsSolutions-IAM5[Resource::{arn}:*]",

@@ -53,7 +53,8 @@ class LogSubscriptions(Construct):
     after the stack would make the next deploy of the same stage fail on its name.
     """
 
-    def __init__(self, scope: Construct, id: str, *, wiring: Wiring, functions: Mapping[str, lambda_.IFunction]) -> None:
+    def __init__(self, scope: Construct, id: str, *, wiring: Wiring,
+                 functions: Mapping[str, lambda_.IFunction]) -> None:  # fmt: skip
         super().__init__(scope, id)
         self.created_log_groups: list[logs.LogGroup] = []
         stack = Stack.of(self)

@@ -3,7 +3,14 @@
 A domain is a module here with `contribute(config) -> Domain`; adding one is that module and one line.
 """
 
-from stacks.domains import delivery_reports, messages, receipts, sending, suppressions, sweeper
+from stacks.domains import (
+    delivery_reports,
+    messages,
+    receipts,
+    sending,
+    suppressions,
+    sweeper,
+)
 
 DOMAINS = (
     messages.contribute,
