@@ -7,10 +7,9 @@ from stacks.config import ServiceConfig
 
 DISPATCH_TIMEOUT_SECONDS = 30
 
-# What building the direct channels needs (sending/providers/ses.py, sns.py): the API and the worker.
-# (`ses_configuration_set` is the user's own set or None; the derived `ses_event_configuration_set`
-# is the set every SendEmail names, see `channel_derived`.)
-CHANNEL_SETTINGS = ("ses_region", "ses_configuration_set", "sns_region", "sms_type", "retry_base_seconds")
+# What building the direct channels needs (sending/providers/ses.py, sns.py): the API and the worker,
+# plus `channel_derived`: the configuration set every SendEmail names (the user's own or the stack's).
+CHANNEL_SETTINGS = ("ses_region", "sns_region", "sms_type", "retry_base_seconds")
 # What validating and recording a sendMessage needs (sending/validation.py, sending/service.py).
 SEND_SETTINGS = (
     *CHANNEL_SETTINGS, "sender_email", "allowed_from_addresses", "sms_sender_ids", "at_country_codes",

@@ -232,3 +232,10 @@ def test_function_url_output_carries_no_token(synth):
 def _actions(statement) -> list[str]:
     actions = statement.get("Action", [])
     return [actions] if isinstance(actions, str) else actions
+
+
+@pytest.mark.parametrize("name", ["api", "dispatch"])
+def test_senders_get_the_effective_configuration_set_only(synth, name):
+    # The user's `sesConfigurationSet` reaches them only as SES_EVENT_CONFIGURATION_SET.
+    variables = synth.function(name)[1]["Properties"]["Environment"]["Variables"]
+    assert "SES_CONFIGURATION_SET" not in variables
