@@ -4,7 +4,9 @@ Start-up order matters: moto first and the AWS environment pointing at it, then 
 the handler environment, and only then the handler modules (they read their settings at import).
 Settings: LOCAL_PORT (default 4000, 0 = any free port), LOCAL_API_KEY (default DEFAULT_API_KEY),
 LOCAL_AT_REPORT_DELAY (seconds between a stand-in send and each delivery report, default 0.3),
-LOCAL_AT_HANG_SECONDS (how long HANG_NUMBER holds a request, default 30), LOCAL_LOG_LEVEL,
+LOCAL_AT_HANG_SECONDS (how long HANG_NUMBER holds a request, default 30), LOCAL_RECEIPT_DELAY (seconds
+between an SES/SNS send and each of its receipts, default 0.3), LOCAL_SCHEDULE_SECONDS (the period of every
+scheduled function, default the wiring's), LOCAL_LOG_LEVEL,
 LOCAL_CONFIG (JSON of cdk.json `messaging` keys that override it, e.g. '{"defaultSmsProvider": "AFRICASTALKING"}').
 """
 
@@ -86,6 +88,7 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
         create_resources,
         handler_environment,
     )
+    from local.schedules import Schedules
     from local.sqs_poller import SqsPoller, add_dead_letter_route
     from stacks.config import PROJECT_ROOT, load_cdk_json_config
     from stacks.wiring import build_wiring
@@ -119,7 +122,11 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     )
     functions = load_functions(wiring.functions, REGION, after_invoke=outbox.refresh)
     calls = AwsCallCounter()
-    calls.instrument_handlers()
+    emitter = _receipt_emitter(wiring, resources, functions)
+    calls.instrument_handlers(*([emitter.watch] if emitter else []))
+    period = os.environ.get("LOCAL_SCHEDULE_SECONDS")
+    schedules = Schedules(wiring.schedules, functions, REGION, float(period) if period else None)
+    schedules.add_routes(server)
     api_key = os.environ.get("LOCAL_API_KEY") or DEFAULT_API_KEY
     GraphqlEndpoint(api_key, AppSyncApi(PROJECT_ROOT / "schema.graphql", wiring, functions)).add_routes(server)
     mount_function_urls(server, wiring.functions, functions)
@@ -137,11 +144,17 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     # Shutdown runs these in reverse: stop polling, release the stand-in (a hung request returns),
     # wait for the pollers' last invocations, then the API server, then moto.
     cleanup.callback(_join, pollers)
+    cleanup.callback(schedules.stop)
+    if emitter:
+        cleanup.callback(emitter.stop)
     cleanup.callback(standin.stop)
     for poller in pollers:
         cleanup.callback(poller.stop)
 
     standin.start()
+    if emitter:
+        emitter.start()
+    schedules.start()
     for poller in pollers:
         poller.start()
     server.start()
@@ -150,6 +163,19 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     print(f"Outbox: {base}/local/outbox  Health: {base}/local/health  DLQ: {base}/local/dlq", flush=True)
     print(f"AWS (moto) endpoint: {os.environ['AWS_ENDPOINT_URL']}  (aws --endpoint-url ...)", flush=True)
     print(f"Africa's Talking stand-in: {standin.url}/version1/messaging", flush=True)
+
+
+def _receipt_emitter(wiring, resources, functions):
+    """SES events into the queue the SES topic feeds; SMS logs to the function their subscription names."""
+    from local.provider_receipts import ReceiptEmitter
+    from local.resources import REGION
+
+    topic = next((t for t in wiring.topics if t.publisher_service == "ses"), None)
+    logs = next((s for s in wiring.log_subscriptions), None)
+    if topic is None or logs is None:
+        return None
+    delay = float(os.environ.get("LOCAL_RECEIPT_DELAY", "0.3"))
+    return ReceiptEmitter(REGION, resources.queues[topic.queue].url, functions[logs.function], delay)
 
 
 def _join(pollers: list) -> None:

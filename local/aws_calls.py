@@ -32,12 +32,19 @@ class AwsCallCounter:
         client.meta.events.register("before-call", count)
         return client
 
-    def instrument_handlers(self) -> None:
-        """Wrap the handlers' client factory, so every client it makes is watched."""
+    def instrument_handlers(self, *also) -> None:
+        """Wrap the handlers' client factory, so every client it makes is watched (and given to `also`)."""
         from messenger.adapters import aws
 
         make = aws.client.__wrapped__
-        aws.client = functools.cache(lambda *args, **kwargs: self.watch(make(*args, **kwargs), "handlers"))
+
+        def made(*args, **kwargs):
+            client = self.watch(make(*args, **kwargs), "handlers")
+            for watcher in also:
+                client = watcher(client)
+            return client
+
+        aws.client = functools.cache(made)
 
     def snapshot(self) -> dict[str, dict[str, int]]:
         with self._lock:

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 import boto3
 
 from stacks.config import ServiceConfig
-from stacks.wiring import QueueSpec, ResourceNames, Wiring, resource_names
+from stacks.wiring import (
+    QueueSpec,
+    ResourceNames,
+    Wiring,
+    resource_names,
+    ses_event_configuration_set,
+)
 
 REGION = "us-east-1"
 AT_USERNAME = "sandbox"
@@ -55,6 +61,9 @@ def create_resources(config: ServiceConfig, wiring: Wiring) -> LocalResources:
     ses = boto3.client("sesv2", region_name=config.ses_region or REGION)
     for identity in {config.sender_email, config.ses_identity, *config.allowed_from_addresses}:
         ses.create_email_identity(EmailIdentity=identity)
+    # The stack's own configuration set, or the user's: SendEmail names it either way.
+    for name in {spec.name for spec in wiring.configuration_sets} | {ses_event_configuration_set(config)}:
+        ses.create_configuration_set(ConfigurationSetName=name)
 
     return LocalResources(table_name, queues, at_secret_name, report_token_secret_name, report_token)
 

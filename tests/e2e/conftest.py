@@ -117,6 +117,7 @@ def start_local_mode(**extra_env: str) -> LocalApi:
         "LOCAL_PORT": "0",
         "LOCAL_API_KEY": f"da2-test-{secrets.token_hex(12)}",
         "LOCAL_AT_REPORT_DELAY": str(REPORT_DELAY_SECONDS),
+        "LOCAL_RECEIPT_DELAY": str(REPORT_DELAY_SECONDS),
         "PYTHONUNBUFFERED": "1",
         **extra_env,
     }
