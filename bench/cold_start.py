@@ -128,10 +128,12 @@ def main() -> int:
     print(f"  ratio handler / baseline: {ratio:.2f} (target <= 1.5: {'met' if ratio <= 1.5 else 'MISSED'})")
 
     print("\nAWS calls per operation (in order; each waits for the one before):")
+    # A send: the suppression check (GetItem, eventually consistent: cheaper than folding it into a
+    # transaction, whose writes cost double), the record, the provider, the settling write.
     targets = {"getMessages": lambda n: n == 1}
     ok = ratio <= 1.5
     for name, made in aws_calls_per_operation().items():
-        check = targets.get(name, lambda n: n <= 3)
+        check = targets.get(name, lambda n: n <= 4)
         met = check(len(made))
         ok &= met
         print(f"  {name:<48} {len(made)} calls  {' -> '.join(made)}  ({'met' if met else 'MISSED'})")
