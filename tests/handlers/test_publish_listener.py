@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -60,14 +61,18 @@ def test_publishes_the_whole_message_signed_for_appsync(endpoint):
 
 
 @pytest.mark.parametrize("status, body", [(200, {"errors": [{"errorType": "Unauthorized"}]}), (500, {})])
-def test_a_failed_publish_is_logged_masked_and_counted_and_never_raises(endpoint, monkeypatch, capsys, status, body):
+def test_a_failed_publish_is_logged_masked_and_counted_and_never_raises(endpoint, monkeypatch, status, body):
     url, _, answer = endpoint
     answer.update(status=status, body=body)
     counted = []
     monkeypatch.setattr(publish, "count", lambda name, channel: counted.append((name, channel)))
+    from messenger.core.observability import logger
+
+    buffer = io.StringIO()
+    monkeypatch.setattr(logger.registered_handler, "stream", buffer)
     assert PublishListener(url, "eu-west-1").publish(_message()) is False
     assert counted == [("PublishFailed", "SMS/AFRICASTALKING")]
-    text = capsys.readouterr().out + capsys.readouterr().err
+    text = buffer.getvalue()
     assert "+254711223344" not in text and "Your code is 1234" not in text
     assert "+2547******44" in text
 
