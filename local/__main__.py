@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 import threading
@@ -66,7 +67,9 @@ def _point_aws_at(endpoint: str) -> None:
     os.environ.update(
         AWS_ENDPOINT_URL=endpoint,
         AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
+        # Drawn per run (moto accepts any): only the handlers, in this process, can sign the IAM-only
+        # publish mutation that the local endpoint checks (local/iam.py).
+        AWS_SECRET_ACCESS_KEY=secrets.token_urlsafe(24),
         AWS_DEFAULT_REGION=REGION,
         AWS_REGION=REGION,
     )
@@ -78,7 +81,9 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     from local.appsync import MAX_REQUEST_BYTES, AppSyncApi
     from local.aws_calls import AwsCallCounter
     from local.function_url import function_url_path, mount_function_urls
-    from local.graphql_server import GraphqlEndpoint
+    from local.graphql_server import GRAPHQL_PATH, GraphqlEndpoint
+    from local.realtime import RealtimeEndpoint
+    from local.subscriptions import SubscriptionHub
     from local.http import LocalHttpServer
     from local.lambda_runtime import load_functions
     from local.outbox import Outbox
@@ -113,7 +118,7 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
         REGION,
     )
 
-    os.environ.update(handler_environment(wiring, resources))
+    os.environ.update(handler_environment(wiring, resources, graphql_url=f"{server.base_url}{GRAPHQL_PATH}"))
     os.environ.update(
         AT_BASE_URL=json.dumps(standin.url),  # settings travel as JSON (messenger.core.settings)
         RETRY_BASE_SECONDS="1",  # the worker backs off 1, 2, 4 s instead of 10, 20, 40 s
@@ -128,7 +133,13 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     schedules = Schedules(wiring.schedules, functions, REGION, float(period) if period else None)
     schedules.add_routes(server)
     api_key = os.environ.get("LOCAL_API_KEY") or DEFAULT_API_KEY
-    GraphqlEndpoint(api_key, AppSyncApi(PROJECT_ROOT / "schema.graphql", wiring, functions)).add_routes(server)
+    appsync = AppSyncApi(PROJECT_ROOT / "schema.graphql", wiring, functions)
+    hub = SubscriptionHub(appsync.schema)
+    appsync.on_publish = hub.publish
+    GraphqlEndpoint(
+        api_key, appsync, (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]),
+        RealtimeEndpoint(api_key, hub),
+    ).add_routes(server)
     mount_function_urls(server, wiring.functions, functions)
     outbox.add_routes(server)
     standin.add_routes(server)
@@ -160,6 +171,7 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     server.start()
     base = server.base_url
     print(f"Local messaging API: {base}/graphql  x-api-key: {api_key}", flush=True)
+    print(f"Subscriptions (AppSync real-time): ws://{base.removeprefix('http://')}/graphql", flush=True)
     print(f"Outbox: {base}/local/outbox  Health: {base}/local/health  DLQ: {base}/local/dlq", flush=True)
     print(f"AWS (moto) endpoint: {os.environ['AWS_ENDPOINT_URL']}  (aws --endpoint-url ...)", flush=True)
     print(f"Africa's Talking stand-in: {standin.url}/version1/messaging", flush=True)

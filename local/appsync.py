@@ -6,6 +6,11 @@
 - maps the handler's envelope like the deployed response handler: `{"data": v}` -> v,
   `{"error": {type, message, info}}` -> an error entry with that errorType/errorInfo,
   a handler that raises -> errorType "InternalError", message "Internal error";
+- authorizes each root field as AppSync does with API_KEY as the default mode and IAM as an additional
+  one: fields marked `@aws_iam` (the publish mutation) only for IAM (a SigV4 request, see local/iam.py),
+  every other field only for the API key;
+- resolves the publish mutation as its NONE data source does (returns its input) and hands the result
+  to `on_publish` (local/subscriptions.py);
 - formats errors as AppSync does. Request-level errors (syntax, validation, variable coercion,
   depth) carry no errorType, as AppSync's own validation errors do: see docs/local-mode.md.
 """
@@ -15,6 +20,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +42,9 @@ from graphql import (
 )
 
 from local.lambda_runtime import LambdaFunction
-from stacks.wiring import QUERY_DEPTH_LIMIT, Wiring
+from stacks.wiring import PUBLISH_FIELD, PUBLISH_TYPE, QUERY_DEPTH_LIMIT, Wiring
 
+API_KEY, AWS_IAM = "API_KEY", "AWS_IAM"
 # Largest request body accepted, in bytes.
 MAX_REQUEST_BYTES = 1_048_576
 
@@ -72,16 +79,23 @@ class ResolverError(Exception):
 
 
 class AppSyncApi:
-    def __init__(self, schema_path: Path, wiring: Wiring, functions: dict[str, LambdaFunction]) -> None:
+    def __init__(
+        self, schema_path: Path, wiring: Wiring, functions: dict[str, LambdaFunction],
+        on_publish: Callable[[str, Any], Any] | None = None,
+    ) -> None:  # fmt: skip
         self.schema: GraphQLSchema = build_schema(AWS_DECLARATIONS + schema_path.read_text())
+        self.on_publish = on_publish  # (field, the mutation's result): the subscriptions' hub
         for resolver in wiring.resolvers:
             field = self.schema.get_type(resolver.type_name).fields[resolver.field_name]  # type: ignore[union-attr]
-            field.resolve = _direct_lambda_resolver(functions[resolver.function])
+            field.resolve = _authorized(API_KEY, _direct_lambda_resolver(functions[resolver.function]))
+        publish = self.schema.get_type(PUBLISH_TYPE).fields[PUBLISH_FIELD]  # type: ignore[union-attr]
+        publish.resolve = _authorized(AWS_IAM, lambda _source, _info, message: message)  # NONE data source
 
     def execute(
-        self, query: str, variables: dict[str, Any] | None, operation_name: str | None, trace_id: str | None = None
+        self, query: str, variables: dict[str, Any] | None, operation_name: str | None, trace_id: str | None = None,
+        auth: str = API_KEY,
     ) -> dict[str, Any]:
-        """The body of AppSync's HTTP 200 answer to one GraphQL request."""
+        """The body of AppSync's HTTP 200 answer to one GraphQL request, authorized by `auth`."""
         try:
             document = parse(query)
         except GraphQLError as error:
@@ -98,12 +112,37 @@ class AppSyncApi:
             document,
             variable_values=variables,
             operation_name=operation_name,
-            context_value={"trace_id": trace_id or _trace_id()},
+            context_value={"trace_id": trace_id or _trace_id(), "auth": auth},
         )
+        if self.on_publish is not None and result.data:
+            for key, field in _root_fields(document, operation_name):
+                if field == PUBLISH_FIELD and result.data.get(key) is not None:
+                    self.on_publish(field, result.data[key])
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = [format_error(error) for error in result.errors]
         return body
+
+
+def _authorized(mode: str, resolve: Callable[..., Any]) -> Callable[..., Any]:
+    def check(source: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+        if info.context["auth"] != mode:
+            message = f"Not Authorized to access {info.field_name} on type {info.parent_type.name}"
+            raise ResolverError("Unauthorized", message)
+        return resolve(source, info, **arguments)
+
+    return check
+
+
+def _root_fields(document: DocumentNode, operation_name: str | None) -> list[tuple[str, str]]:
+    """(response key, field name) of the executed operation's root fields."""
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+            operation_name is None or (definition.name and definition.name.value == operation_name)
+        ):
+            return [(s.alias.value if s.alias else s.name.value, s.name.value)
+                    for s in definition.selection_set.selections if isinstance(s, FieldNode)]  # fmt: skip
+    return []
 
 
 def _direct_lambda_resolver(function: LambdaFunction):

@@ -1,4 +1,6 @@
-"""The local GraphQL endpoint: `POST /graphql` behind an API key, and `GET /local/health`.
+"""The local GraphQL endpoint: `POST /graphql` behind an API key (or, for the IAM-only publish
+mutation, a SigV4 signature made with the handlers' credentials: local/iam.py), the real-time
+WebSocket protocol on the same URL upgraded (local/realtime.py), and `GET /local/health`.
 
 /local/* needs no API key: the server listens on 127.0.0.1 only and these routes exist for the
 developer and the tests. The other /local/* routes are registered by the components they describe.
@@ -11,8 +13,10 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from local.appsync import MAX_REQUEST_BYTES, AppSyncApi
+from local import iam
+from local.appsync import API_KEY, AWS_IAM, MAX_REQUEST_BYTES, AppSyncApi
 from local.http import LocalHttpServer, Request, Response, json_response
+from local.realtime import PROTOCOL, RealtimeEndpoint
 
 GRAPHQL_PATH = "/graphql"
 HEALTH_PATH = "/local/health"
@@ -22,9 +26,14 @@ HEALTH_PATH = "/local/health"
 class GraphqlEndpoint:
     api_key: str
     appsync: AppSyncApi
+    # (access key, secret key) a publish must be signed with: the handlers' own.
+    iam_credentials: tuple[str, str] | None = None
+    realtime: RealtimeEndpoint | None = None
 
     def add_routes(self, server: LocalHttpServer) -> None:
         server.add_route("*", GRAPHQL_PATH, self._handle)
+        if self.realtime is not None:
+            server.add_websocket(GRAPHQL_PATH, self.realtime.handle, protocols=(PROTOCOL,))
         # The server starts after everything else, so any answer here means all is up.
         server.add_get(HEALTH_PATH, lambda _: json_response(200, {"status": "ok"}))
 
@@ -33,12 +42,23 @@ class GraphqlEndpoint:
             return _appsync_error(405, "MalformedHttpRequestException", "Only POST is supported locally.")
         return self._graphql(request)
 
-    def _graphql(self, request: Request) -> Response:
+    def _authorize(self, request: Request) -> tuple[str | None, Response | None]:
+        """(the auth mode, or the 401 answer)."""
+        if iam.is_sigv4(request):
+            if self.iam_credentials and iam.signed_by(request, *self.iam_credentials):
+                return AWS_IAM, None
+            return None, _appsync_error(401, "UnauthorizedException", "You are not authorized to make this call.")
         key = request.headers.get("x-api-key", "").strip()
         if not key:
-            return _appsync_error(401, "UnauthorizedException", "Valid authorization header not provided.")
+            return None, _appsync_error(401, "UnauthorizedException", "Valid authorization header not provided.")
         if not hmac.compare_digest(key.encode(), self.api_key.encode()):
-            return _appsync_error(401, "UnauthorizedException", "You are not authorized to make this call.")
+            return None, _appsync_error(401, "UnauthorizedException", "You are not authorized to make this call.")
+        return API_KEY, None
+
+    def _graphql(self, request: Request) -> Response:
+        auth, refused = self._authorize(request)
+        if refused is not None:
+            return refused
         if request.body is None:
             return _appsync_error(
                 413, "PayloadTooLargeException", f"Request body exceeds the limit of {MAX_REQUEST_BYTES} bytes."
@@ -61,6 +81,7 @@ class GraphqlEndpoint:
             payload.get("variables"),
             payload.get("operationName"),
             trace_id=request.headers.get("x-amzn-trace-id"),
+            auth=auth or API_KEY,
         )
         return json_response(200, body, {"x-amzn-RequestId": str(uuid.uuid4())})
 

@@ -116,7 +116,7 @@ def _create_queue(wiring: Wiring, spec: QueueSpec, names: ResourceNames) -> Loca
     return LocalQueue(name, url, arn, dlq_name, dlq_url)
 
 
-def handler_environment(wiring: Wiring, resources: LocalResources) -> dict[str, str]:
+def handler_environment(wiring: Wiring, resources: LocalResources, graphql_url: str = "") -> dict[str, str]:
     """Every function's environment, with resource names filled in, merged into one process env.
 
     All handlers share this process, so two functions that want different values for one variable
@@ -126,6 +126,7 @@ def handler_environment(wiring: Wiring, resources: LocalResources) -> dict[str, 
         resources.table_name,
         {name: queue.url for name, queue in resources.queues.items()},
         {"africastalking": resources.at_secret_name, "report-token": resources.report_token_secret_name},
+        graphql_url=graphql_url,
     )
     merged: dict[str, str] = {}
     owner: dict[str, str] = {}

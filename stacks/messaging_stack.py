@@ -54,8 +54,10 @@ class MessagingStack(Stack):
         table = MessagesTable(self, "Messages", config=config, spec=wiring.table).table
         secrets = Secrets(self, "Secrets", wiring=wiring)
         queues = WorkQueues(self, "Queues", config=config, wiring=wiring)
+        api = GraphqlApi(self, "Graphql", config=config)
         resource_env = wiring.resource_environment(
-            table.table_name, {queue.spec.name: queue.queue.queue_url for queue in queues}
+            table.table_name, {queue.spec.name: queue.queue.queue_url for queue in queues},
+            graphql_url=api.api.graphql_url,
         )
         functions = MessagingFunctions(
             self,
@@ -70,6 +72,7 @@ class MessagingStack(Stack):
                 wiring=wiring,
                 queues=queues,
                 secrets=secrets.by_key,
+                publish_field_arn=api.publish_field_arn,
             ),
             resource_env=resource_env,
         )
@@ -87,7 +90,7 @@ class MessagingStack(Stack):
                 depends_on=subscriptions.created_log_groups,
             )
         Schedules(self, "Schedules", config=config, wiring=wiring, functions=functions.by_name)
-        api = GraphqlApi(self, "Graphql", config=config, wiring=wiring, functions=functions.by_name)
+        api.add_lambda_resolvers(wiring, functions.by_name)
         ApiFirewall(self, "Firewall", config=config, resource_arn=api.api.arn)
         Monitoring(self, "Monitoring", config=config, queues=queues, functions=functions.by_name)
         Dashboard(self, "Dashboard", config=config, queues=queues)

@@ -29,6 +29,8 @@ ENV_TABLE_NAME = "TABLE_NAME"
 ENV_OUTBOUND_QUEUE_URL = "OUTBOUND_QUEUE_URL"
 ENV_AT_SECRET_NAME = "AT_SECRET_NAME"
 ENV_REPORT_TOKEN_SECRET_NAME = "REPORT_TOKEN_SECRET_NAME"
+# The AppSync GraphQL URL the status writers publish to (messenger.messages.publish).
+ENV_GRAPHQL_URL = "GRAPHQL_URL"
 
 # Every function's metrics go to this namespace. Powertools adds a `service` dimension
 # (POWERTOOLS_SERVICE_NAME, "<stage>-messaging") to the `channel` one: alarms and the dashboard name both.
@@ -289,7 +291,8 @@ class Wiring:
         raise KeyError(key)
 
     def resource_environment(
-        self, table_name: str, queue_urls: dict[str, str], secret_names: dict[str, str] | None = None
+        self, table_name: str, queue_urls: dict[str, str], secret_names: dict[str, str] | None = None,
+        graphql_url: str = "",
     ) -> dict[str, str]:
         """Every resource variable with its value; the stack passes CloudFormation references.
 
@@ -298,6 +301,7 @@ class Wiring:
         names = secret_names or {}
         return {
             self.table.env_var: table_name,
+            ENV_GRAPHQL_URL: graphql_url,
             **{spec.env_var: names.get(spec.key, spec.name) for spec in self.secrets},
             **{spec.env_var: queue_urls[spec.name] for spec in self.queues if spec.env_var},
         }
@@ -316,6 +320,15 @@ QUEUE_SEND = "queue:send:outbound"
 QUEUE_CONSUME = "queue:consume:outbound"
 AT_SECRET_READ = "secret:read:africastalking"
 REPORT_TOKEN_READ = "secret:read:report-token"
+# appsync:GraphQL on the publishMessageUpdate field only: every function that moves a status has it.
+STATUS_PUBLISH = "api:publish:status"
+# What every status writer needs to publish: its capability and the URL it posts to.
+PUBLISHER_CAPABILITIES = frozenset({STATUS_PUBLISH})
+PUBLISHER_ENV = (ENV_GRAPHQL_URL,)
+# Subscriptions: status writers call this mutation (IAM only; a NONE data source returns its input),
+# AppSync pushes the result to the subscription field's subscribers whose arguments match it.
+PUBLISH_TYPE, PUBLISH_FIELD = "Mutation", "publishMessageUpdate"
+SUBSCRIPTION_FIELD = "onMessageUpdated"
 
 API_FUNCTION = "api"
 

@@ -1,4 +1,5 @@
-"""The AppSync GraphQL API: schema, API key, logging, and one resolver per `wiring.ResolverSpec`."""
+"""The AppSync GraphQL API: schema, API key (clients) and IAM (the service's own publish), logging, one
+resolver per `wiring.ResolverSpec`, and the subscription's NONE-data-source resolvers."""
 
 from __future__ import annotations
 
@@ -15,15 +16,25 @@ from constructs import Construct
 from stacks.config import PROJECT_ROOT, ServiceConfig
 from stacks.constructs.functions import LOG_ACTIONS, LOG_RETENTION, construct_id
 from stacks.nag import acknowledge
-from stacks.wiring import QUERY_DEPTH_LIMIT, Wiring
+from stacks.wiring import (
+    PUBLISH_FIELD,
+    PUBLISH_TYPE,
+    QUERY_DEPTH_LIMIT,
+    SUBSCRIPTION_FIELD,
+    Wiring,
+)
 
 SCHEMA_FILE = PROJECT_ROOT / "schema.graphql"
-ENVELOPE_RESOLVER = Path(__file__).resolve().parent.parent / "resolvers" / "lambda_envelope.js"
+RESOLVERS = Path(__file__).resolve().parent.parent / "resolvers"
+ENVELOPE_RESOLVER = RESOLVERS / "lambda_envelope.js"
+PUBLISH_RESOLVER = RESOLVERS / "publish_message_update.js"
+SUBSCRIPTION_RESOLVER = RESOLVERS / "on_message_updated.js"
 
 
 class GraphqlApi(Construct):
-    def __init__(self, scope: Construct, id: str, *, config: ServiceConfig, wiring: Wiring,
-                 functions: Mapping[str, lambda_.IFunction]) -> None:  # fmt: skip
+    """The API first (the functions get its URL), then `add_lambda_resolvers` once the functions exist."""
+
+    def __init__(self, scope: Construct, id: str, *, config: ServiceConfig) -> None:
         super().__init__(scope, id)
         prefix = config.resource_prefix()
         log_role = iam.Role(self, "LogRole", assumed_by=iam.ServicePrincipal("appsync.amazonaws.com"))
@@ -41,7 +52,11 @@ class GraphqlApi(Construct):
                         # A fixed date from the config: "now + n days" would change on every synth.
                         expires=Expiration.at_date(config.api_key_expires()),
                     ),
-                )
+                ),
+                # IAM only for the service's own publishMessageUpdate (@aws_iam in the schema).
+                additional_authorization_modes=[
+                    appsync.AuthorizationMode(authorization_type=appsync.AuthorizationType.IAM)
+                ],
             ),
             xray_enabled=True,
             query_depth_limit=QUERY_DEPTH_LIMIT,
@@ -70,6 +85,35 @@ class GraphqlApi(Construct):
                 iam.PolicyStatement(actions=list(LOG_ACTIONS), resources=[log_group.log_group_arn])
             ])  # fmt: skip
         )
+        self._subscriptions()
+        stack = Stack.of(self)
+        CfnOutput(stack, "GraphqlUrl", value=self.api.graphql_url)
+        # No output names the API key, not even its id or ARN: an AppSync key's id is the very
+        # string clients send as x-api-key. `aws appsync list-api-keys --api-id <GraphqlApiId>`
+        # reads it for whoever may call appsync:ListApiKeys.
+        CfnOutput(stack, "GraphqlApiId", value=self.api.api_id)
+
+    @property
+    def publish_field_arn(self) -> str:
+        """What `appsync:GraphQL` may be granted on: the publish mutation, nothing else."""
+        return f"{self.api.arn}/types/{PUBLISH_TYPE}/fields/{PUBLISH_FIELD}"
+
+    def _subscriptions(self) -> None:
+        # Publishing runs no Lambda: a NONE data source returns the mutation's input.
+        none = self.api.add_none_data_source("StatusUpdates", name="StatusUpdates")
+        for type_name, field_name, source in (
+            (PUBLISH_TYPE, PUBLISH_FIELD, PUBLISH_RESOLVER),
+            ("Subscription", SUBSCRIPTION_FIELD, SUBSCRIPTION_RESOLVER),
+        ):
+            none.create_resolver(
+                f"{type_name}{field_name[0].upper()}{field_name[1:]}Resolver",
+                type_name=type_name,
+                field_name=field_name,
+                runtime=appsync.FunctionRuntime.JS_1_0_0,
+                code=appsync.Code.from_inline(source.read_text()),
+            )
+
+    def add_lambda_resolvers(self, wiring: Wiring, functions: Mapping[str, lambda_.IFunction]) -> None:
         code = appsync.Code.from_inline(ENVELOPE_RESOLVER.read_text())
         data_sources: dict[str, appsync.LambdaDataSource] = {}
         for resolver in wiring.resolvers:
@@ -82,12 +126,6 @@ class GraphqlApi(Construct):
                 runtime=appsync.FunctionRuntime.JS_1_0_0,
                 code=code,
             )
-        stack = Stack.of(self)
-        CfnOutput(stack, "GraphqlUrl", value=self.api.graphql_url)
-        # No output names the API key, not even its id or ARN: an AppSync key's id is the very
-        # string clients send as x-api-key. `aws appsync list-api-keys --api-id <GraphqlApiId>`
-        # reads it for whoever may call appsync:ListApiKeys.
-        CfnOutput(stack, "GraphqlApiId", value=self.api.api_id)
 
     def _data_source(self, name: str, function: lambda_.IFunction) -> appsync.LambdaDataSource:
         # A role that may invoke exactly this function's ARN. Handing the data source an immutable

@@ -32,6 +32,7 @@ QUEUE_CONSUME_ACTIONS = (
 SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue",)
 EMAIL_SEND_ACTIONS = ("ses:SendEmail",)
 SMS_PUBLISH_ACTIONS = ("sns:Publish",)
+STATUS_PUBLISH_ACTIONS = ("appsync:GraphQL",)
 # Topics and platform endpoints have ARNs of this shape; a phone number has no ARN at all.
 SNS_ARN_PATTERN = f"arn:{Aws.PARTITION}:sns:*:*:*"
 
@@ -70,6 +71,7 @@ def capability_permissions(
     wiring: w.Wiring,
     queues: Iterable[WorkQueue],
     secrets: Mapping[str, secretsmanager.ISecret],
+    publish_field_arn: str,
 ) -> dict[str, Permission]:
     permissions = {
         w.TABLE_GET: _allow(("dynamodb:GetItem",), [table.table_arn]),
@@ -81,6 +83,8 @@ def capability_permissions(
         w.TABLE_UPDATE: _allow(("dynamodb:UpdateItem",), [table.table_arn]),
         w.TABLE_DELETE: _allow(("dynamodb:DeleteItem",), [table.table_arn]),
         w.EMAIL_SEND: _allow(EMAIL_SEND_ACTIONS, ses_identity_arns(stack, config)),
+        # The publish mutation only: the role can call no other field of the API.
+        w.STATUS_PUBLISH: _allow(STATUS_PUBLISH_ACTIONS, [publish_field_arn]),
         w.SMS_PUBLISH: Permission(
             statements=(
                 _statement(SMS_PUBLISH_ACTIONS, ["*"]),

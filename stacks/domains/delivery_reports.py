@@ -13,9 +13,9 @@ def contribute(config: ServiceConfig) -> w.Domain:
         description="Africa's Talking delivery-report callback",
         timeout_seconds=10,
         memory_mb=256,
-        capabilities=frozenset({w.TABLE_QUERY, w.TABLE_UPDATE, w.REPORT_TOKEN_READ}),
+        capabilities=frozenset({w.TABLE_QUERY, w.TABLE_UPDATE, w.REPORT_TOKEN_READ}) | w.PUBLISHER_CAPABILITIES,
         environment=w.function_environment(config, ("report_token_max_age_seconds",)),
-        resource_env=(w.ENV_TABLE_NAME, w.ENV_REPORT_TOKEN_SECRET_NAME),
+        resource_env=(w.ENV_TABLE_NAME, w.ENV_REPORT_TOKEN_SECRET_NAME, *w.PUBLISHER_ENV),
         function_url=True,
     )
     token = w.SecretSpec(

@@ -45,9 +45,10 @@ def contribute(config: ServiceConfig) -> w.Domain:
         timeout_seconds=RECEIPTS_TIMEOUT_SECONDS,
         memory_mb=256,
         # Put: suppression entries.
-        capabilities=frozenset({w.TABLE_GET, w.TABLE_QUERY, w.TABLE_UPDATE, w.TABLE_PUT, queue.consume_capability}),
+        capabilities=frozenset({w.TABLE_GET, w.TABLE_QUERY, w.TABLE_UPDATE, w.TABLE_PUT, queue.consume_capability})
+        | w.PUBLISHER_CAPABILITIES,
         environment=w.function_environment(config, ()),
-        resource_env=(w.ENV_TABLE_NAME,),
+        resource_env=(w.ENV_TABLE_NAME, *w.PUBLISHER_ENV),
     )
     configuration_set = w.ses_event_configuration_set(config)
     topic = w.TopicSpec(

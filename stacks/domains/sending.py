@@ -37,7 +37,7 @@ def contribute(config: ServiceConfig) -> w.Domain:
         memory_mb=512,
         capabilities=frozenset(
             {w.TABLE_GET, w.TABLE_UPDATE, w.EMAIL_SEND, w.SMS_PUBLISH, w.QUEUE_CONSUME, w.AT_SECRET_READ}
-        ),
+        ) | w.PUBLISHER_CAPABILITIES,
         environment=w.function_environment(
             config,
             WORKER_SETTINGS,
@@ -45,7 +45,7 @@ def contribute(config: ServiceConfig) -> w.Domain:
             claim_lease_seconds=DISPATCH_TIMEOUT_SECONDS,
             **channel_derived(config),
         ),
-        resource_env=(w.ENV_TABLE_NAME, w.ENV_AT_SECRET_NAME, w.ENV_OUTBOUND_QUEUE_URL),
+        resource_env=(w.ENV_TABLE_NAME, w.ENV_AT_SECRET_NAME, w.ENV_OUTBOUND_QUEUE_URL, *w.PUBLISHER_ENV),
     )
     outbound = w.QueueSpec(
         name="outbound",
@@ -63,9 +63,9 @@ def contribute(config: ServiceConfig) -> w.Domain:
             fields=(("Mutation", "sendMessage"),),
             capabilities=frozenset(
                 {w.TABLE_GET, w.TABLE_PUT, w.TABLE_UPDATE, w.EMAIL_SEND, w.SMS_PUBLISH, outbound.send_capability}
-            ),
+            ) | w.PUBLISHER_CAPABILITIES,
             settings=SEND_SETTINGS,
-            resource_env=(w.ENV_TABLE_NAME, w.ENV_OUTBOUND_QUEUE_URL),
+            resource_env=(w.ENV_TABLE_NAME, w.ENV_OUTBOUND_QUEUE_URL, *w.PUBLISHER_ENV),
             derived=channel_derived(config),
         ),
         functions=(dispatch,),

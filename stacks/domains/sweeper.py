@@ -19,9 +19,9 @@ def contribute(config: ServiceConfig) -> w.Domain:
         description="Closes messages left PENDING, QUEUED or ACCEPTED past their bound",
         timeout_seconds=60,
         memory_mb=256,
-        capabilities=frozenset({w.TABLE_QUERY, w.TABLE_UPDATE}),
+        capabilities=frozenset({w.TABLE_QUERY, w.TABLE_UPDATE}) | w.PUBLISHER_CAPABILITIES,
         environment=w.function_environment(config, ("receipt_timeout_hours",)),
-        resource_env=(w.ENV_TABLE_NAME,),
+        resource_env=(w.ENV_TABLE_NAME, *w.PUBLISHER_ENV),
     )
     return w.Domain(
         name="sweeper",

@@ -10,7 +10,10 @@ import graphql
 import pytest
 
 from stacks.config import PROJECT_ROOT
-from stacks.constructs.api import ENVELOPE_RESOLVER
+from stacks.constructs.api import ENVELOPE_RESOLVER, PUBLISH_RESOLVER, SUBSCRIPTION_RESOLVER
+
+# Fields served by the NONE data source, not the API function: the publish mutation and the subscription.
+NONE_FIELDS = {("Mutation", "publishMessageUpdate"), ("Subscription", "onMessageUpdated")}
 
 
 def _root_fields() -> set[tuple[str, str]]:
@@ -18,31 +21,37 @@ def _root_fields() -> set[tuple[str, str]]:
     return {
         (definition.name.value, field.name.value)
         for definition in document.definitions
-        if isinstance(definition, graphql.ObjectTypeDefinitionNode) and definition.name.value in ("Query", "Mutation")
+        if isinstance(definition, graphql.ObjectTypeDefinitionNode) and definition.name.value in ("Query", "Mutation", "Subscription")
         for field in definition.fields
     }
 
 
-def test_every_query_and_mutation_field_has_a_resolver(synth):
+def test_every_query_mutation_and_subscription_field_has_a_resolver(synth):
     resolved = {(r["Properties"]["TypeName"], r["Properties"]["FieldName"]) for r in synth.of_type("AWS::AppSync::Resolver").values()}
     assert _root_fields() == resolved
     assert ("Mutation", "sendMessage") in resolved and ("Query", "getMessages") in resolved
 
 
+def _lambda_data_source(synth) -> dict:
+    (data_source,) = [d for d in synth.of_type("AWS::AppSync::DataSource").values() if d["Properties"]["Type"] == "AWS_LAMBDA"]
+    return data_source
+
+
 def test_resolvers_run_the_envelope_code_against_the_api_function(synth):
-    (data_source,) = synth.of_type("AWS::AppSync::DataSource").values()
-    assert data_source["Properties"]["Type"] == "AWS_LAMBDA"
+    data_source = _lambda_data_source(synth)
     api_function_arn = {"Fn::GetAtt": [synth.function("api")[0], "Arn"]}
     assert data_source["Properties"]["LambdaConfig"] == {"LambdaFunctionArn": api_function_arn}
     for resolver in synth.of_type("AWS::AppSync::Resolver").values():
         props = resolver["Properties"]
+        if (props["TypeName"], props["FieldName"]) in NONE_FIELDS:
+            continue
         assert props["Runtime"] == {"Name": "APPSYNC_JS", "RuntimeVersion": "1.0.0"}
         assert props["Code"] == ENVELOPE_RESOLVER.read_text()
         assert props["DataSourceName"] == data_source["Properties"]["Name"]
 
 
 def test_appsync_may_invoke_only_the_api_function(synth):
-    (data_source,) = synth.of_type("AWS::AppSync::DataSource").values()
+    data_source = _lambda_data_source(synth)
     role_id = data_source["Properties"]["ServiceRoleArn"]["Fn::GetAtt"][0]
     statements = synth.role_statements(role_id)
     assert synth.allowed_actions(statements) == {"lambda:InvokeFunction"}
@@ -84,6 +93,8 @@ def test_api_log_group_has_a_retention_and_no_custom_resource_sets_it(synth):
 def test_api_uses_api_key_auth_and_xray(synth):
     (api,) = synth.of_type("AWS::AppSync::GraphQLApi").values()
     assert api["Properties"]["AuthenticationType"] == "API_KEY"
+    # IAM only as an additional mode, for the service's own publish mutation.
+    assert api["Properties"]["AdditionalAuthenticationProviders"] == [{"AuthenticationType": "AWS_IAM"}]
     assert api["Properties"]["XrayEnabled"] is True
 
 
@@ -207,3 +218,54 @@ def test_resolver_response_turns_an_error_envelope_into_a_typed_error(info):
 def test_resolver_response_hides_a_failed_invocation_as_internal_error(overrides):
     out = _run_resolver(_ctx(**overrides))
     assert out["responseError"] == {"message": "Internal error", "type": "InternalError"}
+
+
+def _schema() -> graphql.GraphQLSchema:
+    from local.appsync import AWS_DECLARATIONS
+
+    return graphql.build_schema(AWS_DECLARATIONS + (PROJECT_ROOT / "schema.graphql").read_text())
+
+
+def _directives(node) -> set[str]:
+    return {d.name.value for d in node.directives}
+
+
+def test_only_iam_may_call_the_publish_mutation_and_clients_keep_the_api_key():
+    schema = _schema()
+    for type_name in ("Query", "Mutation", "Subscription"):
+        for name, field in schema.get_type(type_name).fields.items():
+            expected = {"aws_iam"} if name == "publishMessageUpdate" else set()
+            assert _directives(field.ast_node) - {"aws_subscribe"} == expected, (type_name, name)
+    # What the publish returns must be readable by both modes.
+    for type_name in ("Message", "MessageEvent"):
+        assert _directives(schema.get_type(type_name).ast_node) == {"aws_api_key", "aws_iam"}
+
+
+def test_the_subscription_is_fed_by_the_publish_mutation_with_every_message_field():
+    schema = _schema()
+    field = schema.subscription_type.fields["onMessageUpdated"]
+    (subscribe,) = [d for d in field.ast_node.directives if d.name.value == "aws_subscribe"]
+    assert graphql.print_ast(subscribe.arguments[0].value) == '["publishMessageUpdate"]'
+    assert set(field.args) == {"id", "to", "senderId", "reference"}
+    assert all(not isinstance(arg.type, graphql.GraphQLNonNull) for arg in field.args.values())
+    # The input mirrors Message field for field, so a subscriber can select any of them.
+    assert set(schema.get_type("MessageUpdateInput").fields) == set(schema.get_type("Message").fields)
+    assert set(schema.get_type("MessageEventInput").fields) == set(schema.get_type("MessageEvent").fields)
+    from messenger.messages.publish import PUBLISH_MUTATION
+
+    selected = graphql.parse(PUBLISH_MUTATION).definitions[0].selection_set.selections[0].selection_set
+    assert {s.name.value for s in selected.selections} == set(schema.get_type("Message").fields)
+
+
+def test_publish_and_subscription_resolve_on_a_none_data_source_with_their_js(synth):
+    (none,) = [d for d in synth.of_type("AWS::AppSync::DataSource").values() if d["Properties"]["Type"] == "NONE"]
+    assert "ServiceRoleArn" not in none["Properties"]
+    code = {("Mutation", "publishMessageUpdate"): PUBLISH_RESOLVER, ("Subscription", "onMessageUpdated"): SUBSCRIPTION_RESOLVER}
+    for resolver in synth.of_type("AWS::AppSync::Resolver").values():
+        props = resolver["Properties"]
+        key = (props["TypeName"], props["FieldName"])
+        if key in code:
+            assert props["DataSourceName"] == none["Properties"]["Name"]
+            assert props["Runtime"] == {"Name": "APPSYNC_JS", "RuntimeVersion": "1.0.0"}
+            assert props["Code"] == code.pop(key).read_text()
+    assert not code, f"no resolver for {sorted(code)}"

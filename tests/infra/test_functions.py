@@ -33,6 +33,7 @@ CAPABILITY_ACTIONS = {
     },
     w.AT_SECRET_READ: {"secretsmanager:GetSecretValue"},
     w.REPORT_TOKEN_READ: {"secretsmanager:GetSecretValue"},
+    w.STATUS_PUBLISH: {"appsync:GraphQL"},
 }
 # Every function writes its logs and traces.
 BASELINE_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
@@ -85,6 +86,7 @@ def test_function_resource_env_points_at_the_stack_resources(synth, wiring, name
         w.ENV_OUTBOUND_QUEUE_URL: {"Ref": queue_id},
         w.ENV_AT_SECRET_NAME: synth.config.at_secret_name,
         w.ENV_REPORT_TOKEN_SECRET_NAME: f"{synth.config.resource_prefix()}/delivery-report-token",
+        w.ENV_GRAPHQL_URL: {"Fn::GetAtt": [next(iter(synth.of_type("AWS::AppSync::GraphQLApi"))), "GraphQLUrl"]},
     }
     for key in wiring.function(name).resource_env:
         assert variables[key] == expected[key]
@@ -239,3 +241,21 @@ def test_senders_get_the_effective_configuration_set_only(synth, name):
     # The user's `sesConfigurationSet` reaches them only as SES_EVENT_CONFIGURATION_SET.
     variables = synth.function(name)[1]["Properties"]["Environment"]["Variables"]
     assert "SES_CONFIGURATION_SET" not in variables
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_every_status_writer_may_call_the_publish_mutation_only(synth, name):
+    statements = [s for s in synth.function_statements(name) if "appsync:GraphQL" in synth.as_list(s["Action"])]
+    (statement,) = statements
+    assert statement["Effect"] == "Allow"
+    (api_id,) = synth.of_type("AWS::AppSync::GraphQLApi")
+    assert statement["Resource"] == {
+        "Fn::Join": ["", [{"Fn::GetAtt": [api_id, "Arn"]}, "/types/Mutation/fields/publishMessageUpdate"]]
+    }
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_every_status_writer_is_told_the_graphql_url(synth, name):
+    variables = synth.function(name)[1]["Properties"]["Environment"]["Variables"]
+    (api_id,) = synth.of_type("AWS::AppSync::GraphQLApi")
+    assert variables[w.ENV_GRAPHQL_URL] == {"Fn::GetAtt": [api_id, "GraphQLUrl"]}

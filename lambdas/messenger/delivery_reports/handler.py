@@ -63,7 +63,7 @@ def _form(event: dict) -> dict[str, str]:
 def lambda_handler(event: dict, context) -> dict:
     from messenger.core.clock import SystemClock
     from messenger.delivery_reports.logic import apply_report, parse_report
-    from messenger.messages.metrics import MetricListener
+    from messenger.messages.dependencies import status_listeners
 
     method = event.get("requestContext", {}).get("http", {}).get("method", "")
     if not _token_ok(event.get("rawPath", "")):
@@ -75,5 +75,5 @@ def lambda_handler(event: dict, context) -> dict:
         report = parse_report(_form(event))
     except BadRequest as error:
         return _response(400, error.message)
-    outcome = apply_report(table(), SystemClock(), report, (MetricListener(),))
+    outcome = apply_report(table(), SystemClock(), report, status_listeners())
     return _response(200, outcome)

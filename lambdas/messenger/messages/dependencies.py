@@ -20,3 +20,12 @@ def history():
     from messenger.messages.history import History
 
     return History(table())
+
+
+@cache
+def status_listeners() -> tuple:
+    """What every StatusWriter tells: the metrics, and the subscriptions (publish.py)."""
+    from messenger.messages.metrics import MetricListener
+    from messenger.messages.publish import PublishListener
+
+    return (MetricListener(), PublishListener())

@@ -25,13 +25,13 @@ def receipts():
     from messenger.adapters.aws import client
     from messenger.core.clock import SystemClock
     from messenger.messages.dal import MessagesTable
-    from messenger.messages.metrics import MetricListener
+    from messenger.messages.dependencies import status_listeners
     from messenger.messages.status import StatusWriter
     from messenger.receipts.logic import Receipts
     from messenger.suppressions.dependencies import suppressor
 
     table = MessagesTable(client("dynamodb"), settings().table_name)
-    return Receipts(table, StatusWriter(table, SystemClock(), (MetricListener(),)), suppressor())
+    return Receipts(table, StatusWriter(table, SystemClock(), status_listeners()), suppressor())
 
 
 def _from_queue(records: list[dict]) -> dict:

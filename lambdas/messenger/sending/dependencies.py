@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cache
 
 from messenger.core.settings import settings
-from messenger.messages.metrics import MetricListener
+from messenger.messages.dependencies import status_listeners
 from messenger.messages.models import Message, Provider
 from messenger.sending.providers import spec_of
 from messenger.sending.service import MessageService
@@ -94,7 +94,7 @@ def message_service() -> MessageService:
         settings=settings(),
         clock=SystemClock(),
         new_id=new_message_id,
-        listeners=(MetricListener(),),
+        listeners=status_listeners(),
         suppressions=suppression_table(),
     )
 
@@ -110,6 +110,6 @@ def dispatcher():
         max_receive_count=config.max_receive_count,
         retry_base_seconds=config.retry_base_seconds,
         claim_lease_seconds=config.claim_lease_seconds,
-        listeners=(MetricListener(),),
+        listeners=status_listeners(),
         suppressions=suppressor(),
     )
