@@ -63,6 +63,8 @@ class TableSpec:
 # Two sparse indexes: one finds a message from the id its provider gave it (delivery reports and
 # receipts); the other holds only messages not yet final (they carry `openStatus`, "<status>#<shard>"),
 # oldest `updatedAt` first, so the sweeper never scans.
+# History indexes (docs/history.md): `byId` (getMessage, one read whatever the recipient), `bySender` and
+# `byReference` (a sender's / a reference's history, sorted by SK = the ULID, like a recipient's).
 TABLE = TableSpec(
     partition_key="PK",
     sort_key="SK",
@@ -70,6 +72,9 @@ TABLE = TableSpec(
     indexes=(
         IndexSpec(name="byProviderMessageId", partition_key="providerMessageId"),
         IndexSpec(name="byOpenStatus", partition_key="openStatus", sort_key="updatedAt"),
+        IndexSpec(name="byId", partition_key="idKey"),
+        IndexSpec(name="bySender", partition_key="senderKey", sort_key="SK"),
+        IndexSpec(name="byReference", partition_key="referenceKey", sort_key="SK"),
     ),
 )
 

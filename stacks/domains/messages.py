@@ -1,4 +1,4 @@
-"""The messages domain: the record and its history (getMessages)."""
+"""The messages domain: the record and its history (getMessages, getMessage)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ def contribute(config: ServiceConfig) -> w.Domain:
         name="messages",
         api=w.ApiPart(
             router="messenger.messages.api",
-            fields=(("Query", "getMessages"),),
+            fields=(("Query", "getMessages"), ("Query", "getMessage")),
             capabilities=frozenset({w.TABLE_QUERY}),
             resource_env=(w.ENV_TABLE_NAME,),
         ),

@@ -183,7 +183,7 @@ def run(seed: int) -> dict:
     queue = SimQueue(rng, duplicate_rate=0.05)
     channels = {Provider.SES: FlakyChannel("SES", rng, ledger), Provider.SNS: FlakyChannel("SNS", rng, ledger)}
     at = FlakyAfricasTalking(rng, ledger)
-    service = MessageService(table, channels, queue, settings(), clock, lambda: _ulid(clock, rng))
+    service = MessageService(table, channels, queue, settings(), clock, lambda at=None: _ulid(clock, rng))
     worker = Dispatcher(table, senders(channels, at, lambda force=False: Credentials("sandbox", "k"),
                                        sender_id=None, max_recipients=10),
                         queue, clock, max_receive_count=MAX_RECEIVES, retry_base_seconds=1, claim_lease_seconds=30)

@@ -172,7 +172,7 @@ def test_sms_publish_allows_phone_numbers_but_denies_every_topic(synth, name):
 def test_table_actions_name_only_the_table_and_its_index(synth, name):
     table_id = next(iter(synth.of_type("AWS::DynamoDB::GlobalTable")))
     table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
-    index_arns = [{"Fn::Join": ["", [table_arn, f"/index/{index}"]]} for index in ("byProviderMessageId", "byOpenStatus")]
+    index_arns = [{"Fn::Join": ["", [table_arn, f"/index/{index}"]]} for index in ("byProviderMessageId", "byOpenStatus", "byId", "bySender", "byReference")]
     statements = synth.function_statements(name)
     capabilities = build_wiring(synth.config).function(name).capabilities
     expected = {
@@ -184,6 +184,13 @@ def test_table_actions_name_only_the_table_and_its_index(synth, name):
     }
     for action, (resources, capability) in expected.items():
         assert synth.allowed_resources(statements, action) == (resources if capability in capabilities else [])
+
+
+def test_the_api_function_may_query_the_history_indexes(synth):
+    table_id = next(iter(synth.of_type("AWS::DynamoDB::GlobalTable")))
+    granted = synth.allowed_resources(synth.function_statements("api"), "dynamodb:Query")
+    for index in ("byId", "bySender", "byReference"):
+        assert {"Fn::Join": ["", [{"Fn::GetAtt": [table_id, "Arn"]}, f"/index/{index}"]]} in granted
 
 
 @pytest.mark.parametrize(("name", "actions"), [

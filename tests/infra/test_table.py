@@ -49,7 +49,29 @@ def _attribute_types(synth):
 
 
 def test_table_has_exactly_the_wiring_indexes(synth):
-    assert set(_indexes(synth)) == {index.name for index in TABLE.indexes} == {"byProviderMessageId", "byOpenStatus"}
+    assert set(_indexes(synth)) == {index.name for index in TABLE.indexes} == {
+        "byProviderMessageId", "byOpenStatus", "byId", "bySender", "byReference"}
+
+
+def test_table_has_the_sparse_history_indexes_projecting_all(synth):
+    indexes, types = _indexes(synth), _attribute_types(synth)
+    assert indexes["byId"]["KeySchema"] == [{"AttributeName": "idKey", "KeyType": "HASH"}]
+    for name, key in (("bySender", "senderKey"), ("byReference", "referenceKey")):
+        assert indexes[name]["KeySchema"] == [
+            {"AttributeName": key, "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},  # the ULID: time order and time ranges
+        ]
+    for name in ("byId", "bySender", "byReference"):
+        assert indexes[name]["Projection"] == {"ProjectionType": "ALL"}  # a page is read from the index alone
+    assert types["idKey"] == types["senderKey"] == types["referenceKey"] == "S"
+
+
+def test_resolvers_cover_get_message():
+    from stacks.config import load_cdk_json_config
+    from stacks.wiring import build_wiring
+
+    resolvers = {(r.type_name, r.field_name): r.function for r in build_wiring(load_cdk_json_config()).resolvers}
+    assert resolvers[("Query", "getMessage")] == resolvers[("Query", "getMessages")] == "api"
 
 
 def test_table_has_the_sparse_provider_message_id_index_projecting_all(synth):

@@ -60,3 +60,16 @@ def test_settling_needs_the_claim_that_was_granted(table):
         table.transition(queued, DeliveryStatus.ACCEPTED, SystemClock().now(), claim_token="someone-else")
     accepted = table.transition(queued, DeliveryStatus.ACCEPTED, SystemClock().now(), claim_token="mine")
     assert accepted.delivery_status is DeliveryStatus.ACCEPTED
+
+
+def test_history_keys_are_sparse_and_set_only_with_their_field():
+    from messenger.messages.models import DeliveryMethod, DeliveryStatus, Message, Provider
+    from messenger.messages.records import to_item
+
+    base = Message(id="01KG8Q0W3V0000000000000001", to="user@example.com", body="b",
+                   delivery_method=DeliveryMethod.EMAIL, delivery_status=DeliveryStatus.PENDING,
+                   provider=Provider.SES, created_at="2026-01-31T09:00:00.000Z", updated_at="2026-01-31T09:00:00.000Z")
+    plain = to_item(base)
+    assert plain["idKey"] == {"S": base.id} and "senderKey" not in plain and "referenceKey" not in plain
+    keyed = to_item(Message(**{**base.__dict__, "sender_id": "shop", "reference": "order-1"}))
+    assert keyed["senderKey"] == {"S": "shop#0"} and keyed["referenceKey"] == {"S": "order-1"}

@@ -1,7 +1,7 @@
 import pytest
 from messenger.core.errors import BadRequest
 from messenger.core.settings import Settings
-from messenger.messages.history import parse_list_input
+from messenger.messages.filters import parse_history_query
 from messenger.messages.models import Provider
 from messenger.sending.validation import parse_send_input
 
@@ -99,13 +99,13 @@ def test_sms_segments_are_counted_on_the_request():
 def test_first_must_be_between_1_and_100(first, ok):
     args = {"filter": {"to": "user@example.com"}, "first": first}
     if ok:
-        assert parse_list_input(args, lambda r: "MESSAGE#" + r).limit == (first or 20)
+        assert parse_history_query(args, lambda r: "MESSAGE#" + r).limit == (first or 20)
     else:
         with pytest.raises(BadRequest) as error:
-            parse_list_input(args, lambda r: "MESSAGE#" + r)
+            parse_history_query(args, lambda r: "MESSAGE#" + r)
         assert error.value.field == "first"
 
 
 def test_the_filter_is_normalised_like_the_recipient_on_write():
-    request = parse_list_input({"filter": {"to": "+254 711 223344"}}, lambda r: "MESSAGE#" + r)
-    assert request.recipient == "+254711223344"
+    request = parse_history_query({"filter": {"to": "+254 711 223344"}}, lambda r: "MESSAGE#" + r)
+    assert request.value == "+254711223344"

@@ -33,7 +33,13 @@ class SystemClock:
         return iso(dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=seconds))
 
 
-def new_message_id() -> str:
+def new_message_id(at: str | None = None) -> str:
+    """A ULID; with `at` (an AWSDateTime) its time is that instant's millisecond, so a message's id and
+    its createdAt name the same millisecond and a time-range filter on the id is one on createdAt."""
     from ulid import ULID
 
-    return str(ULID())
+    if at is None:
+        return str(ULID())
+    moment = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    return str(ULID.from_timestamp((moment - epoch) // dt.timedelta(milliseconds=1)))

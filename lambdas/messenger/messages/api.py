@@ -12,3 +12,11 @@ def get_messages(arguments: dict) -> dict:
     from messenger.messages.dependencies import history
 
     return history().page(arguments).to_graphql()
+
+
+@router.query("getMessage")
+def get_message(arguments: dict) -> dict | None:
+    from messenger.messages.dependencies import history
+
+    found = history().message(arguments)
+    return found.to_graphql() if found else None

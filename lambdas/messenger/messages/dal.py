@@ -11,28 +11,40 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from messenger.core.errors import StatusConflict
+from messenger.messages import ulids
 from messenger.messages.models import (
     MAX_EVENTS,
     DeliveryStatus,
     Message,
     MessageEvent,
+    Partition,
+    Slice,
     predecessors,
 )
 from messenger.messages.records import (  # noqa: F401 - re-exported for the domains' DAL modules
     EVENTS,
+    ID_INDEX,
+    ID_KEY,
     MESSAGE_PREFIX,
     OPEN_STATUS,
+    REFERENCE_INDEX,
+    REFERENCE_KEY,
+    SENDER_INDEX,
+    SENDER_KEY,
+    SENDER_SHARDS,
     attribute_of,
     attribute_value,
     event_value,
     from_item,
     message_key,
     open_status,
+    sender_key,
     to_item,
 )
 
 PROVIDER_INDEX = "byProviderMessageId"
 RECENT_LOOKUP_LIMIT = 25
+
 
 def is_condition_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
@@ -59,28 +71,66 @@ class MessagesTable:
         ).get("Item")
         return from_item(item) if item else None
 
-    def page(
-        self, recipient: str, limit: int, after_id: str | None, newest_first: bool
-    ) -> tuple[list[Message], bool]:
-        """One Query for up to `limit` items, and whether DynamoDB stopped before the partition's end.
+    def get_by_id(self, message_id: str) -> Message | None:
+        """getMessage: one Query on `byId`, whatever the recipient (eventually consistent, like any index)."""
+        items = self._db.query(
+            TableName=self._table,
+            IndexName=ID_INDEX,
+            KeyConditionExpression="#id = :id",
+            ExpressionAttributeNames={"#id": ID_KEY},
+            ExpressionAttributeValues={":id": {"S": message_id}},
+            Limit=1,
+        )["Items"]
+        return from_item(items[0]) if items else None
 
-        DynamoDB also stops at 1 MB read, whatever the limit: then it says where it stopped
-        (LastEvaluatedKey), and the page may hold fewer items than asked for.
-        """
+    def history_partitions(self, key: str, value: str) -> tuple[Partition, ...]:
+        """Where a recipient's (the table), a sender's or a reference's (an index) history lives."""
+        if key == "to":
+            return (Partition(None, "PK", self.partition_of(value)),)
+        if key == "senderId":
+            return tuple(Partition(SENDER_INDEX, SENDER_KEY, sender_key(value, s)) for s in range(SENDER_SHARDS))
+        return (Partition(REFERENCE_INDEX, REFERENCE_KEY, value),)
+
+    def history_slice(self, partition: Partition, query, limit: int, resume: dict | None) -> Slice:
+        """One Query of a history partition: the ULID range in the key condition, status and method as a
+        filter expression (DynamoDB applies `Limit` before it). DynamoDB also stops at 1 MB read."""
+        names = {"#k": partition.key_attribute}
+        values = {":k": {"S": partition.key}}
+        if query.low is None and query.high is None:
+            condition = "#k = :k AND begins_with(SK, :prefix)"
+            values[":prefix"] = {"S": MESSAGE_PREFIX}
+        else:
+            condition = "#k = :k AND SK BETWEEN :low AND :high"
+            values[":low"] = {"S": MESSAGE_PREFIX + (query.low or ulids.to_text(0))}
+            values[":high"] = {"S": MESSAGE_PREFIX + (query.high or ulids.to_text(ulids.MAX_ULID))}
+        filters = []
+        if query.statuses:
+            names["#status"] = "deliveryStatus"
+            for i, status in enumerate(query.statuses):
+                values[f":s{i}"] = {"S": status}
+            filters.append(f"#status IN ({', '.join(f':s{i}' for i in range(len(query.statuses)))})")
+        if query.delivery_method:
+            names["#method"] = "deliveryMethod"
+            values[":method"] = {"S": query.delivery_method}
+            filters.append("#method = :method")
         request = {
             "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": self.partition_of(recipient)},
-                ":prefix": {"S": MESSAGE_PREFIX},
-            },
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
             "Limit": limit,
-            "ScanIndexForward": not newest_first,
+            "ScanIndexForward": not query.newest_first,
         }
-        if after_id:
-            request["ExclusiveStartKey"] = message_key(recipient, after_id)
+        if partition.index:
+            request["IndexName"] = partition.index
+        if filters:
+            request["FilterExpression"] = " AND ".join(filters)
+        if resume:
+            request["ExclusiveStartKey"] = resume
         response = self._db.query(**request)
-        return [from_item(item) for item in response["Items"]], "LastEvaluatedKey" in response
+        last = response.get("LastEvaluatedKey")
+        position = last["SK"]["S"][len(MESSAGE_PREFIX):] if last else None
+        return Slice([from_item(item) for item in response["Items"]], last, position)
 
     def transition(
         self,

@@ -136,3 +136,22 @@ class Page:
             "data": [m.to_graphql() for m in self.messages],
             "pageInfo": {"hasNextPage": self.has_next_page, "endCursor": self.end_cursor},
         }
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One history partition: the table's (index None) or an index's, named by its key attribute's value."""
+
+    index: str | None
+    key_attribute: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Slice:
+    """What one Query returned: the matching messages, and where it stopped when it did not reach the end
+    (`resume`, DynamoDB's LastEvaluatedKey, to continue from; `position`, the ULID of that key)."""
+
+    messages: list[Message]
+    resume: dict | None
+    position: str | None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from messenger.messages.models import DeliveryStatus, Message, MessageEvent
+from messenger.messages.models import DeliveryStatus, Message, MessageEvent, Partition, Slice
 
 
 class MessageRepository(Protocol):
@@ -12,9 +12,11 @@ class MessageRepository(Protocol):
 
     def get(self, recipient: str, message_id: str) -> Message | None: ...
 
-    def page(
-        self, recipient: str, limit: int, after_id: str | None, newest_first: bool
-    ) -> tuple[list[Message], bool]: ...
+    def get_by_id(self, message_id: str) -> Message | None: ...
+
+    def history_partitions(self, key: str, value: str) -> tuple[Partition, ...]: ...
+
+    def history_slice(self, partition: Partition, query, limit: int, resume: dict | None) -> Slice: ...
 
     def transition(
         self,

@@ -4,6 +4,12 @@ Messages: PK "MESSAGE#<recipient>", SK "MESSAGE#<ULID>". The timeline (`events`)
 While a message is not final it carries `openStatus` = "<status>#<shard>", the partition key of the
 sparse index `byOpenStatus` (sort key `updatedAt`) through which the sweeper finds what is still open
 without scanning; the shard spreads one status over OPEN_SHARDS index partitions.
+
+History indexes (docs/history.md), sparse: `idKey` (= the ULID, on every message) is the key of `byId`,
+getMessage's one read whatever the recipient; `senderKey` = "<senderId>#<shard>" (only with a senderId)
+and `referenceKey` = "<reference>" (only with a reference) are the keys of `bySender` / `byReference`,
+both sorted by SK, so a sender's or a reference's history pages and ranges exactly as a recipient's does.
+SENDER_SHARDS spreads one sender's writes over that many index partitions; it may only ever grow.
 """
 
 from __future__ import annotations
@@ -23,6 +29,10 @@ EVENTS = "events"
 OPEN_STATUS = "openStatus"
 OPEN_INDEX = "byOpenStatus"
 OPEN_SHARDS = 4
+ID_KEY, ID_INDEX = "idKey", "byId"
+SENDER_KEY, SENDER_INDEX = "senderKey", "bySender"
+REFERENCE_KEY, REFERENCE_INDEX = "referenceKey", "byReference"
+SENDER_SHARDS = 1
 
 # Record attribute <-> Message field. Strings unless listed in _NUMBERS.
 _FIELDS = {
@@ -81,6 +91,14 @@ def open_status(message_id: str, status: DeliveryStatus) -> str:
     return f"{status.value}#{zlib.crc32(message_id.encode()) % OPEN_SHARDS}"
 
 
+def shard_of(message_id: str, shards: int) -> int:
+    return zlib.crc32(message_id.encode()) % shards
+
+
+def sender_key(sender_id: str, shard: int) -> str:
+    return f"{sender_id}#{shard}"
+
+
 def event_value(event: MessageEvent) -> dict:
     entry = {"status": {"S": event.status.value}, "at": {"S": event.at}}
     if event.detail is not None:
@@ -101,6 +119,11 @@ def to_item(message: Message) -> dict:
     item[EVENTS] = {"L": [event_value(event) for event in message.events]}
     if not message.delivery_status.final:
         item[OPEN_STATUS] = {"S": open_status(message.id, message.delivery_status)}
+    item[ID_KEY] = {"S": message.id}
+    if message.sender_id is not None:
+        item[SENDER_KEY] = {"S": sender_key(message.sender_id, shard_of(message.id, SENDER_SHARDS))}
+    if message.reference is not None:
+        item[REFERENCE_KEY] = {"S": message.reference}
     return item
 
 

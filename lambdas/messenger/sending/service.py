@@ -76,7 +76,7 @@ class MessageService:
         if suppressed is not None:
             status = DeliveryStatus.FAILED  # recorded, never handed to a provider
         message = Message(
-            id=self._new_id(),
+            id=self._new_id(now),
             to=request.to,
             body=request.body,
             delivery_method=request.delivery_method,

@@ -1,0 +1,174 @@
+"""getMessages' filters and paging logic over an in-memory stand-in that behaves like a DynamoDB Query:
+`Limit` counts items read before the filter expression, and a Query says where it stopped."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from messenger.core.errors import BadRequest
+from messenger.messages import ulids
+from messenger.messages.cursor import encode_cursor
+from messenger.messages.filters import parse_history_query
+from messenger.messages.history import MAX_QUERIES_PER_PARTITION, History, message_id_of
+from messenger.messages.models import DeliveryMethod, DeliveryStatus, Message, Partition, Provider, Slice
+
+T0 = 1_769_850_000_000  # 2026-01-31T09:00:00.000Z in ms
+
+
+def iso(ms: int) -> str:
+    moment = dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def message(ms: int, n: int, status=DeliveryStatus.DELIVERED, sender="shop") -> Message:
+    return Message(
+        id=ulids.to_text((ms << 80) + n), to="user@example.com", body=f"m{n}", delivery_method=DeliveryMethod.EMAIL,
+        delivery_status=status, provider=Provider.SES, created_at=iso(ms), updated_at=iso(ms), sender_id=sender,
+    )
+
+
+class FakeRepository:
+    def __init__(self, messages, shards: int = 1) -> None:
+        self.shards = shards
+        self.by_partition: dict[str, list[Message]] = {}
+        for i, m in enumerate(messages):
+            self.by_partition.setdefault(f"{m.sender_id}#{i % shards}", []).append(m)
+        self.queries = 0
+
+    def partition_of(self, recipient: str) -> str:
+        return "MESSAGE#" + recipient
+
+    def history_partitions(self, key, value):
+        return tuple(Partition("bySender", "senderKey", f"{value}#{s}") for s in range(self.shards))
+
+    def history_slice(self, partition, query, limit, resume):
+        self.queries += 1
+        items = sorted(self.by_partition.get(partition.key, []), key=lambda m: m.id, reverse=query.newest_first)
+        items = [m for m in items if (query.low or "") <= m.id <= (query.high or "~")]
+        if resume:
+            items = [m for m in items if (m.id < resume["SK"] if query.newest_first else m.id > resume["SK"])]
+        read, rest = items[:limit], items[limit:]
+        matches = [m for m in read if (not query.statuses or m.delivery_status.value in query.statuses)
+                   and (not query.delivery_method or m.delivery_method.value == query.delivery_method)]
+        last = {"SK": read[-1].id} if rest else None
+        return Slice(matches, last, read[-1].id if rest else None)
+
+
+def pages(history, flt, first, order=None):
+    out, after = [], None
+    while len(out) < 500:
+        page = history.page({"filter": flt, "first": first, "after": after, "order": order})
+        out.append((page, history.reads))
+        if not page.has_next_page:
+            return out
+        after = page.end_cursor
+    raise AssertionError("paging does not end")
+
+
+# -- filter validation ------------------------------------------------------------------------------
+@pytest.mark.parametrize("flt, named", [
+    ({}, "none"),
+    ({"to": "user@example.com", "senderId": "shop"}, "filter.to, filter.senderId"),
+    ({"senderId": "shop", "reference": "order-1"}, "filter.senderId, filter.reference"),
+    ({"to": "a@example.com", "senderId": "s", "reference": "r"}, "filter.to, filter.senderId, filter.reference"),
+])
+def test_exactly_one_history_key_else_bad_request_naming_the_fields(flt, named):
+    with pytest.raises(BadRequest) as error:
+        parse_history_query({"filter": flt}, lambda r: r)
+    assert error.value.field == "filter"
+    assert "filter.to, filter.senderId, filter.reference" in str(error.value) and named in str(error.value)
+
+
+@pytest.mark.parametrize("flt, field", [
+    ({"senderId": "  "}, "filter.senderId"),
+    ({"reference": "x" * 257}, "filter.reference"),
+    ({"to": ""}, "filter.to"),
+    ({"senderId": "s", "createdAfter": "yesterday"}, "filter.createdAfter"),
+    ({"senderId": "s", "createdAfter": iso(T0), "createdBefore": iso(T0)}, "filter.createdBefore"),
+    ({"senderId": "s", "status": []}, "filter.status"),
+    ({"senderId": "s", "status": ["LOST"]}, "filter.status"),
+    ({"senderId": "s", "deliveryMethod": "FAX"}, "filter.deliveryMethod"),
+])
+def test_bad_filter_values_name_their_field(flt, field):
+    with pytest.raises(BadRequest) as error:
+        parse_history_query({"filter": flt}, lambda r: r)
+    assert error.value.field == field
+
+
+def test_a_time_range_becomes_ulid_bounds_to_the_millisecond():
+    query = parse_history_query({"filter": {"senderId": "s", "createdAfter": iso(T0),
+                                            "createdBefore": iso(T0 + 5)}}, lambda r: r)
+    assert query.low == ulids.to_text(T0 << 80)
+    assert query.high == ulids.to_text(((T0 + 5) << 80) - 1)
+    assert ulids.milliseconds_of(query.high) == T0 + 4
+
+
+def test_a_plain_recipient_cursor_is_bound_as_before_and_other_filters_are_not():
+    plain = parse_history_query({"filter": {"to": "user@example.com"}}, lambda r: "MESSAGE#" + r)
+    assert plain.binding == "MESSAGE#user@example.com"
+    cursor = encode_cursor(plain.binding, ulids.to_text(T0 << 80))
+    parse_history_query({"filter": {"to": "user@example.com"}, "after": cursor}, lambda r: "MESSAGE#" + r)
+    for other in ({"to": "user@example.com", "status": ["FAILED"]}, {"senderId": "user@example.com"},
+                  {"to": "user@example.com", "createdAfter": iso(T0)}):
+        with pytest.raises(BadRequest, match="another filter"):
+            parse_history_query({"filter": other, "after": cursor}, lambda r: "MESSAGE#" + r)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("01KG8Q0W3V0000000000000001", "01KG8Q0W3V0000000000000001"),
+    ("MESSAGE#01KG8Q0W3V0000000000000001", "01KG8Q0W3V0000000000000001"),
+    ("message#01kg8q0w3v0000000000000001", "01KG8Q0W3V0000000000000001"),
+    ("not-an-id", None), ("", None), (None, None), ("81KG8Q0W3V0000000000000001", None),
+])
+def test_get_message_ids_with_or_without_prefix(raw, expected):
+    assert message_id_of(raw) == expected
+
+
+# -- paging ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("shards", [1, 3])
+@pytest.mark.parametrize("order", ["OLDEST_FIRST", "NEWEST_FIRST"])
+def test_sparse_status_matches_fill_every_page_with_an_exact_has_next_page(shards, order):
+    history_ = [message(T0 + i, i, DeliveryStatus.FAILED if i % 50 == 7 else DeliveryStatus.DELIVERED)
+                for i in range(1000)]
+    repo = FakeRepository(history_, shards)
+    got = pages(History(repo), {"senderId": "shop", "status": ["FAILED"]}, first=5, order=order)
+    assert [len(page.messages) for page, _ in got] == [5, 5, 5, 5]  # 20 matches: the last page exactly full
+    assert [page.has_next_page for page, _ in got] == [True, True, True, False]
+    ids = [m.id for page, _ in got for m in page.messages]
+    expected = sorted(m.id for m in history_ if m.delivery_status is DeliveryStatus.FAILED)
+    assert ids == (expected[::-1] if order == "NEWEST_FIRST" else expected)
+    assert all(reads <= MAX_QUERIES_PER_PARTITION * shards for _, reads in got)
+
+
+def test_reads_are_bounded_and_a_page_at_the_bound_continues_where_it_stopped():
+    history_ = [message(T0 + i, i, DeliveryStatus.FAILED if i in (3, 19_000) else DeliveryStatus.DELIVERED)
+                for i in range(20_000)]
+    repo = FakeRepository(history_)
+    got = pages(History(repo), {"senderId": "shop", "status": ["FAILED"]}, first=2)
+    assert all(reads <= MAX_QUERIES_PER_PARTITION for _, reads in got)
+    assert [m.body for page, _ in got for m in page.messages] == ["m3", "m19000"]
+    assert got[0][0].has_next_page and len(got[0][0].messages) == 1  # the bound: shorter page, more to read
+    assert got[-1][0].has_next_page is False
+
+
+def test_unfiltered_and_time_range_pages_take_one_query_each():
+    history_ = [message(T0 + i, i) for i in range(30)]
+    repo = FakeRepository(history_)
+    got = pages(History(repo), {"senderId": "shop", "createdAfter": iso(T0 + 5), "createdBefore": iso(T0 + 25)}, 10)
+    assert [reads for _, reads in got] == [1, 1]
+    assert [len(page.messages) for page, _ in got] == [10, 10] and got[-1][0].has_next_page is False
+
+
+def test_time_range_edges_are_inclusive_after_and_exclusive_before_to_the_millisecond():
+    # Two messages in each of four milliseconds, with the smallest and largest possible random parts.
+    history_ = [Message(**{**message(ms, 0).__dict__, "id": ulids.to_text((ms << 80) + r), "body": f"{ms - T0}/{r}"})
+                for ms in (T0 - 1, T0, T0 + 1, T0 + 2) for r in (0, (1 << 80) - 1)]
+    repo = FakeRepository(history_)
+    [(page, _)] = pages(History(repo), {"senderId": "shop", "createdAfter": iso(T0), "createdBefore": iso(T0 + 2)}, 10)
+    assert [m.body for m in page.messages] == [f"0/0", f"0/{(1 << 80) - 1}", "1/0", f"1/{(1 << 80) - 1}"]
+
+
+def test_an_empty_history_has_no_next_page_and_no_cursor():
+    page = History(FakeRepository([])).page({"filter": {"senderId": "nobody", "status": ["FAILED"]}})
+    assert (page.messages, page.has_next_page, page.end_cursor) == ([], False, None)
