@@ -14,6 +14,8 @@ Usage: .venv/bin/python bench/cold_start.py [--runs N]
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import os
 import statistics
 import subprocess
@@ -71,7 +73,9 @@ def cold_starts(runs: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def aws_calls_per_operation() -> dict[str, list[str]]:
+@contextlib.contextmanager
+def counted_api():
+    """The API handler over moto, with every AWS call it makes recorded: yields (call, calls)."""
     import warnings
 
     warnings.filterwarnings("ignore", message="No application metrics")
@@ -81,7 +85,6 @@ def aws_calls_per_operation() -> dict[str, list[str]]:
     from tests.support import FakeLambdaContext, appsync_event, moto_service
 
     calls: list[str] = []
-    results = {}
     with moto_service(env={"POWERTOOLS_LOG_LEVEL": "WARNING"}):
         from messenger.adapters import aws
         from messenger.api import lambda_handler
@@ -94,22 +97,34 @@ def aws_calls_per_operation() -> dict[str, list[str]]:
                 f"{made.meta.service_model.service_name}.{model.name}"))
             return made
 
-        aws.client = __import__("functools").cache(counting_client)
-        operations = {
-            "sendMessage (EMAIL)": ("Mutation", "sendMessage", {"input": {
-                "to": "user@example.com", "subject": "Hi", "body": "Hello", "deliveryMethod": "EMAIL"}}),
-            "sendMessage (SMS via SNS)": ("Mutation", "sendMessage", {"input": {
-                "to": "+14155550123", "body": "Hello", "deliveryMethod": "SMS"}}),
-            "sendMessage (SMS via Africa's Talking: queued)": ("Mutation", "sendMessage", {"input": {
-                "to": "+254711223344", "body": "Hello", "deliveryMethod": "SMS"}}),
-            "getMessages": ("Query", "getMessages", {"filter": {"to": "user@example.com"}, "first": 20}),
-        }
-        for name, (parent, field, args) in operations.items():
+        def call(parent: str, field: str, args: dict):
             calls.clear()
             answer = lambda_handler(appsync_event(parent, field, args), FakeLambdaContext())
             assert "data" in answer, answer
+            return answer["data"]
+
+        aws.client = functools.cache(counting_client)
+        try:
+            yield call, calls
+        finally:
+            aws.client = functools.cache(original)
+
+
+def aws_calls_per_operation() -> dict[str, list[str]]:
+    operations = {
+        "sendMessage (EMAIL)": ("Mutation", "sendMessage", {"input": {
+            "to": "user@example.com", "subject": "Hi", "body": "Hello", "deliveryMethod": "EMAIL"}}),
+        "sendMessage (SMS via SNS)": ("Mutation", "sendMessage", {"input": {
+            "to": "+14155550123", "body": "Hello", "deliveryMethod": "SMS"}}),
+        "sendMessage (SMS via Africa's Talking: queued)": ("Mutation", "sendMessage", {"input": {
+            "to": "+254711223344", "body": "Hello", "deliveryMethod": "SMS"}}),
+        "getMessages": ("Query", "getMessages", {"filter": {"to": "user@example.com"}, "first": 20}),
+    }
+    results = {}
+    with counted_api() as (call, calls):
+        for name, (parent, field, args) in operations.items():
+            call(parent, field, args)
             results[name] = list(calls)
-        aws.client = __import__("functools").cache(original)
     return results
 
 

@@ -176,6 +176,7 @@ def test_table_actions_name_only_the_table_and_its_index(synth, name):
     expected = {
         "dynamodb:Query": ([table_arn, *index_arns], w.TABLE_QUERY),
         "dynamodb:GetItem": ([table_arn], w.TABLE_GET),
+        "dynamodb:BatchGetItem": ([table_arn], w.TABLE_BATCH_GET),  # templates: a pinned version + its head
         "dynamodb:PutItem": ([table_arn], w.TABLE_PUT),
         "dynamodb:UpdateItem": ([table_arn], w.TABLE_UPDATE),
         "dynamodb:DeleteItem": ([table_arn], w.TABLE_DELETE),
@@ -185,7 +186,7 @@ def test_table_actions_name_only_the_table_and_its_index(synth, name):
 
 
 @pytest.mark.parametrize(("name", "actions"), [
-    ("api", {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}),
+    ("api", {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}),
     ("dispatch", {"GetItem", "UpdateItem"}),
     ("delivery_reports", {"Query", "UpdateItem"}),
     ("receipts", {"GetItem", "Query", "PutItem", "UpdateItem"}),
