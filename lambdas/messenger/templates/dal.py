@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from messenger.messages.dal import is_condition_failure
+from messenger.messages.dal import is_condition_failure, partition_page
 from messenger.messages.models import DeliveryMethod
 from messenger.templates.models import Template
 
@@ -130,13 +130,6 @@ class TemplatesTable:
         return _from_item(found, archived=head["archived"]["BOOL"])
 
     def page(self, limit: int, after_id: str | None) -> tuple[list[Template], bool]:
-        request = {
-            "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": HEADS}, ":prefix": {"S": HEAD_PREFIX}},
-            "Limit": limit,
-        }
-        if after_id:
-            request["ExclusiveStartKey"] = head_key(after_id)
-        response = self._db.query(**request)
-        return [_from_item(item) for item in response["Items"]], "LastEvaluatedKey" in response
+        start = head_key(after_id) if after_id else None
+        items, cut_short = partition_page(self._db, self._table, HEADS, HEAD_PREFIX, limit, start)
+        return [_from_item(item) for item in items], cut_short
