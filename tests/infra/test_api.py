@@ -207,3 +207,9 @@ def test_resolver_response_turns_an_error_envelope_into_a_typed_error(info):
 def test_resolver_response_hides_a_failed_invocation_as_internal_error(overrides):
     out = _run_resolver(_ctx(**overrides))
     assert out["responseError"] == {"message": "Internal error", "type": "InternalError"}
+
+
+def test_the_template_fields_are_resolved_by_the_api_function(synth):
+    resolved = {(r["Properties"]["TypeName"], r["Properties"]["FieldName"]) for r in synth.of_type("AWS::AppSync::Resolver").values()}
+    assert {("Mutation", "createTemplate"), ("Mutation", "updateTemplate"), ("Mutation", "archiveTemplate"),
+            ("Query", "getTemplate"), ("Query", "getTemplates"), ("Query", "previewTemplate")} <= resolved

@@ -12,6 +12,7 @@ FUNCTIONS = ("api", "dispatch", "delivery_reports", "receipts", "sweeper")
 # Written out here, independently of stacks/constructs/permissions.py, so a widened policy fails.
 CAPABILITY_ACTIONS = {
     w.TABLE_GET: {"dynamodb:GetItem"},
+    w.TABLE_BATCH_GET: {"dynamodb:BatchGetItem"},
     w.TABLE_QUERY: {"dynamodb:Query"},
     w.TABLE_PUT: {"dynamodb:PutItem"},
     w.TABLE_UPDATE: {"dynamodb:UpdateItem"},
