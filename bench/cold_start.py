@@ -16,6 +16,8 @@ Usage: .venv/bin/python bench/cold_start.py [--runs N]
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import os
 import statistics
 import subprocess
@@ -73,7 +75,9 @@ def cold_starts(runs: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def aws_calls_per_operation() -> dict[str, list[str]]:
+@contextlib.contextmanager
+def counted_api():
+    """The API handler over moto, with every AWS call it makes recorded: yields (call, calls)."""
     import warnings
 
     warnings.filterwarnings("ignore", message="No application metrics")
@@ -83,7 +87,6 @@ def aws_calls_per_operation() -> dict[str, list[str]]:
     from tests.support import FakeLambdaContext, appsync_event, moto_service
 
     calls: list[str] = []
-    results = {}
     with moto_service(env={"POWERTOOLS_LOG_LEVEL": "WARNING"}):
         from messenger.adapters import aws
         from messenger.api import lambda_handler
@@ -96,45 +99,57 @@ def aws_calls_per_operation() -> dict[str, list[str]]:
                 f"{made.meta.service_model.service_name}.{model.name}"))
             return made
 
-        aws.client = __import__("functools").cache(counting_client)
-        operations = {
-            "sendMessage (EMAIL)": ("Mutation", "sendMessage", {"input": {
-                "to": "user@example.com", "subject": "Hi", "body": "Hello", "deliveryMethod": "EMAIL"}}),
-            "sendMessage (SMS via SNS)": ("Mutation", "sendMessage", {"input": {
-                "to": "+14155550123", "body": "Hello", "deliveryMethod": "SMS"}}),
-            "sendMessage (SMS via Africa's Talking: queued)": ("Mutation", "sendMessage", {"input": {
-                "to": "+254711223344", "body": "Hello", "deliveryMethod": "SMS"}}),
-            "getMessages": ("Query", "getMessages", {"filter": {"to": "user@example.com"}, "first": 20}),
-            "getMessages (senderId)": ("Query", "getMessages", {"filter": {"senderId": "shop"}, "first": 20}),
-            "getMessages (reference)": ("Query", "getMessages", {"filter": {"reference": "order-42"}, "first": 20}),
-            "getMessages (senderId + time range)": ("Query", "getMessages", {"filter": {
-                "senderId": "shop", "createdAfter": "2020-01-01T00:00:00.000Z",
-                "createdBefore": "2100-01-01T00:00:00.000Z"}, "first": 20}),
-            "getMessage": ("Query", "getMessage", None),
-        }
+        def call(parent: str, field: str, args: dict):
+            calls.clear()
+            answer = lambda_handler(appsync_event(parent, field, args), FakeLambdaContext())
+            assert "data" in answer, answer
+            return answer["data"]
+
+        aws.client = functools.cache(counting_client)
+        try:
+            yield call, calls
+        finally:
+            aws.client = functools.cache(original)
+
+
+def aws_calls_per_operation() -> dict[str, list[str]]:
+    operations = {
+        "sendMessage (EMAIL)": ("Mutation", "sendMessage", {"input": {
+            "to": "user@example.com", "subject": "Hi", "body": "Hello", "deliveryMethod": "EMAIL"}}),
+        "sendMessage (SMS via SNS)": ("Mutation", "sendMessage", {"input": {
+            "to": "+14155550123", "body": "Hello", "deliveryMethod": "SMS"}}),
+        "sendMessage (SMS via Africa's Talking: queued)": ("Mutation", "sendMessage", {"input": {
+            "to": "+254711223344", "body": "Hello", "deliveryMethod": "SMS"}}),
+        "getMessages": ("Query", "getMessages", {"filter": {"to": "user@example.com"}, "first": 20}),
+        "getMessages (senderId)": ("Query", "getMessages", {"filter": {"senderId": "shop"}, "first": 20}),
+        "getMessages (reference)": ("Query", "getMessages", {"filter": {"reference": "order-42"}, "first": 20}),
+        "getMessages (senderId + time range)": ("Query", "getMessages", {"filter": {
+            "senderId": "shop", "createdAfter": "2020-01-01T00:00:00.000Z",
+            "createdBefore": "2100-01-01T00:00:00.000Z"}, "first": 20}),
+        "getMessage": ("Query", "getMessage", None),
+    }
+    results = {}
+    with counted_api() as (call, calls):
         sent_id = None
         for name, (parent, field, args) in operations.items():
             if args is None:
                 args = {"id": "MESSAGE#" + sent_id}
             elif field == "sendMessage":
                 args["input"] |= {"senderId": "shop", "reference": "order-42"}
-            calls.clear()
-            answer = lambda_handler(appsync_event(parent, field, args), FakeLambdaContext())
-            assert "data" in answer and answer["data"] is not None, answer
-            sent_id = sent_id or answer["data"].get("id")
+            data = call(parent, field, args)
+            assert data is not None, name
+            sent_id = sent_id or data.get("id")
             results[name] = list(calls)
-        results["status filter pages"] = status_filter_reads(lambda_handler, calls)
-        aws.client = __import__("functools").cache(original)
+        results["status filter pages"] = status_filter_reads(call, calls)
     return results
 
 
-def status_filter_reads(lambda_handler, calls, messages: int = 2000, first: int = 20) -> list[int]:
+def status_filter_reads(call, calls, messages: int = 2000, first: int = 20) -> list[int]:
     """Queries per page of `status: [FAILED]` over a sender's history where 1 message in 50 is FAILED."""
     import boto3
     from messenger.core.clock import new_message_id
     from messenger.messages.dal import MessagesTable
     from messenger.messages.models import DeliveryMethod, DeliveryStatus, Message, Provider
-    from tests.support import FakeLambdaContext, appsync_event
 
     table = MessagesTable(boto3.client("dynamodb"), os.environ["TABLE_NAME"])
     for n in range(messages):
@@ -147,7 +162,7 @@ def status_filter_reads(lambda_handler, calls, messages: int = 2000, first: int 
     while True:
         calls.clear()
         args = {"filter": {"senderId": "bulk", "status": ["FAILED"]}, "first": first, "after": after}
-        page = lambda_handler(appsync_event("Query", "getMessages", args), FakeLambdaContext())["data"]
+        page = call("Query", "getMessages", args)
         reads.append(len(calls))
         assert len(page["data"]) == first or not page["pageInfo"]["hasNextPage"], page["pageInfo"]
         if not page["pageInfo"]["hasNextPage"]:

@@ -74,6 +74,8 @@ class ServiceConfig:
     sweeper_alarm_threshold: int = 100
     sms_delivery_sampling_percent: int = 100
     manage_sms_delivery_status: bool = True
+    # Templates: how long a warm function trusts the latest version and `archived` it read.
+    template_cache_seconds: int = 10
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -111,6 +113,7 @@ class ServiceConfig:
         _between("receiptTimeoutHours", self.receipt_timeout_hours, 1, 24 * 30)
         _between("sweeperAlarmThreshold", self.sweeper_alarm_threshold, 1, 1_000_000)
         _between("smsDeliverySamplingPercent", self.sms_delivery_sampling_percent, 0, 100)
+        _between("templateCacheSeconds", self.template_cache_seconds, 0, 300)
         if not isinstance(self.manage_sms_delivery_status, bool):
             raise ConfigError("manageSmsDeliveryStatus: true or false")
 

@@ -60,6 +60,7 @@ class TableSpec:
 # Messages: PK "MESSAGE#<recipient>", SK "MESSAGE#<ULID>".
 # Idempotency keys: PK = SK = "IDEMPOTENCY#<key>", expiring through the TTL attribute.
 # Suppressions: PK "SUPPRESSION", SK "SUPPRESSION#<recipient>".
+# Templates: PK "TEMPLATES", SK "TEMPLATE#<id>" (the head); PK "TEMPLATE#<id>", SK "VERSION#<n>".
 # Two sparse indexes: one finds a message from the id its provider gave it (delivery reports and
 # receipts); the other holds only messages not yet final (they carry `openStatus`, "<status>#<shard>"),
 # oldest `updatedAt` first, so the sweeper never scans.
@@ -315,6 +316,7 @@ class Wiring:
 # Capabilities (see FunctionSpec). Each names one narrow permission.
 # The table, one action each, so a function gets exactly the calls its code makes.
 TABLE_GET = "table:get"  # GetItem
+TABLE_BATCH_GET = "table:batch-get"  # BatchGetItem
 TABLE_QUERY = "table:query"  # Query, on the table and its indexes
 TABLE_PUT = "table:put"  # PutItem (and the puts of a TransactWriteItems)
 TABLE_UPDATE = "table:update"  # UpdateItem

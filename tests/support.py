@@ -29,12 +29,14 @@ def reset_caches() -> None:
     from messenger.receipts import handler as receipts
     from messenger.sending import dependencies as sending
     from messenger.suppressions import dependencies as suppressions
+    from messenger.templates import dependencies as templates
 
     settings.cache_clear()
     client.cache_clear()
     for cached in (messages.table, messages.history, sending.repository, sending.channels, sending.senders,
                    sending.job_queue, sending.message_service, sending.dispatcher, reports.table,
-                   receipts.receipts, suppressions.table, suppressions.suppressor):  # fmt: skip
+                   receipts.receipts, suppressions.table, suppressions.suppressor,
+                   templates.table, templates.template_service):  # fmt: skip
         cached.cache_clear()
     parameters.clear_caches()
 

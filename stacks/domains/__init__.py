@@ -10,6 +10,7 @@ from stacks.domains import (
     sending,
     suppressions,
     sweeper,
+    templates,
 )
 
 DOMAINS = (
@@ -19,4 +20,5 @@ DOMAINS = (
     receipts.contribute,
     sweeper.contribute,
     suppressions.contribute,
+    templates.contribute,
 )

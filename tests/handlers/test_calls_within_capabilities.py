@@ -19,6 +19,7 @@ from tests.support import (
 # The calls each capability covers (a transaction's puts are authorised as PutItem).
 ALLOWED = {
     w.TABLE_GET: {"dynamodb.GetItem"},
+    w.TABLE_BATCH_GET: {"dynamodb.BatchGetItem"},
     w.TABLE_QUERY: {"dynamodb.Query"},
     w.TABLE_PUT: {"dynamodb.PutItem", "dynamodb.TransactWriteItems"},
     w.TABLE_UPDATE: {"dynamodb.UpdateItem"},
@@ -70,6 +71,7 @@ def test_every_handler_stays_within_its_capabilities(calls, server):  # noqa: F8
         send(to="+14155550123", body="b", deliveryMethod="SMS")
         send(to="+254711000001", body="b", deliveryMethod="SMS")
         api(appsync_event("Query", "getMessages", {"filter": {"to": "user@example.com"}}), FakeLambdaContext())
+        _templates_round(api)
         by_function["api"], made[:] = set(made), []
 
     sqs = boto3.client("sqs")
@@ -88,4 +90,25 @@ def test_every_handler_stays_within_its_capabilities(calls, server):  # noqa: F8
     for function, used in by_function.items():
         assert used, function
         assert used <= allowed_for(function), (function, used - allowed_for(function))
+    assert "dynamodb.BatchGetItem" in by_function["api"]  # the pinned template version
     assert "dynamodb.GetItem" in by_function["dispatch"]  # the duplicate found the message settled
+
+
+def _templates_round(api) -> None:
+    """Every templates field and a send by template, with the api function's own environment."""
+    def call(parent, field, arguments):
+        answer = api(appsync_event(parent, field, arguments), FakeLambdaContext())
+        assert "data" in answer, answer
+        return answer["data"]
+
+    body = {"name": "t", "channel": "SMS", "body": "Code ((code))"}
+    template = call("Mutation", "createTemplate", {"input": body})
+    call("Mutation", "updateTemplate", {"id": template["id"], "input": body})
+    call("Query", "getTemplates", {"first": 5})
+    call("Query", "previewTemplate", {"id": template["id"], "version": 1, "personalisation": '{"code": 1}'})
+    from messenger.templates.dependencies import template_service
+
+    template_service()._cache.forget(template["id"])  # a cold pinned read: one BatchGetItem
+    call("Mutation", "sendMessage", {"input": {"to": "+14155550123", "deliveryMethod": "SMS", "templateId": template["id"],
+                                               "templateVersion": 1, "personalisation": '{"code": 1}'}})
+    call("Mutation", "archiveTemplate", {"id": template["id"]})

@@ -16,6 +16,7 @@ EMAIL = "jane.private@example.com"
 PHONE_SNS = "+14155550123"
 PHONE_AT = "+254711000001"  # the capture server answers 101 for both
 PHONE_AT_2 = "+254711000002"
+PERSONAL = "Personal value 9321"  # a template's personalisation value
 
 
 def sqs_event(bodies):
@@ -44,6 +45,14 @@ def logs(server):  # noqa: F811
         assert send(to=EMAIL, subject=SUBJECT, body=BODY, deliveryMethod="EMAIL")["data"]["deliveryStatus"] == "ACCEPTED"
         assert send(to=PHONE_SNS, body=BODY, deliveryMethod="SMS")["data"]["deliveryStatus"] == "ACCEPTED"
         assert send(to="not-an-email", body=BODY, deliveryMethod="EMAIL")["error"]["type"] == "BadRequest"
+        # By template: a send, a missing value and a value of the wrong type.
+        template = api(appsync_event("Mutation", "createTemplate", {"input": {
+            "name": "t", "channel": "EMAIL", "subject": "Hi ((name))", "body": "Dear ((name)) ((code))"}}),
+            FakeLambdaContext())["data"]
+        by_template = {"to": EMAIL, "deliveryMethod": "EMAIL", "templateId": template["id"]}
+        assert send(**by_template, personalisation=json.dumps({"name": PERSONAL, "code": PERSONAL}))["data"]
+        assert send(**by_template, personalisation=json.dumps({"name": PERSONAL}))["error"]["type"] == "BadRequest"
+        assert send(**by_template, personalisation=json.dumps({"name": {"x": PERSONAL}}))["error"]["type"] == "BadRequest"
         # A failure path: SES refuses a sender that is no longer verified.
         boto3.client("sesv2").delete_email_identity(EmailIdentity="no-reply@example.com")
         boto3.client("sesv2").delete_email_identity(EmailIdentity="example.com")
@@ -76,6 +85,6 @@ def test_the_logs_of_full_sends_hold_no_body_subject_recipient_or_secret(logs):
     lines = [line for line in text.splitlines() if line.startswith("{")]
     assert len(lines) >= 10  # the sends above did log
     encoded = [quote_plus(value) for value in (BODY, EMAIL, PHONE_SNS, PHONE_AT, PHONE_AT_2)]
-    for forbidden in [BODY, SUBJECT, EMAIL, PHONE_SNS, PHONE_AT, PHONE_AT_2, "jane.private", *encoded, *secrets]:
+    for forbidden in [BODY, SUBJECT, PERSONAL, EMAIL, PHONE_SNS, PHONE_AT, PHONE_AT_2, "jane.private", *encoded, *secrets]:
         assert forbidden not in text, forbidden
     assert "j***@example.com" in text and "+1415*****23" in text  # masked forms are what is logged

@@ -12,6 +12,7 @@ FUNCTIONS = ("api", "dispatch", "delivery_reports", "receipts", "sweeper")
 # Written out here, independently of stacks/constructs/permissions.py, so a widened policy fails.
 CAPABILITY_ACTIONS = {
     w.TABLE_GET: {"dynamodb:GetItem"},
+    w.TABLE_BATCH_GET: {"dynamodb:BatchGetItem"},
     w.TABLE_QUERY: {"dynamodb:Query"},
     w.TABLE_PUT: {"dynamodb:PutItem"},
     w.TABLE_UPDATE: {"dynamodb:UpdateItem"},
@@ -178,6 +179,7 @@ def test_table_actions_name_only_the_table_and_its_index(synth, name):
     expected = {
         "dynamodb:Query": ([table_arn, *index_arns], w.TABLE_QUERY),
         "dynamodb:GetItem": ([table_arn], w.TABLE_GET),
+        "dynamodb:BatchGetItem": ([table_arn], w.TABLE_BATCH_GET),  # templates: a pinned version + its head
         "dynamodb:PutItem": ([table_arn], w.TABLE_PUT),
         "dynamodb:UpdateItem": ([table_arn], w.TABLE_UPDATE),
         "dynamodb:DeleteItem": ([table_arn], w.TABLE_DELETE),
@@ -194,7 +196,7 @@ def test_the_api_function_may_query_the_history_indexes(synth):
 
 
 @pytest.mark.parametrize(("name", "actions"), [
-    ("api", {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}),
+    ("api", {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}),
     ("dispatch", {"GetItem", "UpdateItem"}),
     ("delivery_reports", {"Query", "UpdateItem"}),
     ("receipts", {"GetItem", "Query", "PutItem", "UpdateItem"}),

@@ -83,6 +83,12 @@ def suppressor():
     return suppressor()
 
 
+def template_service():
+    from messenger.templates.dependencies import template_service
+
+    return template_service()
+
+
 @cache
 def message_service() -> MessageService:
     from messenger.core.clock import SystemClock, new_message_id
@@ -96,6 +102,7 @@ def message_service() -> MessageService:
         new_id=new_message_id,
         listeners=status_listeners(),
         suppressions=suppression_table(),
+        templates=template_service,
     )
 
 
