@@ -145,11 +145,16 @@ def test_an_id_up_to_the_limit_is_read_and_a_longer_one_refused():
     assert error.value.field == "id"
 
 
-@pytest.mark.parametrize(("form", "field"), [
-    ({"status": "Success"}, "id"), ({"id": "  ", "status": "Success"}, "id"), ({"id": None, "status": "Success"}, "id"),
-    ({"id": "x"}, "status"), ({"id": "x", "status": "success"}, "status"), ({"id": "x", "status": "Delivered"}, "status"),
+NO_ID = "id: is required"
+UNKNOWN_STATUS = "status: is not a delivery status Africa's Talking sends"
+
+
+@pytest.mark.parametrize(("form", "answer"), [
+    ({"status": "Success"}, NO_ID), ({"id": "  ", "status": "Success"}, NO_ID), ({"id": None, "status": "Success"}, NO_ID),
+    ({"id": "x"}, UNKNOWN_STATUS), ({"id": "x", "status": "success"}, UNKNOWN_STATUS),
+    ({"id": "x", "status": "Delivered"}, UNKNOWN_STATUS),
 ])
-def test_a_report_without_an_id_or_a_known_status_is_refused_naming_the_field(form, field):
+def test_a_report_without_an_id_or_a_known_status_is_refused_saying_which_field_and_why(form, answer):
     with pytest.raises(BadRequest) as error:
         parse_report(form)
-    assert error.value.field == field
+    assert (f"{error.value.field}: ", error.value.message) == (answer.split(" ")[0] + " ", answer)

@@ -70,7 +70,7 @@ def test_a_number_is_accepted_within_its_bounds_and_refused_outside(name, low, h
     for value in (low, high):
         assert getattr(from_env(**{name: str(value)}), field) == value
     for value in (low - 1, high + 1):
-        with pytest.raises(ValueError, match=f"{name}={value} is outside {low}..{high}"):
+        with pytest.raises(ValueError, match=rf"^{name}={value} is outside {low}\.\.{high}$"):
             from_env(**{name: str(value)})
 
 
@@ -80,15 +80,15 @@ def test_a_number_that_is_not_a_number_fails():
 
 
 def test_without_a_table_nothing_starts():
-    with pytest.raises(ValueError, match="TABLE_NAME is not set"):
+    with pytest.raises(ValueError, match="^TABLE_NAME is not set$"):
         Settings.from_env({})
-    with pytest.raises(ValueError, match="TABLE_NAME is not set"):
+    with pytest.raises(ValueError, match="^TABLE_NAME is not set$"):
         Settings.from_env({"TABLE_NAME": ""})
 
 
 @pytest.mark.parametrize("value", ["transactional", "Bulk"])
 def test_an_unknown_sms_type_fails(value):
-    with pytest.raises(ValueError, match=f"SMS_TYPE={value} must be Transactional or Promotional"):
+    with pytest.raises(ValueError, match=f"^SMS_TYPE={value} must be Transactional or Promotional$"):
         from_env(SMS_TYPE=value)
 
 
