@@ -15,9 +15,8 @@ import io
 import json
 import logging
 import os
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qs, quote_plus
@@ -25,7 +24,7 @@ from urllib.parse import parse_qs, quote_plus
 import boto3
 import pytest
 
-from tests.support import FakeLambdaContext, appsync_event, moto_service
+from tests.support import FakeLambdaContext, appsync_event, loopback_server, moto_service, send_json
 
 BODY = "Secret body 4711 for Jane"
 SUBJECT = "Private subject 0815"
@@ -61,12 +60,7 @@ class ScriptedAt(BaseHTTPRequestHandler):
             code = ScriptedAt.codes.get(number, 101)
             recipients.append({"statusCode": code, "number": number, "status": "Success" if code == 101 else "Failed",
                                "cost": "KES 0.8000", "messageId": f"ATXid_{next(ScriptedAt.ids)}" if code == 101 else "None"})
-        data = json.dumps({"SMSMessageData": {"Message": "Sent", "Recipients": recipients}}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, status, {"SMSMessageData": {"Message": "Sent", "Recipients": recipients}})
 
     def log_message(self, *args):
         pass
@@ -372,12 +366,8 @@ SITES_BY_PATH: dict[str, set[tuple[str, int]]] = {}
 
 @pytest.fixture(scope="module")
 def at_url():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), ScriptedAt)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with loopback_server(ScriptedAt) as url:
+        yield url
 
 
 def run_path(name: str, at_url: str) -> Run:
