@@ -10,7 +10,11 @@ import graphql
 import pytest
 
 from stacks.config import PROJECT_ROOT
-from stacks.constructs.api import ENVELOPE_RESOLVER, PUBLISH_RESOLVER, SUBSCRIPTION_RESOLVER
+from stacks.constructs.api import (
+    ENVELOPE_RESOLVER,
+    PUBLISH_RESOLVER,
+    SUBSCRIPTION_RESOLVER,
+)
 
 # Fields served by the NONE data source, not the API function: the publish mutation and the subscription.
 NONE_FIELDS = {("Mutation", "publishMessageUpdate"), ("Subscription", "onMessageUpdated")}

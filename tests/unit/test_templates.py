@@ -6,12 +6,24 @@ import html
 import re
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
-
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from messenger.core.errors import BadRequest
 from messenger.messages.models import DeliveryMethod
-from messenger.templates.placeholders import Literal, Placeholder, normalise, parse, placeholder_names
-from messenger.templates.rendering import render_html, render_text, require_all, values_of
+from messenger.templates.placeholders import (
+    Literal,
+    Placeholder,
+    normalise,
+    parse,
+    placeholder_names,
+)
+from messenger.templates.rendering import (
+    render_html,
+    render_text,
+    require_all,
+    values_of,
+)
 
 # -- parser ----------------------------------------------------------------------------------
 
