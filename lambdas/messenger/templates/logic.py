@@ -16,13 +16,18 @@ from collections.abc import Callable
 from messenger.core.errors import BadRequest
 from messenger.core.input import enum, optional_text, text
 from messenger.messages.cursor import decode_cursor, encode_cursor
-from messenger.messages.history import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from messenger.messages.filters import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from messenger.messages.models import DeliveryMethod
 from messenger.sending.segments import count_segments
 from messenger.templates.dal import HEADS, TemplatesTable
 from messenger.templates.models import Rendered, Template
 from messenger.templates.placeholders import parse, placeholder_names
-from messenger.templates.rendering import render_html, render_text, require_all, values_of
+from messenger.templates.rendering import (
+    render_html,
+    render_text,
+    require_all,
+    values_of,
+)
 
 MAX_NAME_CHARS = 200
 MAX_UPDATE_ATTEMPTS = 5
