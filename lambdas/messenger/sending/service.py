@@ -48,9 +48,15 @@ QUEUED_PROVIDERS = frozenset(provider for provider, spec in PROVIDERS.items() if
 STUCK_PENDING_SECONDS = 120  # well past the api function's 15 s timeout
 
 
+# Fields added after keys were first recorded: left out while unset, so a key recorded before they
+# existed still matches the same input (idempotency keys live 24 h, across a deploy).
+_LATER_FIELDS = frozenset({"template_id", "template_version", "html"})
+
+
 def fingerprint(request: SendRequest) -> str:
     """What makes two requests with one idempotency key "the same input"."""
-    fields = {k: v for k, v in request.__dict__.items() if k != "idempotency_key"}
+    fields = {k: v for k, v in request.__dict__.items()
+              if k != "idempotency_key" and not (k in _LATER_FIELDS and v is None)}
     canonical = json.dumps(fields, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
