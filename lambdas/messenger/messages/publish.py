@@ -20,6 +20,7 @@ import urllib.request
 
 from messenger.core.masking import mask_recipient
 from messenger.core.observability import count
+from messenger.core.settings import settings
 from messenger.messages.metrics import channel_of
 from messenger.messages.models import Message
 
@@ -60,7 +61,7 @@ class PublishListener:
     """Publishes `recorded` and `moved` alike: a subscriber sees the first status too."""
 
     def __init__(self, url: str | None = None, region: str | None = None) -> None:
-        self._url = url if url is not None else os.environ.get("GRAPHQL_URL", "")
+        self._url = url if url is not None else settings().get("graphql_url", "")
         self._region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 
     def recorded(self, message: Message) -> None:

@@ -20,7 +20,13 @@ from messenger.core.errors import (
 )
 from messenger.core.masking import mask_recipient
 from messenger.core.settings import Settings
-from messenger.messages.models import DeliveryMethod, DeliveryStatus, Message, MessageEvent, Provider
+from messenger.messages.models import (
+    DeliveryMethod,
+    DeliveryStatus,
+    Message,
+    MessageEvent,
+    Provider,
+)
 from messenger.messages.ports import Clock
 from messenger.messages.status import StatusListener, StatusWriter
 from messenger.sending.models import SendRequest

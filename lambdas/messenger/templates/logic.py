@@ -22,7 +22,12 @@ from messenger.sending.segments import count_segments
 from messenger.templates.dal import HEADS, TemplatesTable
 from messenger.templates.models import Rendered, Template
 from messenger.templates.placeholders import parse, placeholder_names
-from messenger.templates.rendering import render_html, render_text, require_all, values_of
+from messenger.templates.rendering import (
+    render_html,
+    render_text,
+    require_all,
+    values_of,
+)
 
 MAX_NAME_CHARS = 200
 MAX_UPDATE_ATTEMPTS = 5
