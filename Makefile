@@ -41,6 +41,7 @@ bench: setup
 	$(PY) bench/at_batching.py
 	$(PY) bench/load.py
 	$(PY) bench/receipts.py
+	$(PY) bench/templates.py
 
 MUTANTS ?=
 mutation: setup
