@@ -45,6 +45,15 @@ class _LazySenders(dict):
         return sender
 
 
+class _LazyPacers(dict):
+    """Provider -> its pacing hook, built on first use from the provider's spec."""
+
+    def get(self, provider: Provider, default=None):
+        if provider not in self:
+            self[provider] = spec_of(provider).build_pacer(settings())
+        return self[provider]
+
+
 @cache
 def channels() -> dict:
     return _LazyChannels()
@@ -119,4 +128,5 @@ def dispatcher():
         claim_lease_seconds=config.claim_lease_seconds,
         listeners=status_listeners(),
         suppressions=suppressor(),
+        pacers=_LazyPacers(),
     )
