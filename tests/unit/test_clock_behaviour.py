@@ -45,3 +45,15 @@ def test_message_ids_are_ulids_that_sort_by_creation():
     time.sleep(0.002)
     second = new_message_id()
     assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{26}", first) and first < second
+
+
+def test_the_written_time_is_utc_whatever_the_hosts_time_zone(monkeypatch):
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        moment = dt.datetime(2026, 11, 23, 12, 0, 0, tzinfo=dt.timezone.utc)
+        assert iso(moment) == "2026-11-23T12:00:00.000Z"
+        assert abs(read(SystemClock().now()) - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(seconds=2)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
