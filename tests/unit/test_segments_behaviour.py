@@ -1,7 +1,7 @@
 """Where the SMS encodings draw their lines: the edge of the Basic Multilingual Plane, and the
 encoding named for a split message too (the refusal of a too-long body quotes it)."""
 
-from messenger.logic.segments import count_segments
+from messenger.sending.segments import count_segments
 
 
 def test_the_last_character_of_the_bmp_takes_one_ucs2_unit_and_the_first_beyond_it_two():
