@@ -2,8 +2,8 @@
 AppSync's `publishMessageUpdate` mutation, which only IAM may call, and AppSync pushes it to the
 `onMessageUpdated` subscribers whose arguments match.
 
-The call is an HTTPS POST to the API's GraphQL URL (GRAPHQL_URL, from the wiring), signed with SigV4
-(service "appsync") with the function's own credentials; the role may call that one field only. In the
+The call (adapters/appsync.py) is an HTTPS POST to the API's GraphQL URL (GRAPHQL_URL, from the wiring),
+signed with SigV4 (service "appsync") with the function's own credentials; the role may call that one field only. In the
 local mode the same request goes to the local endpoint, which checks the signature.
 
 A publish that fails (a timeout, an HTTP error, a GraphQL error) never fails or repeats the status
@@ -12,11 +12,8 @@ change: it is logged without the body and with the recipient masked, and counted
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import urllib.error
-import urllib.request
 
 from messenger.core.masking import mask_recipient
 from messenger.core.observability import count
@@ -41,20 +38,6 @@ PUBLISH_MUTATION = (
 
 class PublishFailed(Exception):
     pass
-
-
-def signed_request(url: str, body: bytes, region: str) -> urllib.request.Request:
-    """A POST of `body` to `url`, SigV4-signed for AppSync with this process's AWS credentials."""
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.session import get_session
-
-    credentials = get_session().get_credentials()
-    if credentials is None:
-        raise PublishFailed("no AWS credentials")
-    request = AWSRequest(method="POST", url=url, data=body, headers={"Content-Type": "application/json"})
-    SigV4Auth(credentials.get_frozen_credentials(), "appsync", region).add_auth(request)
-    return urllib.request.Request(url, data=body, headers=dict(request.headers.items()), method="POST")
 
 
 class PublishListener:
@@ -88,14 +71,8 @@ class PublishListener:
         return True
 
     def _post(self, message: Message) -> None:
+        from messenger.adapters.appsync import call_graphql
+
         if not self._url:
             raise PublishFailed("GRAPHQL_URL is not set")
-        body = json.dumps({"query": PUBLISH_MUTATION, "variables": {"message": message.to_graphql()}}).encode()
-        try:
-            with urllib.request.urlopen(signed_request(self._url, body, self._region), timeout=TIMEOUT_SECONDS) as answer:
-                result = json.loads(answer.read())
-        except urllib.error.HTTPError as error:
-            raise PublishFailed(f"HTTP {error.code}") from None
-        if result.get("errors"):
-            types = sorted({str(e.get("errorType")) for e in result["errors"] if isinstance(e, dict)})
-            raise PublishFailed(f"GraphQL errors: {', '.join(types)}")
+        call_graphql(self._url, self._region, PUBLISH_MUTATION, {"message": message.to_graphql()}, TIMEOUT_SECONDS)
