@@ -2,7 +2,7 @@
 // an e-mail's HTML goes into a sandboxed iframe (no scripts, an opaque origin), never into this page.
 "use strict";
 
-const state = { config: null, data: null, selected: null, explorerMounted: false, timer: null };
+const state = { config: null, data: null, selected: null, explorerMounted: false, timer: null, dirty: false };
 const $ = (selector) => document.querySelector(selector);
 
 function el(tag, attributes, ...children) {
@@ -212,12 +212,20 @@ async function refresh() {
   renderSystem();
 }
 
+// At most one state read in flight and about two a second: under load every invocation moves the feed on.
+// A change seen while a read is pending or in flight is read once that one is done: none is lost.
 function scheduleRefresh() {
-  if (state.timer) return;
+  if (state.timer) {
+    state.dirty = true;
+    return;
+  }
+  state.dirty = false;
   state.timer = setTimeout(() => {
-    state.timer = null;
-    refresh().catch(() => {});
-  }, 150);
+    refresh().catch(() => {}).finally(() => {
+      state.timer = null;
+      if (state.dirty) scheduleRefresh();
+    });
+  }, 400);
 }
 
 function connectFeed() {

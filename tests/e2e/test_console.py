@@ -150,6 +150,11 @@ def test_the_console_sends_through_the_explorer_and_shows_the_email_live(local_a
     browser.wait_for("!!document.querySelector('.graphiql-execute-button')")
     tabs = browser.wait_for("[...document.querySelectorAll('.graphiql-tab')].map(t => t.textContent)")
     assert [t.replace("icon", "").strip() for t in tabs][:2] == ["SendEmail", "History"]
+    # GraphiQL's own introspection went through the depth limit: its documentation lists the root types.
+    browser.evaluate("document.querySelector('[aria-label=\"Show Documentation Explorer\"]').click()")
+    docs = browser.wait_for("(d => d && d.textContent.includes('Mutation') && d.textContent)"
+                            "(document.querySelector('.graphiql-doc-explorer'))")
+    assert "Query" in docs and "Subscription" in docs
     headers = browser.evaluate("document.querySelectorAll('.graphiql-editor .CodeMirror')[2].CodeMirror.getValue()")
     assert json.loads(headers) == {"x-api-key": local_api.api_key}
     variables = {"input": {"to": address, "subject": "Console test", "body": text, "deliveryMethod": "EMAIL"}}
@@ -190,7 +195,14 @@ def test_the_console_sends_through_the_explorer_and_shows_the_email_live(local_a
     browser.evaluate("location.hash = '#system'")
     browser.wait_for("document.querySelector('#table-counts').textContent.includes('all items')")
 
+    # An SMS sent by another client joins its number's thread, with provider and segments, live.
     browser.evaluate("location.hash = '#outbox'")
+    number = f"+1415555{secrets.randbelow(10_000):04d}"
+    status, body = local_api.graphql(SEND, {"input": {"to": number, "body": "Code 1234", "deliveryMethod": "SMS"}})
+    assert status == 200 and body["data"]["sendMessage"]["id"], body
+    thread = f"[...document.querySelectorAll('#sms-threads .thread')].find(t => t.textContent.includes('{number}'))"
+    shown = browser.wait_for(f"{thread} && {thread}.textContent")
+    assert "Code 1234" in shown and "SNS" in shown and "1 segment(s)" in shown
     shot = browser.screenshot(tmp_path / "console.png")
     assert shot.stat().st_size > 10_000
     assert browser.evaluate("performance.getEntriesByType('navigation').length") == 1
