@@ -42,13 +42,19 @@ class Browser:
              "--window-size=1400,900", f"--user-data-dir={self._profile}", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        browser_url = self._devtools_url()
-        port = browser_url.split(":")[2].split("/")[0]
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._replies: dict[int, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []
         self.errors: list[str] = []
+        try:
+            self._attach(self._devtools_url())
+        except BaseException:
+            self.close()
+            raise
+
+    def _attach(self, browser_url: str) -> None:
+        port = browser_url.split(":")[2].split("/")[0]
         with connect(browser_url, max_size=None) as browser:
             browser.send(json.dumps({"id": 0, "method": "Target.getTargets"}))
             targets = json.loads(browser.recv(10))["result"]["targetInfos"]
@@ -69,7 +75,6 @@ class Browser:
                 return match.group(1)
             if not line and self._process.poll() is not None:
                 break
-        self.close()
         raise RuntimeError("chromium did not start its DevTools endpoint")
 
     def _read(self) -> None:
@@ -118,7 +123,7 @@ class Browser:
             raise RuntimeError(f"{expression!r} threw: {result['exceptionDetails']}")
         return result["result"].get("value")
 
-    def wait_for(self, expression: str, timeout: float = 20, context_id: int | None = None) -> Any:
+    def wait_for(self, expression: str, timeout: float = 30, context_id: int | None = None) -> Any:
         """Evaluates until the value is truthy; returns it."""
         deadline = time.monotonic() + timeout
         while True:
@@ -147,6 +152,7 @@ class Browser:
         try:
             if getattr(self, "_ws", None) is not None:
                 self._ws.close()
+                self._ws = None
         finally:
             self._process.terminate()
             try:
