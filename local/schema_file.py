@@ -13,7 +13,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from graphql import build_client_schema, build_schema, introspection_from_schema, print_schema
+from graphql import (
+    build_client_schema,
+    build_schema,
+    introspection_from_schema,
+    print_schema,
+)
 
 from local.appsync import AWS_DECLARATIONS
 from stacks.config import PROJECT_ROOT

@@ -7,10 +7,17 @@ import json
 import re
 
 import pytest
-from graphql import GraphQLError, OperationDefinitionNode, build_schema, parse, print_ast, validate
+from graphql import (
+    GraphQLError,
+    OperationDefinitionNode,
+    build_schema,
+    parse,
+    print_ast,
+    validate,
+)
 
 from local.appsync import AWS_DECLARATIONS, query_depth
-from local.console import CONSOLE_DIR, NODE_MODULES, VENDOR, Console, _loopback_host, _plain
+from local.console import CONSOLE_DIR, Console, _loopback_host, _plain
 from local.http import Request
 from local.outbox import Outbox
 from local.schema_file import SCHEMA_FILE, render
@@ -68,7 +75,7 @@ def _request(path: str, host: str = "127.0.0.1:4000", method: str = "GET") -> Re
 
 @pytest.fixture
 def console():
-    return Console("da2-key", Outbox(), "table", lambda: [])
+    return Console("da2-key", Outbox(), "table", list)
 
 
 def test_only_the_listed_vendor_files_and_the_console_folder_are_served(console):
@@ -78,11 +85,6 @@ def test_only_the_listed_vendor_files_and_the_console_folder_are_served(console)
                  "/console/.hidden", "/console/vendor/graphql.js"):
         assert serve(_request(path)).status == 404, path
     assert serve(_request("/console/console.js", method="POST")).status == 405
-
-
-def test_the_explorer_files_are_installed_by_setup():
-    missing = [path for path in VENDOR.values() if not (NODE_MODULES / path).is_file()]
-    assert not missing, f"run `make setup`: {missing}"
 
 
 @pytest.mark.parametrize(("host", "served"), [
