@@ -80,6 +80,7 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     from local.africastalking_standin import AfricasTalkingStandIn, StandInSettings
     from local.appsync import MAX_REQUEST_BYTES, AppSyncApi
     from local.aws_calls import AwsCallCounter
+    from local.console import Console
     from local.function_url import function_url_path, mount_function_urls
     from local.graphql_server import GRAPHQL_PATH, GraphqlEndpoint
     from local.realtime import RealtimeEndpoint
@@ -94,7 +95,7 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
         handler_environment,
     )
     from local.schedules import Schedules
-    from local.sqs_poller import SqsPoller, add_dead_letter_route
+    from local.sqs_poller import SqsPoller, add_dead_letter_route, peek_dead_letters
     from stacks.config import PROJECT_ROOT, load_cdk_json_config
     from stacks.wiring import build_wiring
 
@@ -145,6 +146,8 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     standin.add_routes(server)
     calls.add_routes(server)
     add_dead_letter_route(server, list(resources.queues.values()), REGION)
+    Console(api_key, outbox, resources.table_name,
+            lambda: peek_dead_letters(list(resources.queues.values()), REGION)).add_routes(server)
     add_table_route(server, resources.table_name)
     pollers = [
         SqsPoller(spec, resources.queues[spec.name], functions[spec.worker], REGION,
@@ -170,6 +173,7 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
         poller.start()
     server.start()
     base = server.base_url
+    print(f"Console (explorer, outbox, history, DLQ): {base}/", flush=True)
     print(f"Local messaging API: {base}/graphql  x-api-key: {api_key}", flush=True)
     print(f"Subscriptions (AppSync real-time): ws://{base.removeprefix('http://')}/graphql", flush=True)
     print(f"Outbox: {base}/local/outbox  Health: {base}/local/health  DLQ: {base}/local/dlq", flush=True)

@@ -2,6 +2,11 @@
 mutation, a SigV4 signature made with the handlers' credentials: local/iam.py), the real-time
 WebSocket protocol on the same URL upgraded (local/realtime.py), and `GET /local/health`.
 
+CORS as AppSync answers it: any origin may call /graphql (the key is what protects it). A preflight
+(OPTIONS) gets 200 with no body, the methods and headers a client may send (x-api-key among them) and
+a 48-hour max-age; every other answer, errors included, carries `Access-Control-Allow-Origin: *` and
+the response headers a script may read.
+
 /local/* needs no API key: the server listens on 127.0.0.1 only and these routes exist for the
 developer and the tests. The other /local/* routes are registered by the components they describe.
 """
@@ -20,6 +25,18 @@ from local.realtime import PROTOCOL, RealtimeEndpoint
 
 GRAPHQL_PATH = "/graphql"
 HEALTH_PATH = "/local/health"
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "x-amzn-RequestId,x-amzn-ErrorType,x-amz-user-agent,x-amzn-ErrorMessage,Date",
+}
+PREFLIGHT_HEADERS = {
+    **CORS_HEADERS,
+    "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
+    "Access-Control-Allow-Headers": (
+        "authorization,content-type,x-amz-date,x-amz-security-token,x-amz-user-agent,x-api-key,x-amzn-trace-id"
+    ),
+    "Access-Control-Max-Age": "172800",
+}
 
 
 @dataclass
@@ -38,9 +55,14 @@ class GraphqlEndpoint:
         server.add_get(HEALTH_PATH, lambda _: json_response(200, {"status": "ok"}))
 
     def _handle(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(200, b"", dict(PREFLIGHT_HEADERS))
         if request.method != "POST":
-            return _appsync_error(405, "MalformedHttpRequestException", "Only POST is supported locally.")
-        return self._graphql(request)
+            response = _appsync_error(405, "MalformedHttpRequestException", "Only POST is supported locally.")
+        else:
+            response = self._graphql(request)
+        response.headers.update(CORS_HEADERS)
+        return response
 
     def _authorize(self, request: Request) -> tuple[str | None, Response | None]:
         """(the auth mode, or the 401 answer)."""

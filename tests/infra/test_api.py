@@ -106,7 +106,7 @@ def test_query_depth_is_limited_as_in_the_local_mode(synth):
     from stacks.wiring import QUERY_DEPTH_LIMIT
 
     (api,) = synth.of_type("AWS::AppSync::GraphQLApi").values()
-    assert api["Properties"]["QueryDepthLimit"] == QUERY_DEPTH_LIMIT == 10
+    assert api["Properties"]["QueryDepthLimit"] == QUERY_DEPTH_LIMIT == 15
 
 
 def test_no_output_refers_to_the_api_key(synth):
