@@ -2,6 +2,9 @@
 # make test  - set everything up, then run the whole test suite
 # make synth - synthesize the CloudFormation template (offline, no Docker)
 # make bench - run the benchmarks in bench/ and print their figures
+# make client NAME=shop SCOPES=SEND,READ - a new API client and its key (printed once); also
+#      make clients, make rotate-client ID=..., make revoke-client ID=..., make erase TO=...
+#      against MESSAGING_URL with MESSAGING_API_KEY (an ADMIN key); default: the local mode
 # make mutation - mutation testing (mutmut) of lambdas/ against the fast tests; slow, not part of
 #                 `make test`. Limit it with MUTANTS='messenger.logic.cursor.* messenger.models.*'.
 #                 Writes mutation-report.md (docs/testing.md explains).
@@ -13,7 +16,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup run test synth bench mutation clean
+.PHONY: setup run test synth bench mutation clean client clients rotate-client revoke-client erase
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -42,6 +45,21 @@ bench: setup
 	$(PY) bench/load.py
 	$(PY) bench/receipts.py
 	$(PY) bench/templates.py
+
+client:
+	$(PY) tools/clients.py create "$(NAME)" "$(SCOPES)"
+
+clients:
+	$(PY) tools/clients.py list
+
+rotate-client:
+	$(PY) tools/clients.py rotate "$(ID)"
+
+revoke-client:
+	$(PY) tools/clients.py revoke "$(ID)"
+
+erase:
+	$(PY) tools/clients.py erase "$(TO)"
 
 MUTANTS ?=
 mutation: setup

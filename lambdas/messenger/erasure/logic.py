@@ -30,11 +30,11 @@ def recipient_of(args: dict) -> str:
     return normalise_recipient(address(raw, "to"), "to")
 
 
-def erase(table, suppressions, args: dict, budget_seconds: float = BUDGET_SECONDS,
+def erase(table, suppressions, args: dict, budget_seconds: float | None = None,
           monotonic: Callable[[], float] = time.monotonic) -> ErasureReport:  # fmt: skip
     recipient = recipient_of(args)
     report = ErasureReport(recipient)
-    deadline = monotonic() + budget_seconds
+    deadline = monotonic() + (BUDGET_SECONDS if budget_seconds is None else budget_seconds)
     start = None
     while True:
         messages, keys, start = table.recipient_page(recipient, start)
