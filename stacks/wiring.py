@@ -193,6 +193,16 @@ def function_environment(config: ServiceConfig, settings: tuple[str, ...], **ext
     }
 
 
+def _api_description(parts: list[ApiPart]) -> str:
+    """Every field it resolves, or (past Lambda's 256 characters) how many, and which routers."""
+    fields = [name for part in parts for _, name in part.fields]
+    listed = "GraphQL resolvers: " + ", ".join(fields)
+    if len(listed) <= 256:
+        return listed
+    routers = ", ".join(part.router.rsplit(".", 2)[-2] for part in parts)
+    return f"GraphQL resolvers, {len(fields)} fields: {routers}"[:256]
+
+
 def compose(config: ServiceConfig, domains: tuple[Domain, ...]) -> Wiring:
     """One API function serving every domain's fields, then each domain's own functions and queues."""
     parts = [domain.api for domain in domains if domain.api is not None]
@@ -202,7 +212,7 @@ def compose(config: ServiceConfig, domains: tuple[Domain, ...]) -> Wiring:
     api = FunctionSpec(
         name=API_FUNCTION,
         handler="messenger.api.lambda_handler",
-        description="GraphQL resolvers: " + ", ".join(f for part in parts for _, f in part.fields),
+        description=_api_description(parts),
         timeout_seconds=15,
         memory_mb=512,
         capabilities=frozenset().union(*(part.capabilities for part in parts)),

@@ -91,7 +91,7 @@ def capability_permissions(
             statements=(_statement(API_KEY_ACTIONS, [api_arn, f"{api_arn}/apikeys/*"]),),
             acknowledgments=(
                 (
-                    "AwsSolutions-IAM5[Resource::<GraphqlApi1B211CB9.Arn>/apikeys/*]",
+                    "AwsSolutions-IAM5[Resource::<GraphqlApi5FB08D89.Arn>/apikeys/*]",
                     "A key's ARN ends with its id, which is the secret itself and is drawn by AppSync at "
                     "creation: the keys of this one API are the narrowest resource that can be named.",
                 ),
