@@ -4,6 +4,9 @@
 # make bench - run the benchmarks in bench/ and print their figures
 # make schema - regenerate schema/appsync.graphql (schema.graphql with AppSync's scalars and directives
 #               declared, as clients and codegen load it; a test fails when it is stale)
+# make client NAME=shop SCOPES=SEND,READ - a new API client and its key (printed once); also
+#      make clients, make rotate-client ID=..., make revoke-client ID=..., make erase TO=...
+#      against MESSAGING_URL with MESSAGING_API_KEY (an ADMIN key); default: the local mode
 # make mutation - mutation testing (mutmut) of lambdas/ against the fast tests; slow, not part of
 #                 `make test`. Limit it with MUTANTS='messenger.logic.cursor.* messenger.models.*'.
 #                 Writes mutation-report.md (docs/testing.md explains).
@@ -15,7 +18,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup browser run test synth bench mutation schema clean
+.PHONY: setup browser run test synth bench mutation schema clean client clients rotate-client revoke-client erase
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -57,6 +60,21 @@ bench: setup
 
 schema: setup
 	$(PY) -m local.schema_file
+
+client:
+	$(PY) tools/clients.py create "$(NAME)" "$(SCOPES)"
+
+clients:
+	$(PY) tools/clients.py list
+
+rotate-client:
+	$(PY) tools/clients.py rotate "$(ID)"
+
+revoke-client:
+	$(PY) tools/clients.py revoke "$(ID)"
+
+erase:
+	$(PY) tools/clients.py erase "$(TO)"
 
 MUTANTS ?=
 mutation: setup

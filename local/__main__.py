@@ -78,6 +78,7 @@ def _point_aws_at(endpoint: str) -> None:
 def _serve(cleanup: contextlib.ExitStack) -> None:
     # Imported here: boto3 clients and handler settings must see the environment set above.
     from local.africastalking_standin import AfricasTalkingStandIn, StandInSettings
+    from local.api_keys import LocalApiKeys
     from local.appsync import MAX_REQUEST_BYTES, AppSyncApi
     from local.aws_calls import AwsCallCounter
     from local.console import Console
@@ -102,7 +103,8 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     # LOCAL_CONFIG: JSON with cdk.json `messaging` keys to try other settings without editing cdk.json.
     config = load_cdk_json_config(overrides=json.loads(os.environ.get("LOCAL_CONFIG") or "{}"))
     wiring = build_wiring(config)
-    resources = create_resources(config, wiring)
+    api_key = os.environ.get("LOCAL_API_KEY") or DEFAULT_API_KEY
+    resources = create_resources(config, wiring, api_key)
     outbox = Outbox()
 
     server = LocalHttpServer(int(os.environ.get("LOCAL_PORT", DEFAULT_PORT)), MAX_REQUEST_BYTES)
@@ -133,13 +135,13 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     period = os.environ.get("LOCAL_SCHEDULE_SECONDS")
     schedules = Schedules(wiring.schedules, functions, REGION, float(period) if period else None)
     schedules.add_routes(server)
-    api_key = os.environ.get("LOCAL_API_KEY") or DEFAULT_API_KEY
+    keys = LocalApiKeys(REGION, resources.api_id)
     appsync = AppSyncApi(PROJECT_ROOT / "schema.graphql", wiring, functions)
     hub = SubscriptionHub(appsync.schema)
     appsync.on_publish = hub.publish
     GraphqlEndpoint(
         api_key, appsync, (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]),
-        RealtimeEndpoint(api_key, hub),
+        RealtimeEndpoint(api_key, hub, accepts=keys.accepts), accepts=keys.accepts,
     ).add_routes(server)
     mount_function_urls(server, wiring.functions, functions)
     outbox.add_routes(server)

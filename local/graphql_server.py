@@ -16,6 +16,7 @@ from __future__ import annotations
 import hmac
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from local import iam
@@ -46,6 +47,9 @@ class GraphqlEndpoint:
     # (access key, secret key) a publish must be signed with: the handlers' own.
     iam_credentials: tuple[str, str] | None = None
     realtime: RealtimeEndpoint | None = None
+    # Whether a key is one of the API's (local/api_keys.py: moto's AppSync keys, created at runtime
+    # too); None: only `api_key`.
+    accepts: Callable[[str], bool] | None = None
 
     def add_routes(self, server: LocalHttpServer) -> None:
         server.add_route("*", GRAPHQL_PATH, self._handle)
@@ -64,6 +68,11 @@ class GraphqlEndpoint:
         response.headers.update(CORS_HEADERS)
         return response
 
+    def _accepts(self, key: str) -> bool:
+        if self.accepts is not None:
+            return self.accepts(key)
+        return hmac.compare_digest(key.encode(), self.api_key.encode())
+
     def _authorize(self, request: Request) -> tuple[str | None, Response | None]:
         """(the auth mode, or the 401 answer)."""
         if iam.is_sigv4(request):
@@ -73,7 +82,7 @@ class GraphqlEndpoint:
         key = request.headers.get("x-api-key", "").strip()
         if not key:
             return None, _appsync_error(401, "UnauthorizedException", "Valid authorization header not provided.")
-        if not hmac.compare_digest(key.encode(), self.api_key.encode()):
+        if not self._accepts(key):
             return None, _appsync_error(401, "UnauthorizedException", "You are not authorized to make this call.")
         return API_KEY, None
 
@@ -104,6 +113,7 @@ class GraphqlEndpoint:
             payload.get("operationName"),
             trace_id=request.headers.get("x-amzn-trace-id"),
             auth=auth or API_KEY,
+            api_key=request.headers.get("x-api-key", "").strip() or None if auth == API_KEY else None,
         )
         return json_response(200, body, {"x-amzn-RequestId": str(uuid.uuid4())})
 

@@ -4,7 +4,9 @@ A domain is a module here with `contribute(config) -> Domain`; adding one is tha
 """
 
 from stacks.domains import (
+    clients,
     delivery_reports,
+    erasure,
     messages,
     receipts,
     sending,
@@ -21,4 +23,6 @@ DOMAINS = (
     sweeper.contribute,
     suppressions.contribute,
     templates.contribute,
+    clients.contribute,
+    erasure.contribute,
 )
