@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import boto3
 
@@ -19,10 +19,12 @@ from stacks.wiring import (
     ResourceNames,
     Wiring,
     resource_names,
+    schedule_target_json,
     ses_event_configuration_set,
 )
 
 REGION = "us-east-1"
+LOCAL_ACCOUNT = "123456789012"  # moto's default account
 AT_USERNAME = "sandbox"
 
 
@@ -42,6 +44,9 @@ class LocalResources:
     at_secret_name: str
     report_token_secret_name: str
     report_token: str
+    # By schedule group spec name: the group's name in moto and the JSON its env var carries.
+    schedule_groups: dict[str, str] = field(default_factory=dict)
+    schedule_targets: dict[str, str] = field(default_factory=dict)
 
 
 def create_resources(config: ServiceConfig, wiring: Wiring) -> LocalResources:
@@ -65,7 +70,17 @@ def create_resources(config: ServiceConfig, wiring: Wiring) -> LocalResources:
     for name in {spec.name for spec in wiring.configuration_sets} | {ses_event_configuration_set(config)}:
         ses.create_configuration_set(ConfigurationSetName=name)
 
-    return LocalResources(table_name, queues, at_secret_name, report_token_secret_name, report_token)
+    scheduler = boto3.client("scheduler")
+    groups, targets = {}, {}
+    for spec in wiring.schedule_groups:
+        groups[spec.name] = names.schedule_group(spec)
+        scheduler.create_schedule_group(Name=groups[spec.name])
+        # moto checks no role: this one only has the shape of the stack's (the local firer sends itself).
+        role_arn = f"arn:aws:iam::{LOCAL_ACCOUNT}:role/{groups[spec.name]}-scheduler"
+        targets[spec.name] = json.dumps(schedule_target_json(groups[spec.name], queues[spec.queue].arn, role_arn))
+
+    return LocalResources(table_name, queues, at_secret_name, report_token_secret_name, report_token,
+                          groups, targets)  # fmt: skip
 
 
 def _create_table(wiring: Wiring, table_name: str) -> None:
@@ -127,6 +142,7 @@ def handler_environment(wiring: Wiring, resources: LocalResources, graphql_url: 
         {name: queue.url for name, queue in resources.queues.items()},
         {"africastalking": resources.at_secret_name, "report-token": resources.report_token_secret_name},
         graphql_url=graphql_url,
+        schedule_targets=resources.schedule_targets,
     )
     merged: dict[str, str] = {}
     owner: dict[str, str] = {}

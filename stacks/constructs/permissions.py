@@ -17,6 +17,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from stacks import wiring as w
 from stacks.config import ServiceConfig
 from stacks.constructs.queues import WorkQueue
+from stacks.constructs.schedule_groups import ScheduleGroupResources
 
 # DynamoDB has no TransactWriteItems/TransactGetItems IAM actions: each item of a transaction is
 # authorised by the action it performs (PutItem, UpdateItem, ConditionCheckItem, GetItem); the code
@@ -33,6 +34,8 @@ SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue",)
 EMAIL_SEND_ACTIONS = ("ses:SendEmail",)
 SMS_PUBLISH_ACTIONS = ("sns:Publish",)
 STATUS_PUBLISH_ACTIONS = ("appsync:GraphQL",)
+SCHEDULE_MANAGE_ACTIONS = ("scheduler:CreateSchedule", "scheduler:DeleteSchedule")
+SCHEDULE_PASS_ROLE_ACTIONS = ("iam:PassRole",)
 # Topics and platform endpoints have ARNs of this shape; a phone number has no ARN at all.
 SNS_ARN_PATTERN = f"arn:{Aws.PARTITION}:sns:*:*:*"
 
@@ -72,6 +75,7 @@ def capability_permissions(
     queues: Iterable[WorkQueue],
     secrets: Mapping[str, secretsmanager.ISecret],
     publish_field_arn: str,
+    schedule_groups: Mapping[str, "ScheduleGroupResources"] | None = None,
 ) -> dict[str, Permission]:
     permissions = {
         w.TABLE_GET: _allow(("dynamodb:GetItem",), [table.table_arn]),
@@ -105,4 +109,27 @@ def capability_permissions(
     for queue in queues:
         permissions[queue.spec.send_capability] = _allow(QUEUE_SEND_ACTIONS, [queue.queue.queue_arn])
         permissions[queue.spec.consume_capability] = _allow(QUEUE_CONSUME_ACTIONS, [queue.queue.queue_arn])
+    for group in (schedule_groups or {}).values():
+        permissions[group.spec.manage_capability] = _manage_schedules(stack, group)
     return permissions
+
+
+def _manage_schedules(stack: Stack, group: "ScheduleGroupResources") -> Permission:
+    """Create and delete the group's schedules, and hand Scheduler the group's role (to Scheduler only)."""
+    schedules = stack.format_arn(service="scheduler", resource="schedule", resource_name=f"{group.group_name}/*")
+    pass_role = iam.PolicyStatement(
+        actions=list(SCHEDULE_PASS_ROLE_ACTIONS),
+        resources=[group.role.role_arn],
+        conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
+    )
+    return Permission(
+        statements=(_statement(SCHEDULE_MANAGE_ACTIONS, [schedules]), pass_role),
+        acknowledgments=(
+            (
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:"
+                f"schedule/{group.group_name}/*]",
+                "Schedules are made per message at run time, named after it: the wildcard covers only the "
+                "schedules of this one group.",
+            ),
+        ),
+    )

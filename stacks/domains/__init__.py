@@ -7,6 +7,7 @@ from stacks.domains import (
     delivery_reports,
     messages,
     receipts,
+    scheduling,
     sending,
     suppressions,
     sweeper,
@@ -21,4 +22,5 @@ DOMAINS = (
     sweeper.contribute,
     suppressions.contribute,
     templates.contribute,
+    scheduling.contribute,
 )

@@ -12,6 +12,8 @@ class DeliveryMethod(str, Enum):
 
 
 class DeliveryStatus(str, Enum):
+    # Waiting for its sendAt: its one-time schedule hands it to the queue then (docs/scheduling.md).
+    SCHEDULED = "SCHEDULED"
     PENDING = "PENDING"
     QUEUED = "QUEUED"
     ACCEPTED = "ACCEPTED"
@@ -19,6 +21,8 @@ class DeliveryStatus(str, Enum):
     FAILED = "FAILED"
     # Handed to a provider, but no receipt came within the configured bound: it may have arrived.
     UNCONFIRMED = "UNCONFIRMED"
+    # Stopped by cancelMessage before any provider had it.
+    CANCELLED = "CANCELLED"
 
     @property
     def final(self) -> bool:
@@ -31,22 +35,28 @@ class Provider(str, Enum):
     AFRICASTALKING = "AFRICASTALKING"
 
 
-_FINAL = frozenset({DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED})
+_FINAL = frozenset(
+    {DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED, DeliveryStatus.CANCELLED}
+)
 # At most this many entries in a message's timeline: status moves (at most four) always get one,
 # notes (a transient bounce, a delay) only while there is room.
 MAX_EVENTS = 20
 
 # A status only moves forward. Each status lists the ones it may be reached from.
-# DELIVERED, FAILED and UNCONFIRMED are final: nothing leaves them.
+# DELIVERED, FAILED, UNCONFIRMED and CANCELLED are final: nothing leaves them. SCHEDULED comes before
+# everything: a scheduled message reaches the others only through QUEUED (or stops as CANCELLED).
 _PREDECESSORS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
+    DeliveryStatus.SCHEDULED: frozenset(),
     DeliveryStatus.PENDING: frozenset(),
-    DeliveryStatus.QUEUED: frozenset({DeliveryStatus.PENDING}),
+    DeliveryStatus.QUEUED: frozenset({DeliveryStatus.PENDING, DeliveryStatus.SCHEDULED}),
     DeliveryStatus.ACCEPTED: frozenset({DeliveryStatus.PENDING, DeliveryStatus.QUEUED}),
     DeliveryStatus.DELIVERED: frozenset({DeliveryStatus.ACCEPTED}),
     DeliveryStatus.FAILED: frozenset(
-        {DeliveryStatus.PENDING, DeliveryStatus.QUEUED, DeliveryStatus.ACCEPTED}
+        {DeliveryStatus.SCHEDULED, DeliveryStatus.PENDING, DeliveryStatus.QUEUED, DeliveryStatus.ACCEPTED}
     ),
     DeliveryStatus.UNCONFIRMED: frozenset({DeliveryStatus.ACCEPTED}),
+    # Only while no provider has it: the move also requires that no send attempt holds a claim.
+    DeliveryStatus.CANCELLED: frozenset({DeliveryStatus.SCHEDULED, DeliveryStatus.QUEUED}),
 }
 
 
@@ -95,6 +105,7 @@ class Message:
     template_id: str | None = None  # sent by template: which one and which version
     template_version: int | None = None
     html: str | None = None  # e-mail by template: the rendered HTML part (not in the API)
+    send_at: str | None = None  # a scheduled send: when its schedule hands it to the queue
 
     def to_graphql(self) -> dict:
         """The GraphQL `Message` type's shape."""
@@ -121,6 +132,7 @@ class Message:
             "events": [event.to_graphql() for event in self.events],
             "templateId": self.template_id,
             "templateVersion": self.template_version,
+            "sendAt": self.send_at,
         }
 
     def as_dict(self) -> dict:

@@ -58,6 +58,7 @@ _FIELDS = {
     "templateId": "template_id",
     "templateVersion": "template_version",
     "html": "html",
+    "sendAt": "send_at",
 }
 _ATTRIBUTE_OF = {field: attr for attr, field in _FIELDS.items()}
 _NUMBERS = {"segments", "templateVersion"}

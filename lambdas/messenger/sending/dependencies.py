@@ -92,6 +92,12 @@ def suppressor():
     return suppressor()
 
 
+def scheduled_sends():
+    from messenger.scheduling.dependencies import scheduled_sends
+
+    return scheduled_sends()
+
+
 def template_service():
     from messenger.templates.dependencies import template_service
 
@@ -112,6 +118,7 @@ def message_service() -> MessageService:
         listeners=status_listeners(),
         suppressions=suppression_table(),
         templates=template_service,
+        scheduler=scheduled_sends if settings().get("send_schedules") else None,
     )
 
 

@@ -149,6 +149,10 @@ class Dispatcher:
             claim = self._repo.claim(
                 job.to, job.message_id, token, self._clock.now(), self._clock.ago(self._lease)
             )
+            if not claim.granted and claim.message is not None and self._release_scheduled(claim.message):
+                claim = self._repo.claim(
+                    job.to, job.message_id, token, self._clock.now(), self._clock.ago(self._lease)
+                )
         except Exception:  # noqa: BLE001 - nothing was claimed, so nothing was sent: retry later
             log.exception("could not claim", extra={"messageId": job.message_id})
             report.retry.add(job.item_id)
@@ -176,6 +180,17 @@ class Dispatcher:
             )
             report.skipped += 1
         return None
+
+    def _release_scheduled(self, message: Message) -> bool:
+        """A scheduled message's schedule fired: SCHEDULED → QUEUED, a conditional move that a cancel
+        (SCHEDULED → CANCELLED) cannot both lose and win. False when there was nothing to release."""
+        if message.delivery_status is not DeliveryStatus.SCHEDULED:
+            return False
+        try:
+            self._statuses.move(message, DeliveryStatus.QUEUED, detail="sendAt reached")
+        except StatusConflict:
+            return True  # moved meanwhile (cancelled, or released by a copy of this job): claim says which
+        return True
 
     # -- sending -----------------------------------------------------------------------------
     def _send_unit(self, unit: list[_Claimed], report: BatchReport) -> None:

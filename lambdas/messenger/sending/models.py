@@ -53,6 +53,7 @@ class SendRequest:
     template_id: str | None = None
     template_version: int | None = None
     html: str | None = None
+    send_at: str | None = None  # a scheduled send (AWSDateTime, UTC)
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import replace
 from typing import Callable, Iterable, Mapping, Protocol
 
 from messenger.core.errors import (
+    BadRequest,
     Conflict,
     MessagingError,
     ProviderError,
@@ -32,6 +34,7 @@ from messenger.messages.status import StatusListener, StatusWriter
 from messenger.sending.models import SendRequest
 from messenger.sending.ports import Channel, JobQueue, SendingRepository
 from messenger.sending.providers import PROVIDERS
+from messenger.scheduling.validation import parse_send_at
 from messenger.sending.validation import parse_send_input
 
 log = logging.getLogger(__name__)
@@ -44,13 +47,18 @@ class SuppressionList(Protocol):
 class TemplateRenderer(Protocol):
     def for_send(self, args: dict, method: DeliveryMethod): ...
 
+
+class SendScheduler(Protocol):
+    def schedule(self, message: Message) -> None:
+        """Hand the (recorded, SCHEDULED) message to the dispatch queue at its sendAt."""
+
 QUEUED_PROVIDERS = frozenset(provider for provider, spec in PROVIDERS.items() if spec.queued)
 STUCK_PENDING_SECONDS = 120  # well past the api function's 15 s timeout
 
 
 # Fields added after keys were first recorded: left out while unset, so a key recorded before they
 # existed still matches the same input (idempotency keys live 24 h, across a deploy).
-_LATER_FIELDS = frozenset({"template_id", "template_version", "html"})
+_LATER_FIELDS = frozenset({"template_id", "template_version", "html", "send_at"})
 
 
 def fingerprint(request: SendRequest) -> str:
@@ -73,6 +81,7 @@ class MessageService:
         listeners: Iterable[StatusListener] = (),
         suppressions: SuppressionList | None = None,
         templates: Callable[[], TemplateRenderer] | None = None,
+        scheduler: Callable[[], SendScheduler] | None = None,
     ) -> None:
         self._repo = repository
         self._channels = channels
@@ -83,14 +92,22 @@ class MessageService:
         self._statuses = StatusWriter(repository, clock, listeners)
         self._suppressions = suppressions
         self._templates = templates
+        self._scheduler = scheduler
 
     # -- sendMessage -------------------------------------------------------------------------
     def send(self, args: dict) -> Message:
         request = parse_send_input(args, self._settings, self._render if self._templates else None)
         now = self._clock.now()
+        send_at = parse_send_at(args.get("sendAt"), now)
+        if send_at is not None:
+            if self._scheduler is None:
+                raise BadRequest("sendAt", "scheduled sends are not available here")
+            request = replace(request, send_at=send_at)
         queued = request.provider in QUEUED_PROVIDERS
         suppressed = self._suppressions.get(request.to) if self._suppressions is not None else None
         status = DeliveryStatus.QUEUED if queued else DeliveryStatus.PENDING
+        if send_at is not None:
+            status = DeliveryStatus.SCHEDULED
         if suppressed is not None:
             status = DeliveryStatus.FAILED  # recorded, never handed to a provider
         message = Message(
@@ -114,6 +131,7 @@ class MessageService:
             template_id=request.template_id,
             template_version=request.template_version,
             html=request.html,
+            send_at=send_at,
         )
         if request.idempotency_key:
             expected = fingerprint(request)
@@ -137,6 +155,8 @@ class MessageService:
         self._statuses.recorded(message)
         if suppressed is not None:
             return message
+        if send_at is not None:
+            return self._schedule(message)
         if queued:
             return self._enqueue(message)
         return self._send_now(message)
@@ -171,6 +191,14 @@ class MessageService:
         except Exception:
             log.exception("could not queue message", extra={"messageId": message.id})
             return self._fail(message, "QueueUnavailable")
+        return message
+
+    def _schedule(self, message: Message) -> Message:
+        try:
+            self._scheduler().schedule(message)
+        except Exception:
+            log.exception("could not schedule message", extra={"messageId": message.id})
+            return self._fail(message, "ScheduleUnavailable")
         return message
 
     def _send_now(self, message: Message) -> Message:
