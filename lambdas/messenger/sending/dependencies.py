@@ -46,12 +46,22 @@ class _LazySenders(dict):
 
 
 class _LazyPacers(dict):
-    """Provider -> its pacing hook, built on first use from the provider's spec."""
+    """Provider -> its pacing hook, built on first use from the provider's spec: a SharedPacer over the
+    table at the rate its setting gives (unpaced when 0 or not set)."""
 
     def get(self, provider: Provider, default=None):
         if provider not in self:
-            self[provider] = spec_of(provider).build_pacer(settings())
+            self[provider] = build_pacer(spec_of(provider), settings(), repository())
         return self[provider]
+
+
+def build_pacer(spec, config, counter):
+    from messenger.sending.providers.base import Pacer, SharedPacer
+
+    if spec.build_pacer is not None:
+        return spec.build_pacer(config, counter)
+    rate = config.get(spec.rate_setting, 0) if spec.rate_setting else 0
+    return SharedPacer(rate, counter, spec.provider.value) if rate else Pacer(None)
 
 
 @cache
