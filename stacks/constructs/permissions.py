@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from aws_cdk import Aws, Stack
+from aws_cdk import Aws, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -122,11 +122,14 @@ def _manage_schedules(stack: Stack, group: "ScheduleGroupResources") -> Permissi
         resources=[group.role.role_arn],
         conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
     )
+    # How cdk-nag names the resource: unresolved parts as <AWS::...>, a region or account given at synth as is.
+    region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+    account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
     return Permission(
         statements=(_statement(SCHEDULE_MANAGE_ACTIONS, [schedules]), pass_role),
         acknowledgments=(
             (
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:"
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:{region}:{account}:"
                 f"schedule/{group.group_name}/*]",
                 "Schedules are made per message at run time, named after it: the wildcard covers only the "
                 "schedules of this one group.",

@@ -53,6 +53,8 @@ def test_the_acknowledged_findings_are_exactly_the_expected_ones(synth):
         ("AwsSolutions-SMG4", f"{prefix}/Secrets/DeliveryReportToken/Resource"),
         ("AwsSolutions-ASC3", f"{prefix}/Graphql/Api/Resource"),
         ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/Api/Role/Resource"),
+        (f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/{prefix}-sends/*]",
+         f"{prefix}/Functions/Api/Role/Resource"),
         ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/Dispatch/Role/Resource"),
         *{("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/{f}/Role/DefaultPolicy/Resource")
           for f in ("Api", "Dispatch", "DeliveryReports", "Receipts", "Sweeper")},

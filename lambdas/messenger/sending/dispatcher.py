@@ -118,7 +118,7 @@ class Dispatcher:
         self._lease = claim_lease_seconds
         self._statuses = StatusWriter(repository, clock, listeners)
         self._suppressions = suppressions
-        self._pacers = pacers or {}
+        self._pacers = pacers if pacers is not None else {}  # a lazy mapping starts empty (falsy)
         self._new_token = new_token
 
     # -- the batch ---------------------------------------------------------------------------

@@ -141,7 +141,9 @@ class SharedPacer(Pacer):
             second = int(now)
             try:
                 if self._counter.take(self._key, second, self._rate):
-                    return True
+                    if int(self._now()) == second:
+                        return True
+                    continue  # the slot's second passed while taking it: that slot goes unused
             except Exception:  # noqa: BLE001 - pacing must not stop sending: space this worker's requests
                 log.warning("pacing counter unavailable; pacing this worker alone", exc_info=True)
                 super().wait()
