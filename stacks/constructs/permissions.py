@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from aws_cdk import Aws, Stack, Token
+from aws_cdk import Aws, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -116,20 +116,18 @@ def capability_permissions(
 
 def _manage_schedules(stack: Stack, group: "ScheduleGroupResources") -> Permission:
     """Create and delete the group's schedules, and hand Scheduler the group's role (to Scheduler only)."""
-    schedules = stack.format_arn(service="scheduler", resource="schedule", resource_name=f"{group.group_name}/*")
+    # The stack's own region and account as pseudo parameters, whether or not synth knows them.
+    schedules = f"arn:{Aws.PARTITION}:scheduler:{Aws.REGION}:{Aws.ACCOUNT_ID}:schedule/{group.group_name}/*"
     pass_role = iam.PolicyStatement(
         actions=list(SCHEDULE_PASS_ROLE_ACTIONS),
         resources=[group.role.role_arn],
         conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
     )
-    # How cdk-nag names the resource: unresolved parts as <AWS::...>, a region or account given at synth as is.
-    region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
-    account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
     return Permission(
         statements=(_statement(SCHEDULE_MANAGE_ACTIONS, [schedules]), pass_role),
         acknowledgments=(
             (
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:{region}:{account}:"
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:"
                 f"schedule/{group.group_name}/*]",
                 "Schedules are made per message at run time, named after it: the wildcard covers only the "
                 "schedules of this one group.",

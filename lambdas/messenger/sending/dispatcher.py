@@ -135,11 +135,12 @@ class Dispatcher:
             for unit in self._senders[provider].group(items, lambda item: item.message)
         ]
         for unit in units:
-            if time_left_ms is not None and time_left_ms() < REQUEST_BUDGET_MS:
+            left_ms = time_left_ms() if time_left_ms is not None else None
+            if left_ms is not None and left_ms < REQUEST_BUDGET_MS:
                 self._give_back(unit, report)
                 continue
             try:
-                self._send_unit(unit, report, time_left_ms)
+                self._send_unit(unit, report, left_ms)
             except Exception:  # noqa: BLE001 - one unit's failure must not sink the others
                 # Where it failed is unknown (perhaps after the provider took it): keep the claims,
                 # so only a receive after the lease can send again (the documented crash window).
@@ -205,10 +206,10 @@ class Dispatcher:
         return True
 
     # -- sending -----------------------------------------------------------------------------
-    def _send_unit(self, unit: list[_Claimed], report: BatchReport, time_left_ms=None) -> None:
+    def _send_unit(self, unit: list[_Claimed], report: BatchReport, left_ms: int | None = None) -> None:
         provider = unit[0].message.provider
         pacer = self._pacers.get(provider, UNPACED)
-        max_wait = None if time_left_ms is None else max(0.0, (time_left_ms() - REQUEST_BUDGET_MS) / 1000)
+        max_wait = None if left_ms is None else max(0.0, (left_ms - REQUEST_BUDGET_MS) / 1000)
         if not pacer.acquire(max_wait):
             # The provider's rate is taken for longer than this invocation has left: hand the jobs
             # back as fresh ones, so waiting for the rate never uses up their receives.
