@@ -238,3 +238,16 @@ def test_the_adapter_makes_a_one_time_schedule_that_deletes_itself_and_cancels_b
             TARGET.queue_arn, TARGET.role_arn, '{"v":1}')
         assert adapter.delete(TARGET, "message-01K") is True
         assert adapter.delete(TARGET, "message-01K") is False
+
+
+# -- the rest of the service sees the new statuses --------------------------------------------------
+def test_history_filters_by_scheduled_and_cancelled_and_the_sweeper_leaves_scheduled_alone():
+    from messenger.messages.filters import parse_history_query
+    from messenger.sweeper.logic import rules
+
+    query = parse_history_query({"filter": {"to": "later@example.com", "status": ["SCHEDULED", "CANCELLED"]}},
+                                lambda to: "MESSAGE#" + to)  # fmt: skip
+    assert set(query.statuses) == {"SCHEDULED", "CANCELLED"}
+    # A scheduled message may wait 35 days: no sweeper rule closes it (only PENDING, QUEUED, ACCEPTED).
+    assert DeliveryStatus.SCHEDULED not in {rule.status for rule in rules(72)}
+    assert DeliveryStatus.CANCELLED.final and not DeliveryStatus.SCHEDULED.final
