@@ -251,3 +251,26 @@ def test_history_filters_by_scheduled_and_cancelled_and_the_sweeper_leaves_sched
     # A scheduled message may wait 35 days: no sweeper rule closes it (only PENDING, QUEUED, ACCEPTED).
     assert DeliveryStatus.SCHEDULED not in {rule.status for rule in rules(72)}
     assert DeliveryStatus.CANCELLED.final and not DeliveryStatus.SCHEDULED.final
+
+
+def test_a_cancel_that_lands_between_the_release_and_the_claim_wins_and_nothing_is_sent():
+    class CancelBeforeSecondClaim(MemoryRepository):
+        """Cancels the message right after the worker released it to QUEUED, before its claim."""
+
+        def __init__(self):
+            super().__init__()
+            self.claims_seen = 0
+
+        def claim(self, recipient, message_id, token, now, stale_before):
+            self.claims_seen += 1
+            if self.claims_seen == 2:
+                sends.cancel(message_id)
+            return super().claim(recipient, message_id, token, now, stale_before)
+
+    repository, sns = CancelBeforeSecondClaim(), FakeChannel("sns")
+    sends = ScheduledSends(repository, lambda: Schedules(FakeScheduler(), TARGET), FixedClock(NOW), job_body)
+    message = repository.add(scheduled())
+    report = dispatcher(repository, sns).process([job(message)])
+    stored = repository.records[(message.to, message.id)]
+    assert sns.sent == [] and report.accepted == 0 and report.skipped == 1
+    assert [e.status for e in stored.events] == [DeliveryStatus.QUEUED, DeliveryStatus.CANCELLED]
