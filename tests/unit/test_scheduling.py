@@ -274,3 +274,16 @@ def test_a_cancel_that_lands_between_the_release_and_the_claim_wins_and_nothing_
     stored = repository.records[(message.to, message.id)]
     assert sns.sent == [] and report.accepted == 0 and report.skipped == 1
     assert [e.status for e in stored.events] == [DeliveryStatus.QUEUED, DeliveryStatus.CANCELLED]
+
+
+def test_a_replayed_scheduled_send_makes_sure_its_schedule_exists(resources):
+    scheduler = FakeScheduler()
+    service, _, _, _ = scheduling_service(resources, scheduler)
+    request = {**EMAIL, "sendAt": "2026-11-24T09:00:00Z", "idempotencyKey": "remind-1"}
+    first = service.send(request)
+    scheduler.schedules.clear()  # as if the first request died before making it
+    again = service.send(request)
+    assert again.id == first.id and again.delivery_status is DeliveryStatus.SCHEDULED
+    assert list(scheduler.schedules) == [schedule_name(first.id)]
+    service.send(request)  # a third time: the schedule exists, nothing changes
+    assert list(scheduler.schedules) == [schedule_name(first.id)]

@@ -175,6 +175,14 @@ class MessageService:
             raise MessagingError("the message this key created is missing")
         log.info("idempotent replay", extra={"messageId": original.id})
         if (
+            original.delivery_status is DeliveryStatus.SCHEDULED
+            and self._scheduler is not None
+            and original.send_at > self._clock.now()
+        ):
+            # The request that recorded it may have died before making its schedule: make sure it
+            # exists (by name, so an existing one is left as it is).
+            return self._schedule(original)
+        if (
             original.delivery_status is DeliveryStatus.PENDING
             and original.created_at < self._clock.ago(STUCK_PENDING_SECONDS)
         ):
