@@ -57,6 +57,7 @@ bench: setup
 	$(PY) bench/load.py
 	$(PY) bench/receipts.py
 	$(PY) bench/templates.py
+	$(PY) bench/pacing.py
 
 schema: setup
 	$(PY) -m local.schema_file

@@ -6,7 +6,8 @@ Settings: LOCAL_PORT (default 4000, 0 = any free port), LOCAL_API_KEY (default D
 LOCAL_AT_REPORT_DELAY (seconds between a stand-in send and each delivery report, default 0.3),
 LOCAL_AT_HANG_SECONDS (how long HANG_NUMBER holds a request, default 30), LOCAL_RECEIPT_DELAY (seconds
 between an SES/SNS send and each of its receipts, default 0.3), LOCAL_SCHEDULE_SECONDS (the period of every
-scheduled function, default the wiring's), LOCAL_LOG_LEVEL,
+scheduled function, default the wiring's), LOCAL_SCHEDULER_POLL_SECONDS (how often due one-time schedules,
+e.g. sendAt, are looked for and fired, default 0.5), LOCAL_LOG_LEVEL,
 LOCAL_CONFIG (JSON of cdk.json `messaging` keys that override it, e.g. '{"defaultSmsProvider": "AFRICASTALKING"}').
 """
 
@@ -95,6 +96,7 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
         create_resources,
         handler_environment,
     )
+    from local.one_time_schedules import OneTimeSchedules
     from local.schedules import Schedules
     from local.sqs_poller import SqsPoller, add_dead_letter_route, peek_dead_letters
     from stacks.config import PROJECT_ROOT, load_cdk_json_config
@@ -136,6 +138,9 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     schedules = Schedules(wiring.schedules, functions, REGION, float(period) if period else None)
     schedules.add_routes(server)
     keys = LocalApiKeys(REGION, resources.api_id)
+    one_time = OneTimeSchedules(
+        list(resources.schedule_groups.values()), REGION, float(os.environ.get("LOCAL_SCHEDULER_POLL_SECONDS", "0.5"))
+    )
     appsync = AppSyncApi(PROJECT_ROOT / "schema.graphql", wiring, functions)
     hub = SubscriptionHub(appsync.schema)
     appsync.on_publish = hub.publish
@@ -161,6 +166,7 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     # wait for the pollers' last invocations, then the API server, then moto.
     cleanup.callback(_join, pollers)
     cleanup.callback(schedules.stop)
+    cleanup.callback(one_time.stop)
     if emitter:
         cleanup.callback(emitter.stop)
     cleanup.callback(standin.stop)
@@ -171,6 +177,7 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     if emitter:
         emitter.start()
     schedules.start()
+    one_time.start()
     for poller in pollers:
         poller.start()
     server.start()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import boto3
 
@@ -20,11 +20,13 @@ from stacks.wiring import (
     ResourceNames,
     Wiring,
     resource_names,
+    schedule_target_json,
     ses_event_configuration_set,
     stack_key_description,
 )
 
 REGION = "us-east-1"
+LOCAL_ACCOUNT = "123456789012"  # moto's default account
 AT_USERNAME = "sandbox"
 # The stack key's id when no other is given (the local mode passes LOCAL_API_KEY).
 DEFAULT_STACK_KEY = "da2-local-development-key"
@@ -48,6 +50,9 @@ class LocalResources:
     report_token: str
     api_id: str = ""  # the GraphQL API in moto, whose keys the local endpoint accepts
     api_key: str = DEFAULT_STACK_KEY  # the stack's own key
+    # By schedule group spec name: the group's name in moto and the JSON its env var carries.
+    schedule_groups: dict[str, str] = field(default_factory=dict)
+    schedule_targets: dict[str, str] = field(default_factory=dict)
 
 
 def create_resources(config: ServiceConfig, wiring: Wiring, api_key: str = DEFAULT_STACK_KEY) -> LocalResources:
@@ -76,8 +81,18 @@ def create_resources(config: ServiceConfig, wiring: Wiring, api_key: str = DEFAU
     # AppSync's control plane (moto): the API and the stack's key; the clients domain adds keys at runtime.
     expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=365)
     api_id = create_api(REGION, f"{names.prefix}-api", api_key, stack_key_description(config), expires)
+
+    scheduler = boto3.client("scheduler")
+    groups, targets = {}, {}
+    for spec in wiring.schedule_groups:
+        groups[spec.name] = names.schedule_group(spec)
+        scheduler.create_schedule_group(Name=groups[spec.name])
+        # moto checks no role: this one only has the shape of the stack's (the local firer sends itself).
+        role_arn = f"arn:aws:iam::{LOCAL_ACCOUNT}:role/{groups[spec.name]}-scheduler"
+        targets[spec.name] = json.dumps(schedule_target_json(groups[spec.name], queues[spec.queue].arn, role_arn))
+
     return LocalResources(table_name, queues, at_secret_name, report_token_secret_name, report_token,
-                          api_id, api_key)  # fmt: skip
+                          api_id, api_key, groups, targets)  # fmt: skip
 
 
 def _create_table(wiring: Wiring, table_name: str) -> None:
@@ -140,6 +155,7 @@ def handler_environment(wiring: Wiring, resources: LocalResources, graphql_url: 
         {"africastalking": resources.at_secret_name, "report-token": resources.report_token_secret_name},
         graphql_url=graphql_url,
         graphql_api_id=resources.api_id,
+        schedule_targets=resources.schedule_targets,
     )
     merged: dict[str, str] = {}
     owner: dict[str, str] = {}

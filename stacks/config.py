@@ -64,6 +64,11 @@ class ServiceConfig:
     worker_batching_window_seconds: int = 2
     max_receive_count: int = 3
     retry_base_seconds: int = 10
+    # Provider pacing: what the dispatch workers together send at most, per second (0: unpaced).
+    # SES's account sending rate (messages/s), SNS's SMS rate (messages/s), Africa's Talking requests/s.
+    ses_max_send_rate: int = 0
+    sns_max_sms_rate: int = 0
+    at_max_requests_per_second: int = 0
     # API
     api_key_valid_from: str = "2026-11-22"
     api_key_valid_days: int = 365
@@ -115,6 +120,9 @@ class ServiceConfig:
         _between("reportTokenMaxAgeSeconds", self.report_token_max_age_seconds, 0, 3600)
         _between("maxReceiveCount", self.max_receive_count, 1, 1000)
         _between("retryBaseSeconds", self.retry_base_seconds, 0, 900)  # SQS visibility: 15 min at most
+        _between("sesMaxSendRate", self.ses_max_send_rate, 0, 100_000)
+        _between("snsMaxSmsRate", self.sns_max_sms_rate, 0, 100_000)
+        _between("atMaxRequestsPerSecond", self.at_max_requests_per_second, 0, 10_000)
         if self.waf_rate_limit < 10:
             raise ConfigError("wafRateLimit: AWS WAF needs at least 10 requests per window")
         _between("receiptTimeoutHours", self.receipt_timeout_hours, 1, 24 * 30)

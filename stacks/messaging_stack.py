@@ -15,6 +15,7 @@ from stacks.constructs.functions import MessagingFunctions
 from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.permissions import capability_permissions
 from stacks.constructs.queues import WorkQueues
+from stacks.constructs.schedule_groups import ScheduleGroups
 from stacks.constructs.secrets import Secrets
 from stacks.constructs.sms_delivery_status import SmsDeliveryStatus
 from stacks.constructs.table import MessagesTable
@@ -55,9 +56,11 @@ class MessagingStack(Stack):
         secrets = Secrets(self, "Secrets", wiring=wiring)
         queues = WorkQueues(self, "Queues", config=config, wiring=wiring)
         api = GraphqlApi(self, "Graphql", config=config)
+        schedule_groups = ScheduleGroups(self, "ScheduleGroups", config=config, wiring=wiring, queues=queues.by_name)
         resource_env = wiring.resource_environment(
             table.table_name, {queue.spec.name: queue.queue.queue_url for queue in queues},
             graphql_url=api.api.graphql_url, graphql_api_id=api.api.api_id,
+            schedule_targets=schedule_groups.targets(queues.by_name),
         )
         functions = MessagingFunctions(
             self,
@@ -74,6 +77,7 @@ class MessagingStack(Stack):
                 secrets=secrets.by_key,
                 publish_field_arn=api.publish_field_arn,
                 api_arn=api.api.arn,
+                schedule_groups=schedule_groups.by_name,
             ),
             resource_env=resource_env,
         )

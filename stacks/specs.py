@@ -129,6 +129,24 @@ class ScheduleSpec:
 
 
 @dataclass(frozen=True)
+class ScheduleGroupSpec:
+    """One-time schedules (EventBridge Scheduler) that hand a payload to `queue` at a set time.
+
+    The stack makes the group and a role Scheduler assumes that may send to that queue only; the
+    functions given `manage_capability` create and delete schedules in the group (and pass that role).
+    `env_var` carries JSON `{"group", "queueArn", "roleArn"}` to them. The local mode fires due schedules.
+    """
+
+    name: str
+    queue: str
+    env_var: str
+
+    @property
+    def manage_capability(self) -> str:
+        return f"schedules:manage:{self.name}"
+
+
+@dataclass(frozen=True)
 class LogSubscriptionSpec:
     """Every event written to a CloudWatch Logs group, handed to a function (a subscription filter).
 
@@ -176,6 +194,7 @@ class Domain:
     configuration_sets: tuple[ConfigurationSetSpec, ...] = ()
     schedules: tuple[ScheduleSpec, ...] = ()
     log_subscriptions: tuple[LogSubscriptionSpec, ...] = ()
+    schedule_groups: tuple[ScheduleGroupSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -189,6 +208,7 @@ class Wiring:
     configuration_sets: tuple[ConfigurationSetSpec, ...] = ()
     schedules: tuple[ScheduleSpec, ...] = ()
     log_subscriptions: tuple[LogSubscriptionSpec, ...] = ()
+    schedule_groups: tuple[ScheduleGroupSpec, ...] = ()
 
     def function(self, name: str) -> FunctionSpec:
         for spec in self.functions:
@@ -214,16 +234,20 @@ class Wiring:
     def resource_environment(
         self, table_name: str, queue_urls: dict[str, str], secret_names: dict[str, str] | None = None,
         graphql_url: str = "", graphql_api_id: str = "",
+        schedule_targets: dict[str, str] | None = None,
     ) -> dict[str, str]:
         """Every resource variable with its value; the stack passes CloudFormation references.
 
         Secret names default to the wiring's; the local mode passes the names it created.
+        `schedule_targets`: by schedule group name, the JSON its `env_var` carries.
         """
         names = secret_names or {}
+        targets = schedule_targets or {}
         return {
             self.table.env_var: table_name,
             ENV_GRAPHQL_URL: graphql_url,
             ENV_GRAPHQL_API_ID: graphql_api_id,
             **{spec.env_var: names.get(spec.key, spec.name) for spec in self.secrets},
             **{spec.env_var: queue_urls[spec.name] for spec in self.queues if spec.env_var},
+            **{spec.env_var: targets[spec.name] for spec in self.schedule_groups if spec.name in targets},
         }

@@ -25,6 +25,7 @@ from stacks.specs import (  # noqa: F401 - the vocabulary, re-exported: domains 
     LogSubscriptionSpec,
     QueueSpec,
     ResolverSpec,
+    ScheduleGroupSpec,
     ScheduleSpec,
     SecretSpec,
     TableSpec,
@@ -109,6 +110,14 @@ class ResourceNames:
 
     def dead_letter_queue(self, spec: "QueueSpec") -> str:
         return f"{self.prefix}-{spec.name}-dlq"
+
+    def schedule_group(self, spec: "ScheduleGroupSpec") -> str:
+        return f"{self.prefix}-{spec.name}"
+
+
+def schedule_target_json(group: str, queue_arn: str, role_arn: str) -> dict[str, str]:
+    """What a schedule group's `env_var` carries (as JSON): messenger.scheduling.dependencies reads it."""
+    return {"group": group, "queueArn": queue_arn, "roleArn": role_arn}
 
 
 def resource_names(config: ServiceConfig) -> ResourceNames:
@@ -234,6 +243,7 @@ def compose(config: ServiceConfig, domains: tuple[Domain, ...]) -> Wiring:
         configuration_sets=tuple(c for domain in domains for c in domain.configuration_sets),
         schedules=tuple(s for domain in domains for s in domain.schedules),
         log_subscriptions=tuple(s for domain in domains for s in domain.log_subscriptions),
+        schedule_groups=tuple(g for domain in domains for g in domain.schedule_groups),
     )
 
 

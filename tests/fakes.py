@@ -154,7 +154,11 @@ class MemoryRepository:
         self.calls.append("get")
         return self.records.get((recipient, message_id))
 
-    def transition(self, message, target, now, *, claim_token=None, event=None, **fields):
+    def get_by_id(self, message_id: str):
+        self.calls.append("get_by_id")
+        return next((m for (_, id_), m in self.records.items() if id_ == message_id), None)
+
+    def transition(self, message, target, now, *, claim_token=None, unclaimed=False, event=None, **fields):
         from dataclasses import replace
 
         from messenger.core.errors import StatusConflict
@@ -172,6 +176,8 @@ class MemoryRepository:
             if self.claims.get(key, (None,))[0] != claim_token:
                 raise StatusConflict("claim lost")
             del self.claims[key]
+        elif unclaimed and key in self.claims:
+            raise StatusConflict("a send attempt holds a claim")
         from messenger.messages.models import MessageEvent
 
         changes = {name: value for name, value in fields.items() if value is not None}

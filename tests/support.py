@@ -30,6 +30,7 @@ def reset_caches() -> None:
     from messenger.delivery_reports import handler as reports
     from messenger.messages import dependencies as messages
     from messenger.receipts import handler as receipts
+    from messenger.scheduling import dependencies as scheduling
     from messenger.sending import dependencies as sending
     from messenger.suppressions import dependencies as suppressions
     from messenger.templates import dependencies as templates
@@ -43,6 +44,8 @@ def reset_caches() -> None:
                    receipts.receipts, suppressions.table, suppressions.suppressor,
                    templates.table, templates.template_service, clients.table, clients.api_keys,
                    clients.client_service, erasure.table):  # fmt: skip
+                   templates.table, templates.template_service, scheduling.send_schedules,
+                   scheduling.scheduled_sends):  # fmt: skip
         cached.cache_clear()
     parameters.clear_caches()
 
@@ -124,7 +127,8 @@ def own_environment(function: str, resources, overrides: dict | None = None):
     wiring = build_wiring(config)
     spec = wiring.function(function)
     narrowed = type(wiring)(
-        functions=(spec,), resolvers=(), queues=wiring.queues, table=wiring.table, secrets=wiring.secrets
+        functions=(spec,), resolvers=(), queues=wiring.queues, table=wiring.table, secrets=wiring.secrets,
+        schedule_groups=wiring.schedule_groups,
     )
     saved = dict(os.environ)
     aws = {name: value for name, value in os.environ.items() if name.startswith("AWS_") or name in BASE_ENV}

@@ -17,6 +17,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from stacks import wiring as w
 from stacks.config import ServiceConfig
 from stacks.constructs.queues import WorkQueue
+from stacks.constructs.schedule_groups import ScheduleGroupResources
 
 # DynamoDB has no TransactWriteItems/TransactGetItems IAM actions: each item of a transaction is
 # authorised by the action it performs (PutItem, UpdateItem, ConditionCheckItem, GetItem); the code
@@ -35,6 +36,8 @@ SMS_PUBLISH_ACTIONS = ("sns:Publish",)
 STATUS_PUBLISH_ACTIONS = ("appsync:GraphQL",)
 # The clients domain's keys: on this API's ARN and its keys' ARNs (apis/<id>/apikeys/<key id>) only.
 API_KEY_ACTIONS = ("appsync:CreateApiKey", "appsync:ListApiKeys", "appsync:UpdateApiKey", "appsync:DeleteApiKey")
+SCHEDULE_MANAGE_ACTIONS = ("scheduler:CreateSchedule", "scheduler:DeleteSchedule")
+SCHEDULE_PASS_ROLE_ACTIONS = ("iam:PassRole",)
 # Topics and platform endpoints have ARNs of this shape; a phone number has no ARN at all.
 SNS_ARN_PATTERN = f"arn:{Aws.PARTITION}:sns:*:*:*"
 
@@ -75,6 +78,7 @@ def capability_permissions(
     secrets: Mapping[str, secretsmanager.ISecret],
     publish_field_arn: str,
     api_arn: str,
+    schedule_groups: Mapping[str, "ScheduleGroupResources"] | None = None,
 ) -> dict[str, Permission]:
     permissions = {
         w.TABLE_GET: _allow(("dynamodb:GetItem",), [table.table_arn]),
@@ -119,4 +123,28 @@ def capability_permissions(
     for queue in queues:
         permissions[queue.spec.send_capability] = _allow(QUEUE_SEND_ACTIONS, [queue.queue.queue_arn])
         permissions[queue.spec.consume_capability] = _allow(QUEUE_CONSUME_ACTIONS, [queue.queue.queue_arn])
+    for group in (schedule_groups or {}).values():
+        permissions[group.spec.manage_capability] = _manage_schedules(stack, group)
     return permissions
+
+
+def _manage_schedules(stack: Stack, group: "ScheduleGroupResources") -> Permission:
+    """Create and delete the group's schedules, and hand Scheduler the group's role (to Scheduler only)."""
+    # The stack's own region and account as pseudo parameters, whether or not synth knows them.
+    schedules = f"arn:{Aws.PARTITION}:scheduler:{Aws.REGION}:{Aws.ACCOUNT_ID}:schedule/{group.group_name}/*"
+    pass_role = iam.PolicyStatement(
+        actions=list(SCHEDULE_PASS_ROLE_ACTIONS),
+        resources=[group.role.role_arn],
+        conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
+    )
+    return Permission(
+        statements=(_statement(SCHEDULE_MANAGE_ACTIONS, [schedules]), pass_role),
+        acknowledgments=(
+            (
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:"
+                f"schedule/{group.group_name}/*]",
+                "Schedules are made per message at run time, named after it: the wildcard covers only the "
+                "schedules of this one group.",
+            ),
+        ),
+    )

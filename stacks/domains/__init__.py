@@ -9,6 +9,7 @@ from stacks.domains import (
     erasure,
     messages,
     receipts,
+    scheduling,
     sending,
     suppressions,
     sweeper,
@@ -25,4 +26,5 @@ DOMAINS = (
     templates.contribute,
     clients.contribute,
     erasure.contribute,
+    scheduling.contribute,
 )

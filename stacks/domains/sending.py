@@ -20,6 +20,8 @@ SEND_SETTINGS = (
 WORKER_SETTINGS = (
     *CHANNEL_SETTINGS, "at_sender_id", "at_max_recipients_per_request", "at_base_url",
     "at_secret_max_age_seconds", "max_receive_count",
+    # Pacing (sending/providers/base.py SharedPacer): each provider's rate across every worker.
+    "ses_max_send_rate", "sns_max_sms_rate", "at_max_requests_per_second",
 )
 
 

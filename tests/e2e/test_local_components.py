@@ -124,13 +124,26 @@ def test_empty_error_object_is_still_an_error_as_in_js():
 
 def _resources() -> LocalResources:
     queue = LocalQueue("q", "http://queue", "arn:q", "q-dlq", "http://dlq")
-    return LocalResources("table", {"outbound": queue}, "at-secret", "token-secret", "token")
+    return LocalResources("table", {"outbound": queue}, "at-secret", "token-secret", "token", {"sends": "g"},
+                          {"sends": '{"group":"g","queueArn":"arn:q","roleArn":"arn:r"}'})  # fmt: skip
 
 
 def test_handler_environment_fills_resource_names():
     env = handler_environment(WIRING, _resources())
     assert (env["TABLE_NAME"], env["OUTBOUND_QUEUE_URL"]) == ("table", "http://queue")
     assert (env["AT_SECRET_NAME"], env["REPORT_TOKEN_SECRET_NAME"]) == ("at-secret", "token-secret")
+    assert json.loads(env["SEND_SCHEDULES"]) == {"group": "g", "queueArn": "arn:q", "roleArn": "arn:r"}
+
+
+def test_a_one_time_schedule_is_due_at_its_at_time_in_its_time_zone():
+    import datetime as dt
+
+    from local.one_time_schedules import due_time
+
+    utc = due_time({"ScheduleExpression": "at(2026-11-23T12:00:05)", "ScheduleExpressionTimezone": "UTC"})
+    nairobi = due_time({"ScheduleExpression": "at(2026-11-23T15:00:05)", "ScheduleExpressionTimezone": "Africa/Nairobi"})
+    assert utc == nairobi == dt.datetime(2026, 11, 23, 12, 0, 5, tzinfo=dt.timezone.utc)
+    assert due_time({"ScheduleExpression": "rate(5 minutes)"}) is None
 
 
 def test_functions_disagreeing_on_a_variable_fail_loudly():

@@ -1,5 +1,6 @@
 """Each handler calls only what its wiring capabilities allow (the stack turns those into IAM)."""
 
+import datetime as dt
 import functools
 
 import boto3
@@ -30,6 +31,7 @@ ALLOWED = {
     w.SMS_PUBLISH: {"sns.Publish"},
     w.QUEUE_SEND: {"sqs.SendMessage"},
     w.QUEUE_CONSUME: {"sqs.ChangeMessageVisibility"},
+    "schedules:manage:sends": {"scheduler.CreateSchedule", "scheduler.DeleteSchedule"},
 }
 
 
@@ -76,6 +78,9 @@ def test_every_handler_stays_within_its_capabilities(calls, server):  # noqa: F8
         api(appsync_event("Query", "getMessages", {"filter": {"to": "user@example.com"}}), FakeLambdaContext())
         _templates_round(api)
         _clients_round(api)
+        later = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)).isoformat()
+        scheduled = send(to="user@example.com", subject="s", body="b", deliveryMethod="EMAIL", sendAt=later)["data"]
+        api(appsync_event("Mutation", "cancelMessage", {"id": scheduled["id"]}), FakeLambdaContext())
         by_function["api"], made[:] = set(made), []
 
     sqs = boto3.client("sqs")
@@ -96,6 +101,7 @@ def test_every_handler_stays_within_its_capabilities(calls, server):  # noqa: F8
         assert used <= allowed_for(function), (function, used - allowed_for(function))
     assert "dynamodb.BatchGetItem" in by_function["api"]  # the pinned template version
     assert {"dynamodb.BatchWriteItem", "appsync.CreateApiKey", "appsync.ListApiKeys"} <= by_function["api"]
+    assert {"scheduler.CreateSchedule", "scheduler.DeleteSchedule"} <= by_function["api"]  # sendAt, cancelMessage
     assert "dynamodb.GetItem" in by_function["dispatch"]  # the duplicate found the message settled
 
 

@@ -336,6 +336,71 @@ def worker_cannot_delay_a_retry(world):
     assert len(world.dispatch(jobs=jobs)["batchItemFailures"]) == 1
 
 
+@path
+def worker_throttled_by_the_provider(world):
+    message = world.send_at()
+    ScriptedAt.statuses = [429]
+    assert world.dispatch()["batchItemFailures"] == []  # requeued as a fresh job, not retried
+    assert world.record(message).delivery_status.value == "QUEUED"
+
+
+@path
+def worker_cannot_requeue_a_throttled_message(world):
+    world.send_at()
+    jobs = world.jobs()
+    boto3.client("sqs").delete_queue(QueueUrl=world.queue_url)
+    ScriptedAt.statuses = [429]
+    assert len(world.dispatch(jobs=jobs)["batchItemFailures"]) == 1
+
+
+@path
+def worker_pacing_counter_unavailable(world):
+    from messenger.sending.dal import SendingTable
+
+    def broken(self, key, second, limit):
+        raise ConnectionError("table unreachable")
+
+    message = world.send_at()
+    world.monkeypatch.setattr(SendingTable, "take", broken)
+    world.dispatch()
+    assert world.record(message).delivery_status.value == "ACCEPTED"
+
+
+# -- scheduled sends ---------------------------------------------------------------------------------
+def _later(seconds: int = 3600) -> str:
+    import datetime as dt
+
+    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds)).isoformat()
+
+
+@path
+def scheduled_send_made_again_and_cancelled(world):
+    from messenger.scheduling.dependencies import scheduled_sends
+
+    message = world.send(to=EMAIL, subject=SUBJECT, body=BODY, deliveryMethod="EMAIL", sendAt=_later())["data"]
+    assert message["deliveryStatus"] == "SCHEDULED"
+    scheduled_sends().schedule(world.record(message))  # made again: the schedule is already there
+    cancelled = world.api(appsync_event("Mutation", "cancelMessage", {"id": message["id"]}), FakeLambdaContext())
+    assert cancelled["data"]["deliveryStatus"] == "CANCELLED"
+
+
+@path
+def scheduled_send_whose_schedule_cannot_be_made_or_deleted(world):
+    from messenger.adapters.scheduler import EventBridgeScheduler
+
+    kept = world.send(to=PHONE_SNS, body=BODY, deliveryMethod="SMS", sendAt=_later())["data"]
+
+    def down(self, *args):
+        raise ConnectionError("scheduler unreachable")
+
+    world.monkeypatch.setattr(EventBridgeScheduler, "create", down)
+    world.monkeypatch.setattr(EventBridgeScheduler, "delete", down)
+    failed = world.send(to=EMAIL, subject=SUBJECT, body=BODY, deliveryMethod="EMAIL", sendAt=_later())["data"]
+    assert failed["deliveryStatus"] == "FAILED"
+    cancelled = world.api(appsync_event("Mutation", "cancelMessage", {"id": kept["id"]}), FakeLambdaContext())
+    assert cancelled["data"]["deliveryStatus"] == "CANCELLED"
+
+
 # -- the delivery-report function ----------------------------------------------------------------
 @path
 def report_applied(world):

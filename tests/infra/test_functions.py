@@ -37,6 +37,8 @@ CAPABILITY_ACTIONS = {
     w.AT_SECRET_READ: {"secretsmanager:GetSecretValue"},
     w.REPORT_TOKEN_READ: {"secretsmanager:GetSecretValue"},
     w.STATUS_PUBLISH: {"appsync:GraphQL"},
+    # Scheduled sends: make and delete the group's schedules, hand Scheduler the group's role.
+    "schedules:manage:sends": {"scheduler:CreateSchedule", "scheduler:DeleteSchedule", "iam:PassRole"},
 }
 # Every function writes its logs and traces.
 BASELINE_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
@@ -91,6 +93,10 @@ def test_function_resource_env_points_at_the_stack_resources(synth, wiring, name
         w.ENV_REPORT_TOKEN_SECRET_NAME: f"{synth.config.resource_prefix()}/delivery-report-token",
         w.ENV_GRAPHQL_URL: {"Fn::GetAtt": [next(iter(synth.of_type("AWS::AppSync::GraphQLApi"))), "GraphQLUrl"]},
         w.ENV_GRAPHQL_API_ID: {"Fn::GetAtt": [next(iter(synth.of_type("AWS::AppSync::GraphQLApi"))), "ApiId"]},
+        "SEND_SCHEDULES": {"Fn::Join": ["", [
+            f'{{"group":"{synth.config.resource_prefix()}-sends","queueArn":"', {"Fn::GetAtt": [queue_id, "Arn"]},
+            '","roleArn":"', {"Fn::GetAtt": [next(k for k in synth.of_type("AWS::IAM::Role") if k.startswith("ScheduleGroupsSendsRole")), "Arn"]},
+            '"}']]},
     }
     for key in wiring.function(name).resource_env:
         assert variables[key] == expected[key]

@@ -22,9 +22,11 @@ from messenger.messages.models import (
 from messenger.sending.models import AtRequestError, Credentials, RecipientResult
 
 S = DeliveryStatus
-# The lifecycle: PENDING -> QUEUED -> ACCEPTED -> DELIVERED, FAILED from any unfinished status.
+# The lifecycle: (SCHEDULED ->) PENDING -> QUEUED -> ACCEPTED -> DELIVERED, FAILED from any unfinished
+# status; CANCELLED only from what no provider has (SCHEDULED, QUEUED).
 ALLOWED = {(S.PENDING, S.QUEUED), (S.PENDING, S.ACCEPTED), (S.QUEUED, S.ACCEPTED), (S.ACCEPTED, S.DELIVERED),
-           (S.PENDING, S.FAILED), (S.QUEUED, S.FAILED), (S.ACCEPTED, S.FAILED), (S.ACCEPTED, S.UNCONFIRMED)}
+           (S.PENDING, S.FAILED), (S.QUEUED, S.FAILED), (S.ACCEPTED, S.FAILED), (S.ACCEPTED, S.UNCONFIRMED),
+           (S.SCHEDULED, S.QUEUED), (S.SCHEDULED, S.FAILED), (S.SCHEDULED, S.CANCELLED), (S.QUEUED, S.CANCELLED)}
 
 
 @pytest.mark.parametrize(("current", "target"), list(itertools.product(S, S)))
@@ -33,9 +35,10 @@ def test_a_status_only_moves_forward_along_the_lifecycle(current, target):
     assert (current in predecessors(target)) is ((current, target) in ALLOWED)
 
 
-def test_delivered_failed_and_unconfirmed_are_final():
-    assert not any(can_move(final, target) for final in (S.DELIVERED, S.FAILED, S.UNCONFIRMED) for target in S)
-    assert {status for status in S if status.final} == {S.DELIVERED, S.FAILED, S.UNCONFIRMED}
+def test_delivered_failed_unconfirmed_and_cancelled_are_final():
+    finals = (S.DELIVERED, S.FAILED, S.UNCONFIRMED, S.CANCELLED)
+    assert not any(can_move(final, target) for final in finals for target in S)
+    assert {status for status in S if status.final} == set(finals)
 
 
 MESSAGE = Message(
@@ -53,7 +56,7 @@ def test_a_message_reads_as_the_graphql_message_type():
         "senderId": "s-1", "reference": "order-42", "provider": "SES", "providerMessageId": "ses-1",
         "failureReason": None, "segments": None, "cost": "0.0001", "createdAt": "2026-11-23T11:00:00.000Z",
         "updatedAt": "2026-11-23T11:00:01.000Z", "sentAt": None, "completedAt": None, "events": [],
-        "templateId": None, "templateVersion": None, "clientId": None, "test": False,
+        "templateId": None, "templateVersion": None, "clientId": None, "test": False, "sendAt": None,
     }
 
 
@@ -65,7 +68,7 @@ def test_a_page_reads_as_the_graphql_connection():
 
 def test_a_message_is_a_plain_record_of_its_fields():
     # Every scalar field; the timeline (`events`) is stored apart, as a list.
-    assert MESSAGE.as_dict()["provider_message_id"] == "ses-1" and len(MESSAGE.as_dict()) == 26
+    assert MESSAGE.as_dict()["provider_message_id"] == "ses-1" and len(MESSAGE.as_dict()) == 27
     assert "events" not in MESSAGE.as_dict()
 
 

@@ -81,7 +81,9 @@ class AfricasTalkingClient:
             raise AtRequestError(f"AfricasTalking:{type(error).__name__}", transient=True) from None
         if response.status == 401:
             raise AtRequestError("AfricasTalking:Unauthorized", transient=True, unauthorised=True)
-        if response.status >= 500 or response.status == 429:
+        if response.status == 429:  # too many requests: nothing was taken, slow down and try later
+            raise AtRequestError("AfricasTalking:HTTP429", transient=True, throttled=True)
+        if response.status >= 500:
             raise AtRequestError(f"AfricasTalking:HTTP{response.status}", transient=True)
         if not 200 <= response.status < 300:
             raise AtRequestError(f"AfricasTalking:HTTP{response.status}", transient=False)

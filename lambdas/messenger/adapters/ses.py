@@ -23,11 +23,17 @@ def html_body(text: str) -> str:
     return f'<!DOCTYPE html><html><body><div style="white-space: pre-wrap">{escaped}</div></body></html>'
 
 
+# "Too fast": the account's sending rate (or the API's request rate) was exceeded; nothing was sent.
+_THROTTLING_CODES = frozenset({"TooManyRequestsException", "Throttling", "ThrottlingException", "MaxSendingRateExceeded"})
+
+
 def classify(error: ClientError) -> ProviderError:
     code = error.response.get("Error", {}).get("Code", "Unknown")
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    message = error.response.get("Error", {}).get("Message", "")
+    throttled = code in _THROTTLING_CODES or "Maximum sending rate exceeded" in message
     transient = code in _TRANSIENT_CODES or status >= 500
-    return ProviderError(f"SES:{code}", transient=transient)
+    return ProviderError(f"SES:{code}", transient=transient, throttled=throttled)
 
 
 MESSAGE_ID_TAG = "messageId"

@@ -15,10 +15,15 @@ _TRANSIENT_CODES = frozenset(
 )
 
 
+# "Too fast": the account's SMS rate or the API's request rate was exceeded; nothing was sent.
+_THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "Throttled"})
+
+
 def classify(error: ClientError) -> ProviderError:
     code = error.response.get("Error", {}).get("Code", "Unknown")
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    return ProviderError(f"SNS:{code}", transient=code in _TRANSIENT_CODES or status >= 500)
+    return ProviderError(f"SNS:{code}", transient=code in _TRANSIENT_CODES or status >= 500,
+                         throttled=code in _THROTTLING_CODES)  # fmt: skip
 
 
 class SnsSmsChannel:

@@ -31,10 +31,11 @@ class Conflict(MessagingError):
 class ProviderError(Exception):
     """A provider refused or failed a send. Adapters raise it; the logic decides what follows."""
 
-    def __init__(self, reason: str, *, transient: bool) -> None:
+    def __init__(self, reason: str, *, transient: bool, throttled: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.transient = transient
+        self.transient = transient or throttled
+        self.throttled = throttled  # the provider said "too fast": nothing was taken
 
 
 class StatusConflict(Exception):

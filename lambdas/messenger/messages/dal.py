@@ -139,12 +139,14 @@ class MessagesTable:
         now: str,
         *,
         claim_token: str | None = None,
+        unclaimed: bool = False,
         event: MessageEvent | None = None,
         **fields,
     ) -> Message:
         """Move the record to `target` if its current status may lead there, appending `event`.
 
-        With `claim_token`, the write also requires that claim and releases it. A final status leaves
+        With `claim_token`, the write also requires that claim and releases it; with `unclaimed`, it
+        requires that no send attempt holds a claim (a cancel never races a send). A final status leaves
         the open-messages index. Raises StatusConflict when the record is not in a state the move
         starts from.
         """
@@ -179,6 +181,9 @@ class MessagesTable:
             values[":claim"] = {"S": claim_token}
             condition += " AND #claim = :claim"
             removes += ["#claim", "claimedAt"]
+        elif unclaimed:
+            names["#claim"] = "claimToken"
+            condition += " AND attribute_not_exists(#claim)"
         update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         try:
             result = self._db.update_item(

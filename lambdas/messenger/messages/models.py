@@ -12,6 +12,8 @@ class DeliveryMethod(str, Enum):
 
 
 class DeliveryStatus(str, Enum):
+    # Waiting for its sendAt: its one-time schedule hands it to the queue then (docs/scheduling.md).
+    SCHEDULED = "SCHEDULED"
     PENDING = "PENDING"
     QUEUED = "QUEUED"
     ACCEPTED = "ACCEPTED"
@@ -19,6 +21,8 @@ class DeliveryStatus(str, Enum):
     FAILED = "FAILED"
     # Handed to a provider, but no receipt came within the configured bound: it may have arrived.
     UNCONFIRMED = "UNCONFIRMED"
+    # Stopped by cancelMessage before any provider had it.
+    CANCELLED = "CANCELLED"
 
     @property
     def final(self) -> bool:
@@ -31,22 +35,28 @@ class Provider(str, Enum):
     AFRICASTALKING = "AFRICASTALKING"
 
 
-_FINAL = frozenset({DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED})
+_FINAL = frozenset(
+    {DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED, DeliveryStatus.CANCELLED}
+)
 # At most this many entries in a message's timeline: status moves (at most four) always get one,
 # notes (a transient bounce, a delay) only while there is room.
 MAX_EVENTS = 20
 
 # A status only moves forward. Each status lists the ones it may be reached from.
-# DELIVERED, FAILED and UNCONFIRMED are final: nothing leaves them.
+# DELIVERED, FAILED, UNCONFIRMED and CANCELLED are final: nothing leaves them. SCHEDULED comes before
+# everything: a scheduled message reaches the others only through QUEUED (or stops as CANCELLED).
 _PREDECESSORS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
+    DeliveryStatus.SCHEDULED: frozenset(),
     DeliveryStatus.PENDING: frozenset(),
-    DeliveryStatus.QUEUED: frozenset({DeliveryStatus.PENDING}),
+    DeliveryStatus.QUEUED: frozenset({DeliveryStatus.PENDING, DeliveryStatus.SCHEDULED}),
     DeliveryStatus.ACCEPTED: frozenset({DeliveryStatus.PENDING, DeliveryStatus.QUEUED}),
     DeliveryStatus.DELIVERED: frozenset({DeliveryStatus.ACCEPTED}),
     DeliveryStatus.FAILED: frozenset(
-        {DeliveryStatus.PENDING, DeliveryStatus.QUEUED, DeliveryStatus.ACCEPTED}
+        {DeliveryStatus.SCHEDULED, DeliveryStatus.PENDING, DeliveryStatus.QUEUED, DeliveryStatus.ACCEPTED}
     ),
     DeliveryStatus.UNCONFIRMED: frozenset({DeliveryStatus.ACCEPTED}),
+    # Only while no provider has it: the move also requires that no send attempt holds a claim.
+    DeliveryStatus.CANCELLED: frozenset({DeliveryStatus.SCHEDULED, DeliveryStatus.QUEUED}),
 }
 
 
@@ -99,6 +109,7 @@ class Message:
     test: bool = False  # sent by a TEST client through the simulated providers
     expires_at: int | None = None  # epoch seconds: the table's TTL deletes it then (messageRetentionDays)
     idempotency_key: str | None = None  # its key item, so erasing the recipient erases that too (not in the API)
+    send_at: str | None = None  # a scheduled send: when its schedule hands it to the queue
 
     def to_graphql(self) -> dict:
         """The GraphQL `Message` type's shape."""
@@ -127,6 +138,7 @@ class Message:
             "templateVersion": self.template_version,
             "clientId": self.client_id,
             "test": self.test,
+            "sendAt": self.send_at,
         }
 
     def as_dict(self) -> dict:

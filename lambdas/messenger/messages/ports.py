@@ -31,6 +31,7 @@ class MessageRepository(Protocol):
         now: str,
         *,
         claim_token: str | None = None,
+        unclaimed: bool = False,
         **fields,
     ) -> Message: ...
 

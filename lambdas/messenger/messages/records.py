@@ -62,6 +62,7 @@ _FIELDS = {
     "test": "test",
     "expiresAt": "expires_at",
     "idempotencyKey": "idempotency_key",
+    "sendAt": "send_at",
 }
 _ATTRIBUTE_OF = {field: attr for attr, field in _FIELDS.items()}
 _NUMBERS = {"segments", "templateVersion", "expiresAt"}

@@ -38,16 +38,19 @@ class StatusWriter:
 
     def move(
         self, message: Message, target: DeliveryStatus, *, detail: str | None = None,
-        claim_token: str | None = None, **fields,
+        claim_token: str | None = None, unclaimed: bool = False, **fields,
     ) -> Message:  # fmt: skip
-        """Raises StatusConflict when the record's status may not lead to `target` (nothing changes)."""
+        """Raises StatusConflict when the record's status may not lead to `target` (nothing changes).
+
+        `unclaimed`: only while no send attempt holds a claim on the record (cancelling)."""
         now = self._clock.now()
         if target is DeliveryStatus.ACCEPTED:
             fields["sent_at"] = now
         if target.final:
             fields["completed_at"] = now
         moved = self._repo.transition(
-            message, target, now, claim_token=claim_token, event=MessageEvent(target, now, detail), **fields
+            message, target, now, claim_token=claim_token, event=MessageEvent(target, now, detail), **fields,
+            **({"unclaimed": True} if unclaimed else {}),
         )
         self._announce("moved", moved)
         return moved

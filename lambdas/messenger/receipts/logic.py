@@ -20,7 +20,7 @@ from messenger.receipts.models import ReceiptEvent
 
 log = logging.getLogger(__name__)
 
-NOT_YET_SENT = frozenset({DeliveryStatus.PENDING, DeliveryStatus.QUEUED})
+NOT_YET_SENT = frozenset({DeliveryStatus.SCHEDULED, DeliveryStatus.PENDING, DeliveryStatus.QUEUED})
 UPDATED, NOTED, UNCHANGED, UNKNOWN, EARLY = "updated", "noted", "unchanged", "unknown", "early"
 
 

@@ -24,9 +24,33 @@ from messenger.sending.models import Claim, IdempotencyRecord
 
 TRANSACTION_ATTEMPTS = 4
 IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
+PACE_PREFIX = "PACE#"
+PACE_TTL_SECONDS = 120  # a second's counter is useless a second later; TTL removes it (late, harmlessly)
 
 
 class SendingTable(MessagesTable):
+    def take(self, key: str, second: int, limit: int) -> bool:
+        """Pacing: count one request to `key` (a provider) in that epoch second, if under `limit`.
+
+        PK "PACE#<key>", SK "<second>": one conditional UpdateItem (ADD) per request, shared by every
+        worker; the item expires through the table's TTL."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"PK": {"S": PACE_PREFIX + key}, "SK": {"S": str(second)}},
+                UpdateExpression="ADD #n :one SET expiresAt = if_not_exists(expiresAt, :ttl)",
+                ConditionExpression="attribute_not_exists(#n) OR #n < :limit",
+                ExpressionAttributeNames={"#n": "requests"},
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"}, ":limit": {"N": str(limit)}, ":ttl": {"N": str(second + PACE_TTL_SECONDS)},
+                },
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
     def create_idempotent(
         self, message: Message, key: str, fingerprint: str, expires_at: int, now_epoch: int
     ) -> IdempotencyRecord | None:

@@ -46,12 +46,22 @@ class _LazySenders(dict):
 
 
 class _LazyPacers(dict):
-    """Provider -> its pacing hook, built on first use from the provider's spec."""
+    """Provider -> its pacing hook, built on first use from the provider's spec: a SharedPacer over the
+    table at the rate its setting gives (unpaced when 0 or not set)."""
 
     def get(self, provider: Provider, default=None):
         if provider not in self:
-            self[provider] = spec_of(provider).build_pacer(settings())
+            self[provider] = build_pacer(spec_of(provider), settings(), repository())
         return self[provider]
+
+
+def build_pacer(spec, config, counter):
+    from messenger.sending.providers.base import Pacer, SharedPacer
+
+    if spec.build_pacer is not None:
+        return spec.build_pacer(config, counter)
+    rate = config.get(spec.rate_setting, 0) if spec.rate_setting else 0
+    return SharedPacer(rate, counter, spec.provider.value) if rate else Pacer(None)
 
 
 @cache
@@ -92,6 +102,12 @@ def suppressor():
     return suppressor()
 
 
+def scheduled_sends():
+    from messenger.scheduling.dependencies import scheduled_sends
+
+    return scheduled_sends()
+
+
 def template_service():
     from messenger.templates.dependencies import template_service
 
@@ -112,6 +128,7 @@ def message_service() -> MessageService:
         listeners=status_listeners(),
         suppressions=suppression_table(),
         templates=template_service,
+        scheduler=scheduled_sends if settings().get("send_schedules") else None,
     )
 
 

@@ -12,6 +12,12 @@ For every job of a batch the worker:
    transient ones the claim is released and the job retried by SQS after a back-off; on its last
    receive the record is marked FAILED and SQS moves the job to the dead-letter queue.
 
+Pacing: before each request the provider's pacer grants a slot of its rate, shared by every worker
+(providers/base.py SharedPacer). A throttling answer ("too fast": nothing was taken) pauses the
+worker and requeues the message as a fresh job after a back-off, however many times it happens: a
+message is never FAILED for throttling, and the claim still allows one send only. A slot that does not
+come within the invocation's time left requeues the jobs the same way.
+
 Crash window: an attempt that dies after the provider took a message but before the ACCEPTED write
 leaves a claim behind. Once that claim is older than the function's timeout the next receive takes
 it over and sends again (at-least-once); such takeovers are logged and counted.
@@ -30,13 +36,14 @@ from messenger.messages.models import DeliveryStatus, Message, Provider
 from messenger.messages.status import StatusListener, StatusWriter
 from messenger.sending.models import Receipt
 from messenger.sending.ports import SendingRepository
-from messenger.sending.providers.base import GroupSender, Pacer
+from messenger.sending.providers.base import GroupSender, Pacer, Refused
 
 UNPACED = Pacer(None)
 
 log = logging.getLogger(__name__)
 
 MAX_VISIBILITY_SECONDS = 900
+PACED_REQUEUE_SECONDS = 1
 # Do not start a provider request with less time left than its connect and read timeouts need.
 REQUEST_BUDGET_MS = 15_000
 
@@ -57,6 +64,9 @@ class Suppressor(Protocol):
 class RetryScheduler(Protocol):
     def delay_retry(self, receipt_handle: str, seconds: int) -> None: ...
 
+    def enqueue(self, message: Message, delay_seconds: int = 0) -> None:
+        """A fresh job for the message (its receive count starts again)."""
+
 
 @dataclass
 class BatchReport:
@@ -67,6 +77,8 @@ class BatchReport:
     failed: int = 0
     skipped: int = 0
     takeovers: int = 0
+    throttled: int = 0  # refused by a provider as too fast: requeued, not failed
+    paced: int = 0  # not attempted: the provider's rate was taken for longer than the time left
     requests: dict[Provider, int] = field(default_factory=dict)  # provider requests made
 
     @property
@@ -106,7 +118,7 @@ class Dispatcher:
         self._lease = claim_lease_seconds
         self._statuses = StatusWriter(repository, clock, listeners)
         self._suppressions = suppressions
-        self._pacers = pacers or {}
+        self._pacers = pacers if pacers is not None else {}  # a lazy mapping starts empty (falsy)
         self._new_token = new_token
 
     # -- the batch ---------------------------------------------------------------------------
@@ -123,11 +135,12 @@ class Dispatcher:
             for unit in self._senders[provider].group(items, lambda item: item.message)
         ]
         for unit in units:
-            if time_left_ms is not None and time_left_ms() < REQUEST_BUDGET_MS:
+            left_ms = time_left_ms() if time_left_ms is not None else None
+            if left_ms is not None and left_ms < REQUEST_BUDGET_MS:
                 self._give_back(unit, report)
                 continue
             try:
-                self._send_unit(unit, report)
+                self._send_unit(unit, report, left_ms)
             except Exception:  # noqa: BLE001 - one unit's failure must not sink the others
                 # Where it failed is unknown (perhaps after the provider took it): keep the claims,
                 # so only a receive after the lease can send again (the documented crash window).
@@ -149,6 +162,10 @@ class Dispatcher:
             claim = self._repo.claim(
                 job.to, job.message_id, token, self._clock.now(), self._clock.ago(self._lease)
             )
+            if not claim.granted and claim.message is not None and self._release_scheduled(claim.message):
+                claim = self._repo.claim(
+                    job.to, job.message_id, token, self._clock.now(), self._clock.ago(self._lease)
+                )
         except Exception:  # noqa: BLE001 - nothing was claimed, so nothing was sent: retry later
             log.exception("could not claim", extra={"messageId": job.message_id})
             report.retry.add(job.item_id)
@@ -177,19 +194,47 @@ class Dispatcher:
             report.skipped += 1
         return None
 
+    def _release_scheduled(self, message: Message) -> bool:
+        """A scheduled message's schedule fired: SCHEDULED → QUEUED, a conditional move that a cancel
+        (SCHEDULED → CANCELLED) cannot both lose and win. False when there was nothing to release."""
+        if message.delivery_status is not DeliveryStatus.SCHEDULED:
+            return False
+        try:
+            self._statuses.move(message, DeliveryStatus.QUEUED, detail="sendAt reached")
+        except StatusConflict:
+            return True  # moved meanwhile (cancelled, or released by a copy of this job): claim says which
+        return True
+
     # -- sending -----------------------------------------------------------------------------
-    def _send_unit(self, unit: list[_Claimed], report: BatchReport) -> None:
+    def _send_unit(self, unit: list[_Claimed], report: BatchReport, left_ms: int | None = None) -> None:
         provider = unit[0].message.provider
-        self._pacers.get(provider, UNPACED).wait()
+        pacer = self._pacers.get(provider, UNPACED)
+        max_wait = None if left_ms is None else max(0.0, (left_ms - REQUEST_BUDGET_MS) / 1000)
+        if not pacer.acquire(max_wait):
+            # The provider's rate is taken for longer than this invocation has left: hand the jobs
+            # back as fresh ones, so waiting for the rate never uses up their receives.
+            for item in unit:
+                self._requeue(item, PACED_REQUEUE_SECONDS, report)
+            report.paced += len(unit)
+            return
         result = self._senders[provider].send_group([item.message for item in unit])
         report.requests[provider] = report.requests.get(provider, 0) + result.requests
-        for item in unit:
-            outcome = result.outcomes.get(item.message.id)
+        outcomes = [result.outcomes.get(item.message.id) for item in unit]
+        if any(isinstance(o, Refused) and o.throttled for o in outcomes):
+            pacer.throttled()
+        else:
+            pacer.succeeded()
+        for item, outcome in zip(unit, outcomes):
             if outcome is None:
                 # A sender answers for every message it was given; one that did not is a bug.
                 raise RuntimeError(f"{provider.value} sender gave no outcome for a message")
             elif isinstance(outcome, Receipt):
                 self._settle_accepted(item, outcome.provider_message_id, outcome.cost, report)
+            elif outcome.throttled:
+                # Not taken: it stays QUEUED and goes again later, however often; never FAILED for this.
+                report.throttled += 1
+                self._requeue(item, max(self._retry_base, 1), report)
+                log.info("provider throttled; requeued", extra={"messageId": item.message.id, "reason": outcome.reason})
             elif outcome.transient:
                 self._retry_or_fail(item, outcome.reason, report)
             else:
@@ -233,6 +278,19 @@ class Dispatcher:
         self._repo.release(item.message, item.token, self._clock.now())
         self._delay(item, min(self._retry_base * 2 ** (item.job.receive_count - 1), MAX_VISIBILITY_SECONDS))
         log.info("transient failure; will retry", extra={"messageId": item.message.id, "reason": reason})
+
+    def _requeue(self, item: _Claimed, seconds: int, report: BatchReport) -> None:
+        """Release the claim and queue a fresh job for the message; the current one is acknowledged.
+        Should the new job not be queued, the current one is retried by SQS instead."""
+        self._repo.release(item.message, item.token, self._clock.now())
+        try:
+            if self._retries is None:
+                raise RuntimeError("no queue to requeue on")
+            self._retries.enqueue(item.message, seconds)
+        except Exception:  # noqa: BLE001 - SQS brings the current job back instead
+            log.warning("could not requeue; the job will be retried", extra={"messageId": item.message.id})
+            report.retry.add(item.job.item_id)
+            self._delay(item, seconds)
 
     def _delay(self, item: _Claimed, seconds: int) -> None:
         if self._retries is None:

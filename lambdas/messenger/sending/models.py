@@ -28,11 +28,12 @@ class RecipientResult:
 class AtRequestError(Exception):
     """The request as a whole failed; `transient` says whether trying again may help."""
 
-    def __init__(self, reason: str, *, transient: bool, unauthorised: bool = False) -> None:
+    def __init__(self, reason: str, *, transient: bool, unauthorised: bool = False, throttled: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.transient = transient
+        self.transient = transient or throttled
         self.unauthorised = unauthorised
+        self.throttled = throttled  # HTTP 429: too many requests, nothing was taken
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class SendRequest:
     template_id: str | None = None
     template_version: int | None = None
     html: str | None = None
+    send_at: str | None = None  # a scheduled send (AWSDateTime, UTC)
 
 
 @dataclass(frozen=True)

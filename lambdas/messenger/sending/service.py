@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import replace
 from typing import Callable, Iterable, Mapping, Protocol
 
 from messenger.core.errors import (
+    BadRequest,
     Conflict,
     MessagingError,
     ProviderError,
@@ -33,6 +35,7 @@ from messenger.messages.status import StatusListener, StatusWriter
 from messenger.sending.models import SendRequest
 from messenger.sending.ports import Channel, JobQueue, SendingRepository
 from messenger.sending.providers import PROVIDERS
+from messenger.scheduling.validation import parse_send_at
 from messenger.sending.simulator import outcome as simulated_outcome
 from messenger.sending.validation import parse_send_input
 
@@ -46,13 +49,18 @@ class SuppressionList(Protocol):
 class TemplateRenderer(Protocol):
     def for_send(self, args: dict, method: DeliveryMethod): ...
 
+
+class SendScheduler(Protocol):
+    def schedule(self, message: Message) -> None:
+        """Hand the (recorded, SCHEDULED) message to the dispatch queue at its sendAt."""
+
 QUEUED_PROVIDERS = frozenset(provider for provider, spec in PROVIDERS.items() if spec.queued)
 STUCK_PENDING_SECONDS = 120  # well past the api function's 15 s timeout
 
 
 # Fields added after keys were first recorded: left out while unset, so a key recorded before they
 # existed still matches the same input (idempotency keys live 24 h, across a deploy).
-_LATER_FIELDS = frozenset({"template_id", "template_version", "html"})
+_LATER_FIELDS = frozenset({"template_id", "template_version", "html", "send_at"})
 
 
 def fingerprint(request: SendRequest) -> str:
@@ -75,6 +83,7 @@ class MessageService:
         listeners: Iterable[StatusListener] = (),
         suppressions: SuppressionList | None = None,
         templates: Callable[[], TemplateRenderer] | None = None,
+        scheduler: Callable[[], SendScheduler] | None = None,
     ) -> None:
         self._repo = repository
         self._channels = channels
@@ -85,6 +94,7 @@ class MessageService:
         self._statuses = StatusWriter(repository, clock, listeners)
         self._suppressions = suppressions
         self._templates = templates
+        self._scheduler = scheduler
 
     # -- sendMessage -------------------------------------------------------------------------
     def send(self, args: dict, caller: Caller | None = None) -> Message:
@@ -93,9 +103,18 @@ class MessageService:
         request = parse_send_input(args, self._settings, self._render if self._templates else None)
         now = self._clock.now()
         test = caller is not None and caller.test
+        send_at = parse_send_at(args.get("sendAt"), now)
+        if send_at is not None:
+            if self._scheduler is None:
+                raise BadRequest("sendAt", "scheduled sends are not available here")
+            if test:  # the simulated providers answer in the request; a schedule would fire a real send
+                raise BadRequest("sendAt", "scheduled sends are not available with a TEST key")
+            request = replace(request, send_at=send_at)
         queued = request.provider in QUEUED_PROVIDERS and not test
         suppressed = self._suppressions.get(request.to) if self._suppressions is not None else None
         status = DeliveryStatus.QUEUED if queued else DeliveryStatus.PENDING
+        if send_at is not None:
+            status = DeliveryStatus.SCHEDULED
         if suppressed is not None:
             status = DeliveryStatus.FAILED  # recorded, never handed to a provider
         message = Message(
@@ -123,6 +142,7 @@ class MessageService:
             test=test,
             expires_at=self._clock.epoch() + self._settings.message_retention_days * 86_400,
             idempotency_key=request.idempotency_key,
+            send_at=send_at,
         )
         if request.idempotency_key:
             expected = fingerprint(request)
@@ -148,6 +168,8 @@ class MessageService:
             return message
         if test:
             return self._simulate(message)
+        if send_at is not None:
+            return self._schedule(message)
         if queued:
             return self._enqueue(message)
         return self._send_now(message)
@@ -180,6 +202,14 @@ class MessageService:
             raise MessagingError("the message this key created is missing")
         log.info("idempotent replay", extra={"messageId": original.id})
         if (
+            original.delivery_status is DeliveryStatus.SCHEDULED
+            and self._scheduler is not None
+            and original.send_at > self._clock.now()
+        ):
+            # The request that recorded it may have died before making its schedule: make sure it
+            # exists (by name, so an existing one is left as it is).
+            return self._schedule(original)
+        if (
             original.delivery_status is DeliveryStatus.PENDING
             and original.created_at < self._clock.ago(STUCK_PENDING_SECONDS)
         ):
@@ -196,6 +226,14 @@ class MessageService:
         except Exception:
             log.exception("could not queue message", extra={"messageId": message.id})
             return self._fail(message, "QueueUnavailable")
+        return message
+
+    def _schedule(self, message: Message) -> Message:
+        try:
+            self._scheduler().schedule(message)
+        except Exception:
+            log.exception("could not schedule message", extra={"messageId": message.id})
+            return self._fail(message, "ScheduleUnavailable")
         return message
 
     def _send_now(self, message: Message) -> Message:

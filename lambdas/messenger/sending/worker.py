@@ -60,7 +60,7 @@ def lambda_handler(event: dict, context) -> dict:
         "batch done",
         extra={"records": len(records), "accepted": report.accepted, "failed": report.failed,
                "retry": len(retry), "skipped": report.skipped, "atRequests": report.at_requests,
-               "takeovers": report.takeovers},
+               "takeovers": report.takeovers, "throttled": report.throttled, "paced": report.paced},
     )
     if report.at_requests:
         count("AfricasTalkingRequests", "SMS/AFRICASTALKING", report.at_requests)

@@ -88,7 +88,7 @@ class AfricasTalkingSender:
         try:
             answers = self._request([m.to for m in messages], first.body, first.sender or self._sender_id, result)
         except AtRequestError as error:
-            result.outcomes = {m.id: Refused(error.reason, error.transient) for m in messages}
+            result.outcomes = {m.id: Refused(error.reason, error.transient, throttled=error.throttled) for m in messages}
             return result
         by_number = {answer.number: answer for answer in answers}
         # A number missing from the answer was not taken by AT, so a retry cannot duplicate it.
@@ -134,4 +134,5 @@ def _sender(settings) -> AfricasTalkingSender:
     )
 
 
-PROVIDER = ProviderSpec(Provider.AFRICASTALKING, DeliveryMethod.SMS, queued=True, build_sender=_sender)
+PROVIDER = ProviderSpec(Provider.AFRICASTALKING, DeliveryMethod.SMS, queued=True, build_sender=_sender,
+                        rate_setting="at_max_requests_per_second")  # fmt: skip

@@ -14,4 +14,5 @@ def _channel(settings):
     return SesEmailChannel(client("sesv2", region, retries=1), settings.ses_event_configuration_set)
 
 
-PROVIDER = ProviderSpec(Provider.SES, DeliveryMethod.EMAIL, queued=False, build_channel=_channel)
+PROVIDER = ProviderSpec(Provider.SES, DeliveryMethod.EMAIL, queued=False, build_channel=_channel,
+                        rate_setting="ses_max_send_rate")  # fmt: skip

@@ -13,4 +13,5 @@ def _channel(settings):
     return SnsSmsChannel(client("sns", settings.sns_region, retries=1), settings.sms_type)
 
 
-PROVIDER = ProviderSpec(Provider.SNS, DeliveryMethod.SMS, queued=False, build_channel=_channel)
+PROVIDER = ProviderSpec(Provider.SNS, DeliveryMethod.SMS, queued=False, build_channel=_channel,
+                        rate_setting="sns_max_sms_rate")  # fmt: skip
