@@ -43,8 +43,7 @@ def reset_caches() -> None:
                    sending.job_queue, sending.message_service, sending.dispatcher, reports.table,
                    receipts.receipts, suppressions.table, suppressions.suppressor,
                    templates.table, templates.template_service, clients.table, clients.api_keys,
-                   clients.client_service, erasure.table):  # fmt: skip
-                   templates.table, templates.template_service, scheduling.send_schedules,
+                   clients.client_service, erasure.table, scheduling.send_schedules,
                    scheduling.scheduled_sends):  # fmt: skip
         cached.cache_clear()
     parameters.clear_caches()
