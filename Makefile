@@ -1,6 +1,7 @@
-# make run   - set everything up, then start the local mode (no AWS account needed)
-# make test  - set everything up, then run the whole test suite
-# make synth - synthesize the CloudFormation template (offline, no Docker)
+# make run   - install the Python environment (.venv) if needed, then start the local mode (no AWS
+#              account, no Node.js needed)
+# make test  - install everything (Python packages and the pinned CDK CLI via npm), then run the test suite
+# make synth - synthesize the CloudFormation template (offline, no Docker; needs npm for the CDK CLI)
 # make bench - run the benchmarks in bench/ and print their figures
 # make mutation - mutation testing (mutmut) of lambdas/ against the fast tests; slow, not part of
 #                 `make test`. Limit it with MUTANTS='messenger.logic.cursor.* messenger.models.*'.
@@ -13,30 +14,35 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup run test synth bench mutation clean
+.PHONY: setup python node run test synth bench mutation clean
 
-setup: $(STAMP) $(NODE_STAMP)
+# `run`, `bench` and `mutation` need only the Python environment; `test` and `synth` need the CDK CLI too.
+setup: python node
+python: $(STAMP)
+node: $(NODE_STAMP)
 
 $(STAMP): requirements.txt lambdas/requirements.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	touch $@
+	@echo "==> Python environment in $(VENV) (the first time takes about a minute)"
+	@test -x $(PY) || { echo "  creating the virtual environment with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@$(PY) tools/pip_progress.py $(PY) requirements.txt
+	@touch $@
+	@echo "==> Python environment ready"
 
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	@echo "==> CDK CLI and resolver linter from package-lock.json into node_modules (npm ci)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
-run: setup
+run: $(STAMP)
 	$(PY) -m local
 
-test: setup
+test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest
 
-synth: setup
+synth: $(STAMP) $(NODE_STAMP)
 	npx cdk synth --quiet
 
-bench: setup
+bench: $(STAMP)
 	$(PY) bench/cold_start.py
 	$(PY) bench/at_batching.py
 	$(PY) bench/load.py
@@ -44,7 +50,7 @@ bench: setup
 	$(PY) bench/templates.py
 
 MUTANTS ?=
-mutation: setup
+mutation: $(STAMP)
 	rm -rf mutants
 	start=$$(date +%s); $(PY) bench/mutation.py run $(MUTANTS); status=$$?; \
 	$(PY) bench/mutation_report.py --elapsed $$(( $$(date +%s) - start )) && exit $$status
