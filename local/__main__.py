@@ -95,7 +95,9 @@ def _serve(cleanup: contextlib.ExitStack, settings: LocalSettings) -> None:
     from local.function_url import function_url_path, mount_function_urls
     from local.graphql_server import GRAPHQL_PATH, GraphqlEndpoint
     from local.http import LocalHttpServer
+    from local.in_process_aws import answer_in_process
     from local.lambda_runtime import load_functions
+    from local.loopback import route_handlers_in_process
     from local.outbox import Outbox
     from local.realtime import RealtimeEndpoint
     from local.resources import (
@@ -144,17 +146,21 @@ def _serve(cleanup: contextlib.ExitStack, settings: LocalSettings) -> None:
     functions = load_functions(wiring.functions, REGION, after_invoke=outbox.refresh)
     calls = AwsCallCounter()
     emitter = _receipt_emitter(wiring, resources, functions, settings.receipt_delay)
-    calls.instrument_handlers(*([emitter.watch] if emitter else []))
+    # The handlers' clients reach moto in-process (local/in_process_aws.py), each still counted and watched.
+    calls.instrument_handlers(answer_in_process, *([emitter.watch] if emitter else []))
     schedules = Schedules(wiring.schedules, functions, REGION, settings.schedule_seconds)
     schedules.add_routes(server)
     api_key = settings.api_key
     appsync = AppSyncApi(PROJECT_ROOT / "schema.graphql", wiring, functions)
     hub = SubscriptionHub(appsync.schema)
     appsync.on_publish = hub.publish
-    GraphqlEndpoint(
+    endpoint = GraphqlEndpoint(
         api_key, appsync, (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]),
         RealtimeEndpoint(api_key, hub),
-    ).add_routes(server)
+    )
+    endpoint.add_routes(server)
+    # The handlers' signed publishes to this endpoint skip the socket (same request, same check).
+    route_handlers_in_process(f"{server.base_url}{GRAPHQL_PATH}", endpoint._handle)
     mount_function_urls(server, wiring.functions, functions)
     outbox.add_routes(server)
     standin.add_routes(server)
@@ -163,7 +169,7 @@ def _serve(cleanup: contextlib.ExitStack, settings: LocalSettings) -> None:
     add_table_route(server, resources.table_name)
     pollers = [
         SqsPoller(spec, resources.queues[spec.name], functions[spec.worker], REGION,
-                  watch=lambda client: calls.watch(client, "event source"))
+                  watch=lambda client: answer_in_process(calls.watch(client, "event source")))
         for spec in wiring.queues
     ]
 
