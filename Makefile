@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(PY) bench/cold_start.py
 	$(PY) bench/at_batching.py
 	$(PY) bench/load.py
+	$(PY) bench/local_throughput.py
 	$(PY) bench/receipts.py
 	$(PY) bench/templates.py
 

@@ -4,6 +4,8 @@ Floor: the three calls one e-mail send needs at the least (DynamoDB PutItem of t
 SendEmail, DynamoDB UpdateItem of its status), made back to back by one boto3 client on the local
 mode's own moto (its printed endpoint, the table and identity the handlers use): sends/s = 1 / time of
 the three. It is measured before and after the load and averaged, as the machine's load drifts.
+For comparison the same three calls are also timed on a moto inside this bench's process (mock_aws, no
+HTTP at all): the cheapest moto can be on this machine.
 
 Load: `sendMessage` by e-mail over HTTP from 8, then 20 clients (a fresh recipient each, so nothing is
 suppressed). Every send must answer ACCEPTED; afterwards the records in the table and the outbox
@@ -42,9 +44,10 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def moto_floor(endpoint: str, rounds: int) -> float:
+def moto_floor(endpoint: str | None, rounds: int, boto3=None) -> float:
     """Sends/s moto allows for one e-mail send's three calls, back to back on one client."""
-    import boto3
+    if boto3 is None:
+        import boto3
 
     config = load_cdk_json_config()
     table = resource_names(config).table
@@ -74,6 +77,29 @@ def moto_floor(endpoint: str, rounds: int) -> float:
     for n in range(rounds):
         one(n)
     return rounds / (time.perf_counter() - started)
+
+
+def in_process_floor(rounds: int) -> float:
+    """The same three calls on a moto of this process's own (mock_aws: no HTTP), for comparison."""
+    import os
+
+    import boto3
+    from moto import mock_aws
+
+    from local.resources import create_resources
+    from stacks.wiring import build_wiring
+
+    saved = dict(os.environ)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+    try:
+        with mock_aws():
+            config = load_cdk_json_config()
+            create_resources(config, build_wiring(config))
+            return moto_floor(None, rounds, boto3)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def load(api, clients: int, sends: int, run: str) -> dict:
@@ -124,13 +150,16 @@ def main() -> int:
         api.stop(signal.SIGINT)
 
     floor = (floor_before + floor_after) / 2
+    own = in_process_floor(args.floor)
     print(f"moto floor (PutItem + SendEmail + UpdateItem, one client): {floor:.1f} sends/s "
           f"(before {floor_before:.1f}, after {floor_after:.1f})")
+    print(f"moto in this bench's own process (mock_aws, no HTTP), same three calls: {own:.1f} sends/s")
     errors = 0
     for clients, run in runs.items():
         errors += len(run["errors"])
         print(f"local mode, {clients:2d} clients: {run['rate']:6.1f} sends/s = {run['rate'] / floor:5.1%} of the floor  "
-              f"p50 {run['p50']:7.1f} ms  p95 {run['p95']:7.1f} ms  errors {len(run['errors'])}")
+              f"({run['rate'] / own:5.1%} of the no-HTTP one)  p50 {run['p50']:7.1f} ms  p95 {run['p95']:7.1f} ms  "
+              f"errors {len(run['errors'])}")
         for error in run["errors"][:3]:
             print(f"    {error}")
     mismatches = int(records != len(accepted)) + int(outbox != len(accepted))
