@@ -1,6 +1,7 @@
-# make run   - set everything up, then start the local mode (no AWS account needed)
-# make test  - set everything up, then run the whole test suite
-# make synth - synthesize the CloudFormation template (offline, no Docker)
+# make run   - install the Python environment (.venv) if needed, then start the local mode (no AWS
+#              account; npm only for the console's explorer, no CDK CLI)
+# make test  - install everything (Python packages and the pinned CDK CLI via npm), then run the test suite
+# make synth - synthesize the CloudFormation template (offline, no Docker; needs npm for the CDK CLI)
 # make bench - run the benchmarks in bench/ and print their figures
 # make schema - regenerate schema/appsync.graphql (schema.graphql with AppSync's scalars and directives
 #               declared, as clients and codegen load it; a test fails when it is stale)
@@ -18,19 +19,24 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup browser run test synth bench mutation schema clean client clients rotate-client revoke-client erase
+.PHONY: setup python node console browser run test synth bench mutation schema clean client clients rotate-client revoke-client erase
 
-setup: $(STAMP) $(NODE_STAMP)
+# `run`, `bench` and `mutation` need only the Python environment; `test` and `synth` need the CDK CLI too.
+setup: python node
+python: $(STAMP)
+node: $(NODE_STAMP)
 
 $(STAMP): requirements.txt lambdas/requirements.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	touch $@
+	@echo "==> Python environment in $(VENV) (the first time takes about a minute)"
+	@test -x $(PY) || { echo "  creating the virtual environment with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@$(PY) tools/pip_progress.py $(PY) requirements.txt
+	@touch $@
+	@echo "==> Python environment ready"
 
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	@echo "==> CDK CLI and resolver linter from package-lock.json into node_modules (npm ci)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 # The console's browser test (tests/e2e/test_console.py) drives Debian's headless chromium. Installed
 # here when missing and we are root (CI, a fresh machine); otherwise the test is skipped and says why.
@@ -42,43 +48,54 @@ browser:
 	      || echo "chromium could not be installed: the console's browser test will be skipped"; \
 	  else echo "chromium is missing (install Debian's chromium package): the console's browser test will be skipped"; fi; }
 
-run: setup
+# The console's explorer (GraphiQL) is served from node_modules. `make run` installs only those packages
+# (npm ci --omit=dev: no CDK CLI) when they are missing and npm exists; without npm the local mode
+# still runs and the console's other pages work (the explorer tab says what to install).
+console:
+	@test -f node_modules/graphiql/package.json || { \
+	  if command -v npm >/dev/null 2>&1; then \
+	    echo "==> the console's explorer (GraphiQL, React) from package-lock.json into node_modules"; \
+	    npm ci --omit=dev --no-audit --no-fund --loglevel=error; \
+	  else echo "==> npm not found: the console's explorer tab is unavailable (everything else works)"; fi; }
+
+run: $(STAMP) console
 	$(PY) -m local
 
-test: setup browser
+test: $(STAMP) $(NODE_STAMP) browser
 	$(PY) -m pytest
 
-synth: setup
+synth: $(STAMP) $(NODE_STAMP)
 	npx cdk synth --quiet
 
-bench: setup
+bench: $(STAMP)
 	$(PY) bench/cold_start.py
 	$(PY) bench/at_batching.py
 	$(PY) bench/load.py
+	$(PY) bench/local_throughput.py
 	$(PY) bench/receipts.py
 	$(PY) bench/templates.py
 	$(PY) bench/pacing.py
 
-schema: setup
+schema: $(STAMP)
 	$(PY) -m local.schema_file
 
-client:
+client: $(STAMP)
 	$(PY) tools/clients.py create "$(NAME)" "$(SCOPES)"
 
-clients:
+clients: $(STAMP)
 	$(PY) tools/clients.py list
 
-rotate-client:
+rotate-client: $(STAMP)
 	$(PY) tools/clients.py rotate "$(ID)"
 
-revoke-client:
+revoke-client: $(STAMP)
 	$(PY) tools/clients.py revoke "$(ID)"
 
-erase:
+erase: $(STAMP)
 	$(PY) tools/clients.py erase "$(TO)"
 
 MUTANTS ?=
-mutation: setup
+mutation: $(STAMP)
 	rm -rf mutants
 	start=$$(date +%s); $(PY) bench/mutation.py run $(MUTANTS); status=$$?; \
 	$(PY) bench/mutation_report.py --elapsed $$(( $$(date +%s) - start )) && exit $$status

@@ -2,7 +2,7 @@
 
 Start-up order matters: moto first and the AWS environment pointing at it, then the resources, then
 the handler environment, and only then the handler modules (they read their settings at import).
-Settings: LOCAL_PORT (default 4000, 0 = any free port), LOCAL_API_KEY (default DEFAULT_API_KEY),
+Settings: LOCAL_PORT (default 4000, 0 = any free port), LOCAL_API_KEY (default local.startup.DEFAULT_API_KEY),
 LOCAL_AT_REPORT_DELAY (seconds between a stand-in send and each delivery report, default 0.3),
 LOCAL_AT_HANG_SECONDS (how long HANG_NUMBER holds a request, default 30), LOCAL_RECEIPT_DELAY (seconds
 between an SES/SNS send and each of its receipts, default 0.3), LOCAL_SCHEDULE_SECONDS (the period of every
@@ -23,15 +23,27 @@ import sys
 import threading
 import warnings
 
-DEFAULT_API_KEY = "da2-local-development-key"
-DEFAULT_PORT = 4000
+from local.startup import EXIT_BAD_SETTING, LocalSettings, StartupError
 
 log = logging.getLogger("local")
 
 
 def main() -> int:
+    """0 after a clean stop; EXIT_BAD_SETTING, with one line on stderr, when a setting or the port is wrong."""
+    try:
+        return _run()
+    except StartupError as error:
+        print(f"local mode not started: {error}", file=sys.stderr, flush=True)
+        return EXIT_BAD_SETTING
+
+
+def _run() -> int:
+    from local.startup import bind_check, read_settings
+
+    settings = read_settings()
+    bind_check(settings.port)
     logging.basicConfig(
-        level=os.environ.get("LOCAL_LOG_LEVEL", "INFO"),
+        level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
@@ -53,7 +65,7 @@ def main() -> int:
         cleanup.callback(moto.stop)
         host, port = moto.get_host_and_port()
         _point_aws_at(f"http://{host}:{port}")
-        _serve(cleanup)
+        _serve(cleanup, settings)
         while not stop.wait(0.5):
             pass
         log.info("stopping")
@@ -76,7 +88,7 @@ def _point_aws_at(endpoint: str) -> None:
     )
 
 
-def _serve(cleanup: contextlib.ExitStack) -> None:
+def _serve(cleanup: contextlib.ExitStack, settings: LocalSettings) -> None:
     # Imported here: boto3 clients and handler settings must see the environment set above.
     from local.africastalking_standin import AfricasTalkingStandIn, StandInSettings
     from local.api_keys import LocalApiKeys
@@ -85,11 +97,12 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     from local.console import Console
     from local.function_url import function_url_path, mount_function_urls
     from local.graphql_server import GRAPHQL_PATH, GraphqlEndpoint
-    from local.realtime import RealtimeEndpoint
-    from local.subscriptions import SubscriptionHub
     from local.http import LocalHttpServer
+    from local.in_process_aws import answer_in_process
     from local.lambda_runtime import load_functions
+    from local.loopback import route_handlers_in_process
     from local.outbox import Outbox
+    from local.realtime import RealtimeEndpoint
     from local.resources import (
         REGION,
         add_table_route,
@@ -99,25 +112,30 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     from local.one_time_schedules import OneTimeSchedules
     from local.schedules import Schedules
     from local.sqs_poller import SqsPoller, add_dead_letter_route, peek_dead_letters
-    from stacks.config import PROJECT_ROOT, load_cdk_json_config
+    from local.startup import port_error
+    from local.subscriptions import SubscriptionHub
+    from stacks.config import PROJECT_ROOT
     from stacks.wiring import build_wiring
 
     # LOCAL_CONFIG: JSON with cdk.json `messaging` keys to try other settings without editing cdk.json.
-    config = load_cdk_json_config(overrides=json.loads(os.environ.get("LOCAL_CONFIG") or "{}"))
+    config = settings.config
     wiring = build_wiring(config)
-    api_key = os.environ.get("LOCAL_API_KEY") or DEFAULT_API_KEY
+    api_key = settings.api_key
     resources = create_resources(config, wiring, api_key)
     outbox = Outbox()
 
-    server = LocalHttpServer(int(os.environ.get("LOCAL_PORT", DEFAULT_PORT)), MAX_REQUEST_BYTES)
+    try:
+        server = LocalHttpServer(settings.port, MAX_REQUEST_BYTES)
+    except OSError as error:  # taken since bind_check looked
+        raise port_error(settings.port, error) from None
     cleanup.callback(server.stop)
     reports_url = server.base_url + function_url_path("delivery_reports")
     standin = AfricasTalkingStandIn(
         StandInSettings(
             secret_name=resources.at_secret_name,
             callback_url=f"{reports_url}/reports/{resources.report_token}",
-            report_delay_seconds=float(os.environ.get("LOCAL_AT_REPORT_DELAY", "0.3")),
-            hang_seconds=float(os.environ.get("LOCAL_AT_HANG_SECONDS", "30")),
+            report_delay_seconds=settings.at_report_delay,
+            hang_seconds=settings.at_hang_seconds,
         ),
         outbox,
         REGION,
@@ -132,22 +150,23 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     )
     functions = load_functions(wiring.functions, REGION, after_invoke=outbox.refresh)
     calls = AwsCallCounter()
-    emitter = _receipt_emitter(wiring, resources, functions)
-    calls.instrument_handlers(*([emitter.watch] if emitter else []))
-    period = os.environ.get("LOCAL_SCHEDULE_SECONDS")
-    schedules = Schedules(wiring.schedules, functions, REGION, float(period) if period else None)
+    emitter = _receipt_emitter(wiring, resources, functions, settings.receipt_delay)
+    # The handlers' clients reach moto in-process (local/in_process_aws.py), each still counted and watched.
+    calls.instrument_handlers(answer_in_process, *([emitter.watch] if emitter else []))
+    schedules = Schedules(wiring.schedules, functions, REGION, settings.schedule_seconds)
     schedules.add_routes(server)
     keys = LocalApiKeys(REGION, resources.api_id)
-    one_time = OneTimeSchedules(
-        list(resources.schedule_groups.values()), REGION, float(os.environ.get("LOCAL_SCHEDULER_POLL_SECONDS", "0.5"))
-    )
+    one_time = OneTimeSchedules(list(resources.schedule_groups.values()), REGION, settings.scheduler_poll_seconds)
     appsync = AppSyncApi(PROJECT_ROOT / "schema.graphql", wiring, functions)
     hub = SubscriptionHub(appsync.schema)
     appsync.on_publish = hub.publish
-    GraphqlEndpoint(
+    endpoint = GraphqlEndpoint(
         api_key, appsync, (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]),
         RealtimeEndpoint(api_key, hub, accepts=keys.accepts), accepts=keys.accepts,
-    ).add_routes(server)
+    )
+    endpoint.add_routes(server)
+    # The handlers' signed publishes to this endpoint skip the socket (same request, same check).
+    route_handlers_in_process(f"{server.base_url}{GRAPHQL_PATH}", endpoint._handle)
     mount_function_urls(server, wiring.functions, functions)
     outbox.add_routes(server)
     standin.add_routes(server)
@@ -158,7 +177,7 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     add_table_route(server, resources.table_name)
     pollers = [
         SqsPoller(spec, resources.queues[spec.name], functions[spec.worker], REGION,
-                  watch=lambda client: calls.watch(client, "event source"))
+                  watch=lambda client: answer_in_process(calls.watch(client, "event source")))
         for spec in wiring.queues
     ]
 
@@ -190,7 +209,7 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     print(f"Africa's Talking stand-in: {standin.url}/version1/messaging", flush=True)
 
 
-def _receipt_emitter(wiring, resources, functions):
+def _receipt_emitter(wiring, resources, functions, delay: float):
     """SES events into the queue the SES topic feeds; SMS logs to the function their subscription names."""
     from local.provider_receipts import ReceiptEmitter
     from local.resources import REGION
@@ -199,7 +218,6 @@ def _receipt_emitter(wiring, resources, functions):
     logs = next((s for s in wiring.log_subscriptions), None)
     if topic is None or logs is None:
         return None
-    delay = float(os.environ.get("LOCAL_RECEIPT_DELAY", "0.3"))
     return ReceiptEmitter(REGION, resources.queues[topic.queue].url, functions[logs.function], delay)
 
 

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import time
@@ -96,11 +97,7 @@ class AppSyncApi:
         auth: str = API_KEY, api_key: str | None = None,
     ) -> dict[str, Any]:
         """The body of AppSync's HTTP 200 answer to one GraphQL request, authorized by `auth`."""
-        try:
-            document = parse(query)
-        except GraphQLError as error:
-            return _request_errors([error])
-        errors = validate(self.schema, document)
+        document, errors = self._parsed(query)
         if errors:
             return _request_errors(errors)
         depth = query_depth(document)
@@ -122,6 +119,29 @@ class AppSyncApi:
         if result.errors:
             body["errors"] = [format_error(error) for error in result.errors]
         return body
+
+
+    def _parsed(self, query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
+        """The document and its validation errors; the answer for a query text seen before is kept (as a
+        server caches prepared queries): every send and every status publish repeats one text."""
+        if len(query) > _CACHED_QUERY_CHARS:
+            return _parse_and_validate(self.schema, query)
+        return self._cached_parse(query)
+
+    @functools.cached_property
+    def _cached_parse(self) -> Callable[[str], tuple[DocumentNode | None, list[GraphQLError]]]:
+        return functools.lru_cache(maxsize=256)(lambda query: _parse_and_validate(self.schema, query))
+
+
+_CACHED_QUERY_CHARS = 8_192  # longer texts are parsed every time, so the cache stays small
+
+
+def _parse_and_validate(schema: GraphQLSchema, query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
+    try:
+        document = parse(query)
+    except GraphQLError as error:
+        return None, [error]
+    return document, validate(schema, document)
 
 
 def _authorized(mode: str, resolve: Callable[..., Any]) -> Callable[..., Any]:

@@ -30,6 +30,7 @@ from typing import Any
 import boto3
 
 from local.due import DueCalls
+from local.in_process_aws import answer_in_process
 from local.lambda_runtime import ACCOUNT_ID, LambdaFunction
 # The outcome rules live with the runtime, which applies them to TEST clients' sends in AWS too.
 from messenger.sending.simulator import (  # noqa: F401 - re-exported for tests and docs
@@ -56,7 +57,7 @@ class ReceiptEmitter:
         self._queue_url = receipts_queue_url
         self._receipts = receipts
         self._delay = delay_seconds
-        self._sqs = boto3.client("sqs", region_name=region)
+        self._sqs = answer_in_process(boto3.client("sqs", region_name=region))
         self._stop = threading.Event()
         self._due = DueCalls(self._deliver, self._stop, name="provider-receipts")
         self._emitted = 0

@@ -157,8 +157,28 @@ def config_from_context(values: dict[str, Any] | None) -> ServiceConfig:
             raise ConfigError(f"unknown setting {key!r} in cdk.json context {CONTEXT_KEY!r}")
         if isinstance(value, list):
             value = tuple(str(v) for v in value)
+        _check_type(key, value, known[name].default)
         kwargs[name] = value
-    return ServiceConfig(**kwargs)
+    try:
+        return ServiceConfig(**kwargs)
+    except ValueError as error:  # a date that is not one
+        if isinstance(error, ConfigError):
+            raise
+        raise ConfigError(f"apiKeyValidFrom: a date as YYYY-MM-DD ({error})") from None
+
+
+def _check_type(key: str, value: Any, default: Any) -> None:
+    """A value of the default's kind (None: text or null), so every check above compares like with like."""
+    if isinstance(default, bool):
+        ok, kind = isinstance(value, bool), "true or false"
+    elif isinstance(default, int):
+        ok, kind = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+    elif isinstance(default, tuple):
+        ok, kind = isinstance(value, tuple), "a list"
+    else:
+        ok, kind = isinstance(value, str) or (default is None and value is None), "text"
+    if not ok:
+        raise ConfigError(f"{key}: {value!r} is not {kind}")
 
 
 def load_cdk_json_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> ServiceConfig:

@@ -88,3 +88,19 @@ def test_a_function_without_a_table_fails_at_cold_start():
 def test_out_of_range_settings_are_refused_where_cdk_json_is_read(key, value):
     with pytest.raises(ConfigError, match=key):
         config_from_context({key: value})
+
+
+@pytest.mark.parametrize(
+    "key, value, kind",
+    [("maxSmsSegments", "5", "a whole number"), ("maxSmsSegments", 2.5, "a whole number"),
+     ("manageSmsDeliveryStatus", "yes", "true or false"), ("workerBatchSize", True, "a whole number"),
+     ("senderEmail", 7, "text"), ("atCountryCodes", "254", "a list"), ("apiKeyValidFrom", "soon", "YYYY-MM-DD")],
+)
+def test_settings_of_the_wrong_kind_are_a_config_error_naming_the_key(key, value, kind):
+    with pytest.raises(ConfigError, match=f"{key}.*{kind}"):
+        config_from_context({key: value})
+
+
+def test_optional_text_settings_accept_null_and_text():
+    config = config_from_context({"sesRegion": None, "alarmEmail": "ops@example.com"})
+    assert (config.ses_region, config.alarm_email) == (None, "ops@example.com")

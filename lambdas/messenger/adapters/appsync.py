@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import urllib.error
 import urllib.request
@@ -11,13 +12,33 @@ class GraphqlCallFailed(Exception):
     """No answer, an HTTP error, or GraphQL errors in the answer."""
 
 
+# How a signed request is sent: urllib's urlopen. The local mode answers its own endpoint's URL in the
+# same process instead of over a socket (local/loopback.py); the request and its signature are the same.
+urlopen = urllib.request.urlopen
+
+
+def _credentials():
+    """Lambda hands a function its role's credentials in environment variables: read them there, as the
+    chain would first, without building a botocore session per call (that reads config files: several ms).
+    Elsewhere the whole chain, through one session kept for the life of the process."""
+    from botocore.credentials import EnvProvider
+
+    return EnvProvider().load() or _session().get_credentials()
+
+
+@functools.cache
+def _session():
+    from botocore.session import get_session
+
+    return get_session()
+
+
 def signed_request(url: str, body: bytes, region: str) -> urllib.request.Request:
     """A POST of `body` to `url`, SigV4-signed for AppSync with this process's AWS credentials."""
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
-    from botocore.session import get_session
 
-    credentials = get_session().get_credentials()
+    credentials = _credentials()
     if credentials is None:
         raise GraphqlCallFailed("no AWS credentials")
     request = AWSRequest(method="POST", url=url, data=body, headers={"Content-Type": "application/json"})
@@ -28,7 +49,7 @@ def signed_request(url: str, body: bytes, region: str) -> urllib.request.Request
 def call_graphql(url: str, region: str, query: str, variables: dict, timeout: float) -> dict:
     body = json.dumps({"query": query, "variables": variables}).encode()
     try:
-        with urllib.request.urlopen(signed_request(url, body, region), timeout=timeout) as answer:
+        with urlopen(signed_request(url, body, region), timeout=timeout) as answer:
             result = json.loads(answer.read())
     except urllib.error.HTTPError as error:
         raise GraphqlCallFailed(f"HTTP {error.code}") from None

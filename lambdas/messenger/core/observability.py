@@ -1,13 +1,21 @@
 """Powertools Logger, Metrics and Tracer, shared by every handler.
 
-Logger and Metrics are cheap and created at import. The Tracer is created on the first invocation:
-building it imports the X-Ray SDK, which creates its own botocore client (~0.3 s), and that cost
-belongs to requests, not to every cold start of a function whose request may not need it.
+Logger and Metrics are cheap and created at import. The Tracer is created only for an invocation that
+X-Ray keeps (sampled): building it imports the X-Ray SDK, which creates a botocore client of its own
+(~0.3 s). Every function runs with Lambda's active tracing (stacks/constructs/functions.py): Lambda
+itself records each sampled invocation's segment (initialisation, invocation, overhead) and hands the
+invocation its trace header in `_X_AMZN_TRACE_ID`, with `Sampled=1` or `Sampled=0`. The SDK only adds
+subsegments (the AWS calls, through its botocore patch) to sampled traces, so for an unsampled
+invocation it would cost 0.3 s and record nothing: it is not loaded until a sampled invocation comes,
+and then patches botocore for that instance's life (clients made earlier included: the patch is on
+botocore's client class). Outside Lambda (no AWS_LAMBDA_FUNCTION_NAME: tests, the local mode) or with
+POWERTOOLS_TRACE_DISABLED there is no X-Ray daemon to send to, and nothing is loaded.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from functools import cache, wraps
 
 from aws_lambda_powertools import Logger, Metrics
@@ -32,17 +40,28 @@ def tracer():
 
 
 def traced(handler):
-    """Like `tracer.capture_lambda_handler`, with the tracer built on first use."""
+    """Like `tracer.capture_lambda_handler`, for the invocations X-Ray samples; the others run bare."""
     captured = None
 
     @wraps(handler)
     def wrapper(event, context):
         nonlocal captured
+        if not invocation_is_traced():
+            return handler(event, context)
         if captured is None:
             captured = tracer().capture_lambda_handler(handler, capture_response=False)
         return captured(event, context)
 
     return wrapper
+
+
+def invocation_is_traced() -> bool:
+    """In Lambda, tracing not switched off, and this invocation's trace header says X-Ray keeps it."""
+    if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return False
+    if os.environ.get("POWERTOOLS_TRACE_DISABLED", "").strip().lower() in ("1", "true"):
+        return False
+    return "Sampled=1" in os.environ.get("_X_AMZN_TRACE_ID", "").split(";")
 
 
 def count(name: str, channel: str, value: int = 1) -> None:
