@@ -22,6 +22,15 @@ _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _COUNTRY_CODE = re.compile(r"^[1-9][0-9]{0,2}$")
 
 
+# phonenumbers' PhoneNumberType names; the default deny-list is what premium-rate SMS pumping aims at
+# and what cannot receive an SMS at all.
+NUMBER_TYPES = frozenset({
+    "FIXED_LINE", "MOBILE", "FIXED_LINE_OR_MOBILE", "TOLL_FREE", "PREMIUM_RATE", "SHARED_COST", "VOIP",
+    "PERSONAL_NUMBER", "PAGER", "UAN", "VOICEMAIL", "UNKNOWN",
+})
+DENIED_NUMBER_TYPES = ("PREMIUM_RATE", "SHARED_COST", "PERSONAL_NUMBER", "PAGER", "UAN", "VOICEMAIL", "TOLL_FREE")
+
+
 class ConfigError(ValueError):
     pass
 
@@ -76,6 +85,20 @@ class ServiceConfig:
     manage_sms_delivery_status: bool = True
     # Templates: how long a warm function trusts the latest version and `archived` it read.
     template_cache_seconds: int = 10
+    # Send limits (docs/limits.md). Per client: GOV.UK Notify's 3,000 a minute and 250,000 a day.
+    messages_per_request: int = 50
+    resolver_count_limit: int = 1000
+    client_messages_per_minute: int = 3000
+    client_messages_per_day: int = 250_000
+    # Per recipient and hour: what phone networks tolerate (20 identical, 100 in all).
+    sms_identical_per_number_per_hour: int = 20
+    sms_per_number_per_hour: int = 100
+    emails_per_address_per_hour: int = 100
+    # SMS fraud guard: the calling codes we send to, and the number types we never send to.
+    allowed_sms_countries: tuple[str, ...] = ("254", "255", "256", "250", "234", "1", "44")
+    denied_sms_number_types: tuple[str, ...] = DENIED_NUMBER_TYPES
+    # Domains whose labels may mix scripts (an internationalised domain a deployment trusts).
+    allowed_mixed_script_domains: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -116,6 +139,25 @@ class ServiceConfig:
         _between("templateCacheSeconds", self.template_cache_seconds, 0, 300)
         if not isinstance(self.manage_sms_delivery_status, bool):
             raise ConfigError("manageSmsDeliveryStatus: true or false")
+        self._check_limits()
+
+    def _check_limits(self) -> None:
+        _between("resolverCountLimit", self.resolver_count_limit, 1, 10_000)  # AppSync's own bounds
+        _between("messagesPerRequest", self.messages_per_request, 1, self.resolver_count_limit)
+        _between("clientMessagesPerMinute", self.client_messages_per_minute, 1, 1_000_000)
+        _between("clientMessagesPerDay", self.client_messages_per_day, 1, 100_000_000)
+        _between("smsIdenticalPerNumberPerHour", self.sms_identical_per_number_per_hour, 1, 100_000)
+        _between("smsPerNumberPerHour", self.sms_per_number_per_hour, 1, 100_000)
+        _between("emailsPerAddressPerHour", self.emails_per_address_per_hour, 1, 100_000)
+        for code in self.allowed_sms_countries:
+            if not _COUNTRY_CODE.match(code):
+                raise ConfigError(f"allowedSmsCountries: {code!r} is not a country calling code")
+        for name in self.denied_sms_number_types:
+            if name not in NUMBER_TYPES:
+                raise ConfigError(f"deniedSmsNumberTypes: {name!r} is not one of {sorted(NUMBER_TYPES)}")
+        for domain in self.allowed_mixed_script_domains:
+            if not domain or "@" in domain or domain != domain.strip().lower():
+                raise ConfigError(f"allowedMixedScriptDomains: {domain!r} must be a lower-case domain name")
 
     def api_key_expires(self) -> dt.datetime:
         start = dt.datetime.fromisoformat(self.api_key_valid_from).replace(tzinfo=dt.timezone.utc)
