@@ -98,6 +98,12 @@ def template_service():
     return template_service()
 
 
+def limiter():
+    from messenger.limits.dependencies import limiter
+
+    return limiter()
+
+
 @cache
 def message_service() -> MessageService:
     from messenger.core.clock import SystemClock, new_message_id
@@ -112,6 +118,7 @@ def message_service() -> MessageService:
         listeners=status_listeners(),
         suppressions=suppression_table(),
         templates=template_service,
+        limits=limiter(),
     )
 
 

@@ -20,6 +20,7 @@ from messenger.core.errors import (
 )
 from messenger.core.masking import mask_recipient
 from messenger.core.settings import Settings
+from messenger.limits.models import SendFacts
 from messenger.messages.models import (
     DeliveryMethod,
     DeliveryStatus,
@@ -39,6 +40,10 @@ log = logging.getLogger(__name__)
 
 class SuppressionList(Protocol):
     def get(self, recipient: str): ...
+
+
+class Limits(Protocol):
+    def admit(self, facts: SendFacts) -> None: ...
 
 
 class TemplateRenderer(Protocol):
@@ -73,6 +78,7 @@ class MessageService:
         listeners: Iterable[StatusListener] = (),
         suppressions: SuppressionList | None = None,
         templates: Callable[[], TemplateRenderer] | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self._repo = repository
         self._channels = channels
@@ -83,10 +89,19 @@ class MessageService:
         self._statuses = StatusWriter(repository, clock, listeners)
         self._suppressions = suppressions
         self._templates = templates
+        self._limits = limits
 
     # -- sendMessage -------------------------------------------------------------------------
-    def send(self, args: dict) -> Message:
+    def send(self, args: dict, *, client_id: str = "default", request_id: str | None = None,
+             test: bool = False) -> Message:
+        """`client_id`, `request_id` and `test` feed the limits (limits/logic.py): checked after the
+        input is valid and before anything is read or written for the send."""
         request = parse_send_input(args, self._settings, self._render if self._templates else None)
+        if self._limits is not None:
+            self._limits.admit(SendFacts(
+                client_id=client_id, request_id=request_id, recipient=request.to,
+                sms=request.delivery_method is DeliveryMethod.SMS, body=request.body, test=test,
+            ))
         now = self._clock.now()
         queued = request.provider in QUEUED_PROVIDERS
         suppressed = self._suppressions.get(request.to) if self._suppressions is not None else None
