@@ -245,3 +245,38 @@ def test_a_retry_time_is_at_least_one_second():
     counter = counters_for(sms(), limits(), now)[0]
     assert refusal(counter, counter.resets_at).info["retryAfterSeconds"] == 1
     assert refusal(counter, counter.resets_at - 2).info["retryAfterSeconds"] == 2
+
+
+def test_a_request_seen_at_its_cap_is_refused_from_memory_without_the_store():
+    limiter_, store = limiter(messages_per_request=1)
+    limiter_.refuse_known_full("shop", "req-1")  # not seen yet: nothing raised
+    limiter_.admit(sms(request_id="req-1"))
+    with pytest.raises(LimitExceeded):
+        limiter_.admit(sms(to="+14155550199", request_id="req-1"))
+    store.consume = None  # from here on the store must not be asked
+    with pytest.raises(LimitExceeded) as refused:
+        limiter_.refuse_known_full("shop", "req-1")
+    assert refused.value.info == {"limit": "at most 1 messages per GraphQL request", "max": 1}
+    limiter_.refuse_known_full("bank", "req-1")  # another client's request of that id
+    limiter_.refuse_known_full("shop", "req-2")
+    limiter_.refuse_known_full("shop", None)
+
+
+def test_a_full_recipient_counter_does_not_mark_the_request_full():
+    limiter_, _ = limiter(messages_per_request=10)  # identical texts: 2
+    assert admitted(limiter_, sms(body="same", request_id="r"), 3) == 2
+    limiter_.refuse_known_full("shop", "r")
+
+
+def test_memory_of_full_requests_is_bounded(monkeypatch):
+    monkeypatch.setattr("messenger.limits.logic.FULL_REQUESTS_REMEMBERED", 2)
+    limiter_, _ = limiter(messages_per_request=1, client_messages_per_minute=100, client_messages_per_day=100,
+                          sms_per_number_per_hour=100, sms_identical_per_number_per_hour=100)
+    for request in ("a", "b", "c"):
+        limiter_.admit(sms(request_id=request))
+        with pytest.raises(LimitExceeded):
+            limiter_.admit(sms(request_id=request))
+    limiter_.refuse_known_full("shop", "a")  # forgotten: the oldest went first
+    for request in ("b", "c"):
+        with pytest.raises(LimitExceeded):
+            limiter_.refuse_known_full("shop", request)

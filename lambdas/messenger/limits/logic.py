@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import OrderedDict
 from typing import Protocol
 
 from messenger.limits.models import (
@@ -64,7 +65,7 @@ def counters_for(facts: SendFacts, settings, now: int) -> list[Counter]:
     counters = []
     if facts.request_id:
         counters.append(Counter(
-            name=f"at most {settings.messages_per_request} messages per GraphQL request",
+            name=_request_name(settings.messages_per_request),
             key=f"{LIMIT_PREFIX}request#{digest(facts.client_id, facts.request_id)}",
             limit=settings.messages_per_request,
             resets_at=0,
@@ -100,12 +101,20 @@ def _iso(epoch: int) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _request_name(limit: int) -> str:
+    return f"at most {limit} messages per GraphQL request"
+
+
+def _request_full(limit: int) -> LimitExceeded:
+    return LimitExceeded(f"Limit exceeded: {_request_name(limit)}; send the rest in another request",
+                         {"limit": _request_name(limit), "max": limit})
+
+
 def refusal(counter: Counter, now: int):
     """The error a client sees for a full counter: which limit, and when the same send can succeed."""
-    info = {"limit": counter.name, "max": counter.limit}
     if not counter.resets_at:
-        return LimitExceeded(
-            f"Limit exceeded: {counter.name}; send the rest in another request", info)
+        return _request_full(counter.limit)
+    info = {"limit": counter.name, "max": counter.limit}
     wait = max(counter.resets_at - now, 1)
     info |= {"retryAfter": _iso(counter.resets_at), "retryAfterSeconds": wait}
     kind = LimitExceeded if counter.quota else TooManyRequests
@@ -113,11 +122,22 @@ def refusal(counter: Counter, now: int):
     return kind(f"{label}: {counter.name}; retry after {_iso(counter.resets_at)} (in {wait} s)", info)
 
 
+# Requests this instance saw reach their cap: a request's count never goes down, so the rest of
+# its fields are refused from memory, with no validation and no DynamoDB call. Only ever refuses.
+FULL_REQUESTS_REMEMBERED = 256
+
+
 class Limiter:
     def __init__(self, store: CounterStore, settings, clock: Clock) -> None:
         self._store = store
         self._settings = settings
         self._clock = clock
+        self._full_requests: OrderedDict[tuple[str, str], None] = OrderedDict()
+
+    def refuse_known_full(self, client_id: str, request_id: str | None) -> None:
+        """Before any work: refuse a field of a request this instance already saw at its cap."""
+        if request_id and (client_id, request_id) in self._full_requests:
+            raise _request_full(self._settings.messages_per_request)
 
     def admit(self, facts: SendFacts) -> None:
         """Consume one of every counter this send counts against, or raise naming the full one."""
@@ -133,4 +153,8 @@ class Limiter:
                 {"limit": "contention", "retryAfterSeconds": 1},
             ) from None
         if full is not None:
+            if facts.request_id and full == 0:  # the request's own cap (always the first counter)
+                self._full_requests[(facts.client_id, facts.request_id)] = None
+                while len(self._full_requests) > FULL_REQUESTS_REMEMBERED:
+                    self._full_requests.popitem(last=False)
             raise refusal(counters[full], now)

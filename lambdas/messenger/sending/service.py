@@ -43,6 +43,8 @@ class SuppressionList(Protocol):
 
 
 class Limits(Protocol):
+    def refuse_known_full(self, client_id: str, request_id: str | None) -> None: ...
+
     def admit(self, facts: SendFacts) -> None: ...
 
 
@@ -96,6 +98,8 @@ class MessageService:
              test: bool = False) -> Message:
         """`client_id`, `request_id` and `test` feed the limits (limits/logic.py): checked after the
         input is valid and before anything is read or written for the send."""
+        if self._limits is not None:
+            self._limits.refuse_known_full(client_id, request_id)
         request = parse_send_input(args, self._settings, self._render if self._templates else None)
         if self._limits is not None:
             self._limits.admit(SendFacts(
