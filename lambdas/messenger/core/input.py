@@ -66,3 +66,17 @@ def enum(value, enum_type, field: str):
     except ValueError:
         allowed = ", ".join(member.value for member in enum_type)
         raise BadRequest(field, f"must be one of {allowed}") from None
+
+
+# Text a provider wrote (a bounce's diagnostic, a carrier's failure reason): untrusted, shown to
+# clients and dashboards, so stored as one plain line of bounded length.
+MAX_PROVIDER_TEXT = 256
+_NOT_PLAIN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff]+")
+
+
+def plain_provider_text(value: str | None, max_length: int = MAX_PROVIDER_TEXT) -> str | None:
+    """Control, line-break and invisible format characters become one space; cut to `max_length`."""
+    if value is None:
+        return None
+    flat = " ".join(_NOT_PLAIN.sub(" ", str(value)).split())
+    return flat if len(flat) <= max_length else flat[: max_length - 1] + "\u2026"
