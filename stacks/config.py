@@ -63,6 +63,9 @@ class ServiceConfig:
     at_secret_max_age_seconds: int = 60
     # Delivery reports: how long the report function trusts its cached copy of the URL token.
     report_token_max_age_seconds: int = 60
+    # Executions reserved for (and capping) the public report function; 0: none reserved (accounts
+    # whose concurrency quota is still the new-account 10 cannot reserve any).
+    report_reserved_concurrency: int = 10
     # Limits
     max_sms_segments: int = 10
     max_email_body_bytes: int = 262_144
@@ -129,6 +132,7 @@ class ServiceConfig:
         _between("idempotencyTtlHours", self.idempotency_ttl_hours, 1, 24 * 30)
         _between("atSecretMaxAgeSeconds", self.at_secret_max_age_seconds, 0, 3600)
         _between("reportTokenMaxAgeSeconds", self.report_token_max_age_seconds, 0, 3600)
+        _between("reportReservedConcurrency", self.report_reserved_concurrency, 0, 1000)
         _between("maxReceiveCount", self.max_receive_count, 1, 1000)
         _between("retryBaseSeconds", self.retry_base_seconds, 0, 900)  # SQS visibility: 15 min at most
         if self.waf_rate_limit < 10:

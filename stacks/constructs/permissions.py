@@ -63,6 +63,10 @@ def ses_identity_arns(stack: Stack, config: ServiceConfig) -> list[str]:
     ]
 
 
+def allowed_senders(config: ServiceConfig) -> list[str]:
+    return sorted({address.lower() for address in (config.sender_email, *config.allowed_from_addresses)})
+
+
 def capability_permissions(
     stack: Stack,
     *,
@@ -83,7 +87,11 @@ def capability_permissions(
         w.TABLE_PUT: _allow(("dynamodb:PutItem",), [table.table_arn]),
         w.TABLE_UPDATE: _allow(("dynamodb:UpdateItem",), [table.table_arn]),
         w.TABLE_DELETE: _allow(("dynamodb:DeleteItem",), [table.table_arn]),
-        w.EMAIL_SEND: _allow(EMAIL_SEND_ACTIONS, ses_identity_arns(stack, config)),
+        # Only as the sender addresses the deployment allows (the validation checks the same list).
+        w.EMAIL_SEND: Permission((iam.PolicyStatement(
+            actions=list(EMAIL_SEND_ACTIONS), resources=ses_identity_arns(stack, config),
+            conditions={"StringEqualsIgnoreCase": {"ses:FromAddress": allowed_senders(config)}},
+        ),)),
         # The publish mutation only: the role can call no other field of the API.
         w.STATUS_PUBLISH: _allow(STATUS_PUBLISH_ACTIONS, [publish_field_arn]),
         w.SMS_PUBLISH: Permission(
