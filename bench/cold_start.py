@@ -6,7 +6,8 @@
    Also shown: what the handler defers to its first request (the X-Ray SDK behind Powertools'
    Tracer), so the figure hides nothing.
 2. Run sendMessage (e-mail, SMS), getMessages (each filter key, a time range) and getMessage once each
-   against moto and count the AWS calls. Targets: sendMessage at most 3 sequential calls, getMessage
+   against moto and count the AWS calls. Targets: sendMessage at most 5 sequential calls (was 4 before
+   the send limits' one TransactWriteItems; bench/limits.py measures that one call), getMessage
    exactly 1 read, each getMessages page exactly 1 Query when its filter is a key or a time range.
 3. A status filter over a sender's history where 1 message in 50 matches: the Queries each page takes.
 
@@ -191,8 +192,9 @@ def main() -> int:
     print(f"  ratio handler / baseline: {ratio:.2f} (target <= 1.5: {'met' if ratio <= 1.5 else 'MISSED'})")
 
     print("\nAWS calls per operation (in order; each waits for the one before):")
-    # A send: the suppression check (GetItem, eventually consistent: cheaper than folding it into a
-    # transaction, whose writes cost double), the record, the provider, the settling write.
+    # A send: the limits' counters (one TransactWriteItems, bench/limits.py), the suppression check
+    # (GetItem, eventually consistent: cheaper than folding it into a transaction, whose writes cost
+    # double), the record, the provider, the settling write.
     targets = {name: (lambda n: n == 1) for name in (
         "getMessages", "getMessages (senderId)", "getMessages (reference)", "getMessages (senderId + time range)",
         "getMessage")}
@@ -200,7 +202,7 @@ def main() -> int:
     results = aws_calls_per_operation()
     pages = results.pop("status filter pages")
     for name, made in results.items():
-        check = targets.get(name, lambda n: n <= 4)
+        check = targets.get(name, lambda n: n <= 5)
         met = check(len(made))
         ok &= met
         print(f"  {name:<48} {len(made)} calls  {' -> '.join(made)}  ({'met' if met else 'MISSED'})")
