@@ -115,7 +115,7 @@ def test_windows_are_calendar_minute_hour_day_with_expiry_just_after():
     assert text.resets_at == hour.resets_at
     assert day.resets_at == FixedClock("2026-11-24T00:00:00.000Z").epoch()
     for counter in (minute, day, hour, text):
-        assert counter.expires_at == counter.resets_at + EXPIRY_MARGIN_SECONDS
+        assert counter.expires_at == counter.resets_at + EXPIRY_MARGIN_SECONDS == counter.resets_at + 60
     assert (minute.quota, day.quota, hour.quota, text.quota) == (False, True, False, False)
 
 
@@ -280,3 +280,9 @@ def test_memory_of_full_requests_is_bounded(monkeypatch):
     for request in ("b", "c"):
         with pytest.raises(LimitExceeded):
             limiter_.refuse_known_full("shop", request)
+
+
+def test_a_request_counter_lives_an_hour_and_has_no_window():
+    now = FixedClock(NOON).epoch()
+    request = counters_for(sms(request_id="r"), limits(), now)[0]
+    assert (request.resets_at, request.expires_at, request.quota) == (0, now + 3600, True)

@@ -43,3 +43,9 @@ def test_an_incomplete_previous_is_ignored(values):
                                          ("+254711000002", False), ("", False), (None, False), ("garbage", False)])
 def test_a_report_matches_only_its_records_number(phone, same):
     assert same_number(Report("ATXid_1", "Success", None, phone), "+254711000001") is same
+
+
+def test_any_non_empty_token_counts_even_one_character():
+    assert accepted_tokens("z", NOW) == ["z"]
+    one = json.dumps({"token": "n", "previous": "o", "previousValidUntil": "2999-01-01T00:00:00.000Z"})
+    assert accepted_tokens(one, NOW) == ["n", "o"]
