@@ -9,8 +9,9 @@ from messenger.limits.models import ContendedCounters, Counter
 from tests.support import moto_service
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def table():
+    """One moto table for the module (each test uses its own counter keys)."""
     with moto_service() as resources:
         yield LimitsTable(boto3.client("dynamodb"), resources.table_name), resources.table_name
 
@@ -39,8 +40,8 @@ def test_counts_up_to_the_limit_then_names_the_full_counter_and_moves_none(table
 
 def test_a_limit_of_one_allows_one(table):
     limits, _ = table
-    assert limits.consume([counter("one", 1)]) is None
-    assert limits.consume([counter("one", 1)]) == 0
+    assert limits.consume([counter("only-one", 1)]) is None
+    assert limits.consume([counter("only-one", 1)]) == 0
 
 
 class Conflicting:
