@@ -286,3 +286,48 @@ def test_a_request_counter_lives_an_hour_and_has_no_window():
     now = FixedClock(NOON).epoch()
     request = counters_for(sms(request_id="r"), limits(), now)[0]
     assert (request.resets_at, request.expires_at, request.quota) == (0, now + 3600, True)
+
+
+class Refusing:
+    def __init__(self):
+        self.admitted = []
+
+    def refuse_known_full(self, client_id, request_id):
+        pass
+
+    def admit(self, facts):
+        self.admitted.append(facts)
+        raise TooManyRequests("Too many requests: test", {"limit": "test"})
+
+
+class Watching:
+    """A suppression list that records whether it was asked."""
+
+    def __init__(self):
+        self.asked = []
+
+    def get(self, recipient):
+        self.asked.append(recipient)
+
+
+def test_a_send_the_limits_refuse_reads_writes_and_sends_nothing():
+    from messenger.core.clock import new_message_id
+    from messenger.core.settings import Settings
+    from messenger.messages.models import Provider
+    from messenger.sending.service import MessageService
+
+    from stacks.config import config_from_context
+    from stacks.domains.sending import SEND_SETTINGS
+    from stacks.wiring import function_environment
+    from tests.fakes import FakeChannel, FakeQueue, MemoryRepository
+
+    settings = Settings.from_env({"TABLE_NAME": "t", **function_environment(config_from_context({}), SEND_SETTINGS)})
+    repo, limits_, suppressions, sns = MemoryRepository(), Refusing(), Watching(), FakeChannel("sns")
+    service = MessageService(repo, {Provider.SNS: sns}, FakeQueue(), settings, FixedClock(NOON), new_message_id,
+                             suppressions=suppressions, limits=limits_)
+    with pytest.raises(TooManyRequests):
+        service.send({"to": "+1 415 555 0123", "body": "Hi", "deliveryMethod": "SMS"}, client_id="shop",
+                     request_id="r-1", test=True)
+    assert limits_.admitted == [SendFacts(client_id="shop", request_id="r-1", recipient="+14155550123", sms=True,
+                                          body="Hi", test=True)]
+    assert suppressions.asked == [] and repo.records == {} and repo.calls == [] and sns.sent == []

@@ -7,8 +7,8 @@ import re
 from messenger.core.errors import BadRequest
 from messenger.core.input import address, enum, optional_text, visible_text
 from messenger.core.settings import Settings
-from messenger.messages.models import DeliveryMethod, Provider
 from messenger.limits.destinations import check_sms_destination
+from messenger.messages.models import DeliveryMethod, Provider
 from messenger.messages.recipients import (
     country_calling_code_of,
     mixed_script_domain,
