@@ -97,7 +97,7 @@ class MessageService:
     def send(self, args: dict, *, client_id: str = "default", request_id: str | None = None,
              test: bool = False) -> Message:
         """`client_id`, `request_id` and `test` feed the limits (limits/logic.py): checked after the
-        input is valid and before anything is read or written for the send."""
+        input is valid (a templated send has read its template) and before anything is written."""
         if self._limits is not None:
             self._limits.refuse_known_full(client_id, request_id)
         request = parse_send_input(args, self._settings, self._render if self._templates else None)
