@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "lambdas"), str(ROOT / "bench")]
 
-from cold_start import ENV, counted_api  # noqa: E402 - after the path above
+from cold_start import counted_api  # after the path above
 
 SENDS = {
     "sendMessage (EMAIL)": {"to": "user@example.com", "subject": "Hi", "body": "Hello", "deliveryMethod": "EMAIL"},
@@ -29,9 +29,9 @@ SENDS = {
 
 
 def run_sends(call, calls, trace: str) -> dict[str, list[str]]:
-    from tests.support import FakeLambdaContext, appsync_event
-
     from messenger.api import lambda_handler
+
+    from tests.support import FakeLambdaContext, appsync_event
 
     made = {}
     for name, send in SENDS.items():
@@ -45,9 +45,9 @@ def run_sends(call, calls, trace: str) -> dict[str, list[str]]:
 
 
 def refused(calls, trace: str, times: int) -> list[tuple[str, list[str]]]:
-    from tests.support import FakeLambdaContext, appsync_event
-
     from messenger.api import lambda_handler
+
+    from tests.support import FakeLambdaContext, appsync_event
 
     seen = []
     for n in range(times):

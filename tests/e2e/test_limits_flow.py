@@ -25,7 +25,7 @@ SEND = "mutation($input: MessageInput!){ sendMessage(input: $input){ id delivery
 
 @pytest.fixture(scope="module")
 def api():
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     if (now.hour, now.minute) == (23, 59) or now.minute == 59 and now.second > 50:
         pytest.skip("the hour or day window ends within the test: run it again in a minute")
     local = start_local_mode(LOCAL_CONFIG=json.dumps(CONFIG))

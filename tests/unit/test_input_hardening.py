@@ -136,7 +136,13 @@ def test_provider_text_is_one_plain_line_of_bounded_length():
 
 
 def test_the_status_writer_stores_provider_reasons_plain_and_bounded():
-    from messenger.messages.models import DeliveryMethod, DeliveryStatus, Message, MessageEvent, Provider
+    from messenger.messages.models import (
+        DeliveryMethod,
+        DeliveryStatus,
+        Message,
+        MessageEvent,
+        Provider,
+    )
     from messenger.messages.status import StatusWriter
 
     from tests.fakes import FixedClock, MemoryRepository

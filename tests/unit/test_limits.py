@@ -24,8 +24,8 @@ NOON = "2026-11-23T12:00:00.000Z"
 
 
 def limits(**changes):
-    values = dict(messages_per_request=3, client_messages_per_minute=5, client_messages_per_day=8,
-                  sms_identical_per_number_per_hour=2, sms_per_number_per_hour=4, emails_per_address_per_hour=3)
+    values = {"messages_per_request": 3, "client_messages_per_minute": 5, "client_messages_per_day": 8,
+                  "sms_identical_per_number_per_hour": 2, "sms_per_number_per_hour": 4, "emails_per_address_per_hour": 3}
     return SimpleNamespace(**(values | changes))
 
 
