@@ -75,6 +75,7 @@ bench: $(STAMP)
 	$(PY) bench/receipts.py
 	$(PY) bench/templates.py
 	$(PY) bench/pacing.py
+	$(PY) bench/limits.py
 
 schema: $(STAMP)
 	$(PY) -m local.schema_file

@@ -10,7 +10,8 @@
    Lambda runs it (AWS_LAMBDA_FUNCTION_NAME, the trace header of an unsampled invocation). Target:
    <= 1.2. The same with a sampled invocation, which loads the X-Ray SDK, is shown beside it.
 2. Run sendMessage (e-mail, SMS), getMessages (each filter key, a time range) and getMessage once each
-   against moto and count the AWS calls. Targets: sendMessage at most 3 sequential calls, getMessage
+   against moto and count the AWS calls. Targets: sendMessage at most 5 sequential calls (was 4 before
+   the send limits' one TransactWriteItems; bench/limits.py measures that one call), getMessage
    exactly 1 read, each getMessages page exactly 1 Query when its filter is a key or a time range.
 3. A status filter over a sender's history where 1 message in 50 matches: the Queries each page takes.
 
@@ -279,8 +280,9 @@ def main() -> int:
     print(f"  a sampled first request also loads the X-Ray SDK: ratio {firsts[names[2]] / firsts[names[0]]:.2f}")
 
     print("\nAWS calls per operation (in order; each waits for the one before):")
-    # A send: the suppression check (GetItem, eventually consistent: cheaper than folding it into a
-    # transaction, whose writes cost double), the record, the provider, the settling write.
+    # A send: the limits' counters (one TransactWriteItems, bench/limits.py), the suppression check
+    # (GetItem, eventually consistent: cheaper than folding it into a transaction, whose writes cost
+    # double), the record, the provider, the settling write.
     targets = {name: (lambda n: n == 1) for name in (
         "getMessages", "getMessages (senderId)", "getMessages (reference)", "getMessages (senderId + time range)",
         "getMessage")}
@@ -288,7 +290,7 @@ def main() -> int:
     results = aws_calls_per_operation()
     pages = results.pop("status filter pages")
     for name, made in results.items():
-        check = targets.get(name, lambda n: n <= 4)
+        check = targets.get(name, lambda n: n <= 5)
         met = check(len(made))
         ok &= met
         print(f"  {name:<48} {len(made)} calls  {' -> '.join(made)}  ({'met' if met else 'MISSED'})")

@@ -174,12 +174,15 @@ def handler_environment(wiring: Wiring, resources: LocalResources, graphql_url: 
     return merged
 
 
-def count_items(table_name: str) -> int:
-    """Every item in the table (messages and idempotency keys): a dev route, never a hot path."""
+def count_items(table_name: str, pk_prefix: str | None = None) -> int:
+    """Every item in the table, or those whose PK starts with `pk_prefix`: a dev route, never a hot path."""
     dynamodb = boto3.client("dynamodb")
     total, start = 0, None
+    only = {"FilterExpression": "begins_with(PK, :prefix)",
+            "ExpressionAttributeValues": {":prefix": {"S": pk_prefix}}} if pk_prefix else {}
     while True:
-        page = dynamodb.scan(TableName=table_name, Select="COUNT", **({"ExclusiveStartKey": start} if start else {}))
+        page = dynamodb.scan(TableName=table_name, Select="COUNT", **only,
+                             **({"ExclusiveStartKey": start} if start else {}))
         total += page["Count"]
         start = page.get("LastEvaluatedKey")
         if not start:
@@ -187,7 +190,9 @@ def count_items(table_name: str) -> int:
 
 
 def add_table_route(server, table_name: str) -> None:
-    """GET /local/table: how many items the table holds (a dev route, never a hot path)."""
+    """GET /local/table: how many items the table holds, and how many of them are the send limits'
+    counters (`LIMIT#...`, docs/limits.md). A dev route, never a hot path."""
     from local.http import json_response
 
-    server.add_get("/local/table", lambda _: json_response(200, {"items": count_items(table_name)}))
+    server.add_get("/local/table", lambda _: json_response(200, {
+        "items": count_items(table_name), "limitCounters": count_items(table_name, "LIMIT#")}))

@@ -22,6 +22,15 @@ _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _COUNTRY_CODE = re.compile(r"^[1-9][0-9]{0,2}$")
 
 
+# phonenumbers' PhoneNumberType names; the default deny-list is what premium-rate SMS pumping aims at
+# and what cannot receive an SMS at all.
+NUMBER_TYPES = frozenset({
+    "FIXED_LINE", "MOBILE", "FIXED_LINE_OR_MOBILE", "TOLL_FREE", "PREMIUM_RATE", "SHARED_COST", "VOIP",
+    "PERSONAL_NUMBER", "PAGER", "UAN", "VOICEMAIL", "UNKNOWN",
+})
+DENIED_NUMBER_TYPES = ("PREMIUM_RATE", "SHARED_COST", "PERSONAL_NUMBER", "PAGER", "UAN", "VOICEMAIL", "TOLL_FREE")
+
+
 class ConfigError(ValueError):
     pass
 
@@ -54,6 +63,9 @@ class ServiceConfig:
     at_secret_max_age_seconds: int = 60
     # Delivery reports: how long the report function trusts its cached copy of the URL token.
     report_token_max_age_seconds: int = 60
+    # Executions reserved for (and capping) the public report function; 0: none reserved (accounts
+    # whose concurrency quota is still the new-account 10 cannot reserve any).
+    report_reserved_concurrency: int = 10
     # Limits
     max_sms_segments: int = 10
     max_email_body_bytes: int = 262_144
@@ -88,6 +100,20 @@ class ServiceConfig:
     # Retention: every message record (and so its index entries) expires this many days after it was
     # written (the table's TTL deletes it, up to ~2 days late).
     message_retention_days: int = 90
+    # Send limits (docs/limits.md). Per client: GOV.UK Notify's 3,000 a minute and 250,000 a day.
+    messages_per_request: int = 50
+    resolver_count_limit: int = 1000
+    client_messages_per_minute: int = 3000
+    client_messages_per_day: int = 250_000
+    # Per recipient and hour: what phone networks tolerate (20 identical, 100 in all).
+    sms_identical_per_number_per_hour: int = 20
+    sms_per_number_per_hour: int = 100
+    emails_per_address_per_hour: int = 100
+    # SMS fraud guard: the calling codes we send to, and the number types we never send to.
+    allowed_sms_countries: tuple[str, ...] = ("254", "255", "256", "250", "234", "1", "44")
+    denied_sms_number_types: tuple[str, ...] = DENIED_NUMBER_TYPES
+    # Domains whose labels may mix scripts (an internationalised domain a deployment trusts).
+    allowed_mixed_script_domains: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -118,6 +144,7 @@ class ServiceConfig:
         _between("idempotencyTtlHours", self.idempotency_ttl_hours, 1, 24 * 30)
         _between("atSecretMaxAgeSeconds", self.at_secret_max_age_seconds, 0, 3600)
         _between("reportTokenMaxAgeSeconds", self.report_token_max_age_seconds, 0, 3600)
+        _between("reportReservedConcurrency", self.report_reserved_concurrency, 0, 1000)
         _between("maxReceiveCount", self.max_receive_count, 1, 1000)
         _between("retryBaseSeconds", self.retry_base_seconds, 0, 900)  # SQS visibility: 15 min at most
         _between("sesMaxSendRate", self.ses_max_send_rate, 0, 100_000)
@@ -134,6 +161,25 @@ class ServiceConfig:
         _between("messageRetentionDays", self.message_retention_days, 1, 3650)
         if not isinstance(self.manage_sms_delivery_status, bool):
             raise ConfigError("manageSmsDeliveryStatus: true or false")
+        self._check_limits()
+
+    def _check_limits(self) -> None:
+        _between("resolverCountLimit", self.resolver_count_limit, 1, 10_000)  # AppSync's own bounds
+        _between("messagesPerRequest", self.messages_per_request, 1, self.resolver_count_limit)
+        _between("clientMessagesPerMinute", self.client_messages_per_minute, 1, 1_000_000)
+        _between("clientMessagesPerDay", self.client_messages_per_day, 1, 100_000_000)
+        _between("smsIdenticalPerNumberPerHour", self.sms_identical_per_number_per_hour, 1, 100_000)
+        _between("smsPerNumberPerHour", self.sms_per_number_per_hour, 1, 100_000)
+        _between("emailsPerAddressPerHour", self.emails_per_address_per_hour, 1, 100_000)
+        for code in self.allowed_sms_countries:
+            if not _COUNTRY_CODE.match(code):
+                raise ConfigError(f"allowedSmsCountries: {code!r} is not a country calling code")
+        for name in self.denied_sms_number_types:
+            if name not in NUMBER_TYPES:
+                raise ConfigError(f"deniedSmsNumberTypes: {name!r} is not one of {sorted(NUMBER_TYPES)}")
+        for domain in self.allowed_mixed_script_domains:
+            if not domain or "@" in domain or domain != domain.strip().lower():
+                raise ConfigError(f"allowedMixedScriptDomains: {domain!r} must be a lower-case domain name")
 
     def api_key_expires(self) -> dt.datetime:
         start = dt.datetime.fromisoformat(self.api_key_valid_from).replace(tzinfo=dt.timezone.utc)

@@ -48,6 +48,8 @@ class FunctionSpec:
     environment: dict[str, str] = field(default_factory=dict)
     resource_env: tuple[str, ...] = ()
     function_url: bool = False
+    # Executions reserved for (and capping) this function; None: shares the account's pool.
+    reserved_concurrency: int | None = None
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ def reset_caches() -> None:
     from messenger.adapters.aws import client
     from messenger.core.settings import settings
     from messenger.delivery_reports import handler as reports
+    from messenger.limits import dependencies as limits
     from messenger.messages import dependencies as messages
     from messenger.receipts import handler as receipts
     from messenger.scheduling import dependencies as scheduling
@@ -44,7 +45,7 @@ def reset_caches() -> None:
                    receipts.receipts, suppressions.table, suppressions.suppressor,
                    templates.table, templates.template_service, clients.table, clients.api_keys,
                    clients.client_service, erasure.table, scheduling.send_schedules,
-                   scheduling.scheduled_sends):  # fmt: skip
+                   scheduling.scheduled_sends, limits.limiter):  # fmt: skip
         cached.cache_clear()
     parameters.clear_caches()
 

@@ -19,6 +19,7 @@ from messenger.core.caller import acting_as
 from messenger.core.envelope import data_envelope, error_envelope
 from messenger.core.errors import BadRequest
 from messenger.core.observability import logger, metrics, traced
+from messenger.core.request import bind, unbind
 from messenger.core.router import compose
 from messenger.core.settings import settings
 
@@ -33,6 +34,7 @@ def lambda_handler(event: dict, context) -> dict:
     info = event.get("info") or {}
     field = (info.get("parentTypeName"), info.get("fieldName"))
     logger.append_keys(resolver=field[1])
+    token = bind(event)  # the GraphQL request this call belongs to (core/request.py)
     try:
         resolver = RESOLVERS.get(field)
         if resolver is None:
@@ -44,3 +46,5 @@ def lambda_handler(event: dict, context) -> dict:
             return data_envelope(resolver(event.get("arguments") or {}))
     except Exception as error:  # noqa: BLE001 - the envelope is how every error leaves
         return error_envelope(error, logger)
+    finally:
+        unbind(token)

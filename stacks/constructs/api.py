@@ -64,6 +64,10 @@ class GraphqlApi(Construct):
             xray_enabled=True,
             query_depth_limit=QUERY_DEPTH_LIMIT,
         )
+        cfn_api_limits: appsync.CfnGraphQLApi = self.api.node.default_child
+        # At most this many resolver calls per request (aliases included): AppSync refuses the rest
+        # before any Lambda runs; sendMessage counts its own cap below it (limits/).
+        cfn_api_limits.resolver_count_limit = config.resolver_count_limit
         # Logging is set on the L1 resource: the L2 `log_config` also creates a LogRetention custom
         # resource (a Node.js Lambda with a managed-policy role) to set the retention, which the
         # log group below sets directly.

@@ -86,6 +86,7 @@ class MessagingFunctions(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
             role=role,
+            reserved_concurrent_executions=spec.reserved_concurrency,
         )
         acknowledge(
             role.node.find_child("DefaultPolicy"),

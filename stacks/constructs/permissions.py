@@ -68,6 +68,10 @@ def ses_identity_arns(stack: Stack, config: ServiceConfig) -> list[str]:
     ]
 
 
+def allowed_senders(config: ServiceConfig) -> list[str]:
+    return sorted({address.lower() for address in (config.sender_email, *config.allowed_from_addresses)})
+
+
 def capability_permissions(
     stack: Stack,
     *,
@@ -101,7 +105,11 @@ def capability_permissions(
                 ),
             ),
         ),
-        w.EMAIL_SEND: _allow(EMAIL_SEND_ACTIONS, ses_identity_arns(stack, config)),
+        # Only as the sender addresses the deployment allows (the validation checks the same list).
+        w.EMAIL_SEND: Permission((iam.PolicyStatement(
+            actions=list(EMAIL_SEND_ACTIONS), resources=ses_identity_arns(stack, config),
+            conditions={"StringEqualsIgnoreCase": {"ses:FromAddress": allowed_senders(config)}},
+        ),)),
         # The publish mutation only: the role can call no other field of the API.
         w.STATUS_PUBLISH: _allow(STATUS_PUBLISH_ACTIONS, [publish_field_arn]),
         w.SMS_PUBLISH: Permission(

@@ -7,6 +7,7 @@ from stacks.domains import (
     clients,
     delivery_reports,
     erasure,
+    limits,
     messages,
     receipts,
     scheduling,
@@ -27,4 +28,5 @@ DOMAINS = (
     clients.contribute,
     erasure.contribute,
     scheduling.contribute,
+    limits.contribute,
 )

@@ -17,6 +17,8 @@ def contribute(config: ServiceConfig) -> w.Domain:
         environment=w.function_environment(config, ("report_token_max_age_seconds",)),
         resource_env=(w.ENV_TABLE_NAME, w.ENV_REPORT_TOKEN_SECRET_NAME, *w.PUBLISHER_ENV),
         function_url=True,
+        # A flood of the public URL is capped here instead of starving the API and the workers.
+        reserved_concurrency=config.report_reserved_concurrency or None,
     )
     token = w.SecretSpec(
         "report-token", w.resource_names(config).report_token_secret, w.ENV_REPORT_TOKEN_SECRET_NAME,

@@ -14,7 +14,8 @@ CHANNEL_SETTINGS = ("ses_region", "sns_region", "sms_type", "retry_base_seconds"
 SEND_SETTINGS = (
     *CHANNEL_SETTINGS, "sender_email", "allowed_from_addresses", "sms_sender_ids", "at_country_codes",
     "default_sms_provider", "max_sms_segments", "max_email_body_bytes", "max_subject_chars",
-    "idempotency_ttl_hours", "message_retention_days",
+    "idempotency_ttl_hours", "message_retention_days", "allowed_sms_countries", "denied_sms_number_types",
+    "allowed_mixed_script_domains",
 )
 # The worker: the channels, Africa's Talking (sending/providers/africastalking.py) and retries.
 WORKER_SETTINGS = (

@@ -107,6 +107,7 @@ class FlakyAfricasTalking:
     def __init__(self, rng: random.Random, ledger: Ledger) -> None:
         self.rng, self.ledger = rng, ledger
         self.outcomes: dict[str, str] = {}  # AT message id -> final report status
+        self.numbers: dict[str, str] = {}  # AT message id -> the number it went to (reports name it)
         self.requests = 0
 
     # The first requests of every run meet these faults, so each window is exercised whatever the
@@ -133,6 +134,7 @@ class FlakyAfricasTalking:
                 self.ledger.received[("AFRICASTALKING", number, text)] += 1
                 message_id = f"ATXid_{uuid.UUID(int=self.rng.getrandbits(128)).hex}"
                 self.outcomes[message_id] = self.rng.choice(["Success", "Success", "Success", "Failed"])
+                self.numbers[message_id] = number
             results.append(RecipientResult(number, code, "x", message_id, "KES 0.8000" if message_id else "0"))
         if roll < 0.12:
             self.ledger.injected["worker crash after AT took the batch"] += 1
@@ -218,7 +220,7 @@ def run(seed: int) -> dict:
         reports += [(message_id, final), (message_id, final), (message_id, "Sent")]
     rng.shuffle(reports)
     for message_id, status in reports:
-        form = {"id": message_id, "status": status}
+        form = {"id": message_id, "status": status, "phoneNumber": at.numbers[message_id]}
         if status == "Failed":
             form["failureReason"] = "DeliveryFailure"
         apply_report(table, clock, parse_report(form))

@@ -89,7 +89,7 @@ def test_a_rotated_token_replaces_the_old_one_once_the_cache_max_age_has_passed(
     start = SecretsCacheClock.moment
     old = resources.report_token
     unknown = {"id": "ATXid_unknown", "status": "Success"}
-    real = {"id": message.provider_message_id, "status": "Success"}
+    real = {"id": message.provider_message_id, "status": "Success", "phoneNumber": message.to}
 
     def status(token, form):
         return handler(url_event(f"/reports/{token}", form), FakeLambdaContext())["statusCode"]
@@ -107,3 +107,39 @@ def test_a_rotated_token_replaces_the_old_one_once_the_cache_max_age_has_passed(
     assert table.get(message.to, message.id).delivery_status.value == "ACCEPTED"
     assert status("new-token", real) == 200  # and the new one works, without a redeploy
     assert table.get(message.to, message.id).delivery_status.value == "DELIVERED"
+
+
+def test_during_a_rotation_old_and_new_tokens_both_work_until_the_grace_period_ends(env):
+    import json
+
+    handler, resources, table, message = env
+    old = resources.report_token
+    boto3.client("secretsmanager").put_secret_value(SecretId=resources.report_token_secret_name, SecretString=json.dumps(
+        {"token": "new-token-0123456789", "previous": old, "previousValidUntil": "2999-01-01T00:00:00.000Z"}))
+    from tests.support import reset_caches
+
+    reset_caches()  # a fresh instance: no cached copy of the old secret
+    unknown = {"id": "ATXid_unknown", "status": "Success"}
+    for token in (old, "new-token-0123456789"):
+        assert handler(url_event(f"/reports/{token}", unknown), FakeLambdaContext())["statusCode"] == 200
+    boto3.client("secretsmanager").put_secret_value(SecretId=resources.report_token_secret_name, SecretString=json.dumps(
+        {"token": "new-token-0123456789", "previous": old, "previousValidUntil": "2020-01-01T00:00:00.000Z"}))
+    reset_caches()
+    assert handler(url_event(f"/reports/{old}", unknown), FakeLambdaContext())["statusCode"] == 403
+    assert handler(url_event("/reports/new-token-0123456789", unknown), FakeLambdaContext())["statusCode"] == 200
+
+
+def test_a_report_for_another_number_changes_nothing(env):
+    handler, resources, table, message = env
+    form = {"id": message.provider_message_id, "status": "Success", "phoneNumber": "+254711999999"}
+    response = handler(url_event(f"/reports/{resources.report_token}", form), FakeLambdaContext())
+    assert (response["statusCode"], response["body"]) == (200, "unknown")
+    assert table.get(message.to, message.id).delivery_status.value == "ACCEPTED"
+
+
+def test_an_oversized_base64_body_is_refused_before_it_is_decoded(env, monkeypatch):
+    handler, resources, _, _ = env
+    monkeypatch.setattr("messenger.delivery_reports.handler.base64.b64decode",
+                        lambda *_: pytest.fail("decoded an oversized body"))
+    event = url_event(f"/reports/{resources.report_token}", raw="a" * 30_000, encode=True)
+    assert handler(event, FakeLambdaContext())["statusCode"] == 400

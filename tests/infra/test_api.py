@@ -278,3 +278,9 @@ def test_the_template_fields_are_resolved_by_the_api_function(synth):
     resolved = {(r["Properties"]["TypeName"], r["Properties"]["FieldName"]) for r in synth.of_type("AWS::AppSync::Resolver").values()}
     assert {("Mutation", "createTemplate"), ("Mutation", "updateTemplate"), ("Mutation", "archiveTemplate"),
             ("Query", "getTemplate"), ("Query", "getTemplates"), ("Query", "previewTemplate")} <= resolved
+
+
+def test_resolver_count_per_request_is_limited_by_the_config(synth):
+    (api,) = synth.of_type("AWS::AppSync::GraphQLApi").values()
+    assert api["Properties"]["ResolverCountLimit"] == synth.config.resolver_count_limit == 1000
+    assert synth.config.messages_per_request <= synth.config.resolver_count_limit

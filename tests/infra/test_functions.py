@@ -66,7 +66,7 @@ def test_function_runs_python_3_14_on_arm64_with_active_tracing(synth, name):
     assert props["Runtime"] == "python3.14"
     assert props["Architectures"] == ["arm64"]
     assert props["TracingConfig"] == {"Mode": "Active"}
-    assert "ReservedConcurrentExecutions" not in props
+    # Reserved concurrency: the public report function only (test_only_the_public_report_function_...).
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -291,3 +291,18 @@ def test_every_status_writer_is_told_the_graphql_url(synth, name):
     variables = synth.function(name)[1]["Properties"]["Environment"]["Variables"]
     (api_id,) = synth.of_type("AWS::AppSync::GraphQLApi")
     assert variables[w.ENV_GRAPHQL_URL] == {"Fn::GetAtt": [api_id, "GraphQLUrl"]}
+
+
+@pytest.mark.parametrize("name", ["api", "dispatch"])
+def test_ses_send_is_conditioned_on_the_allowed_sender_addresses(synth, name):
+    (statement,) = [s for s in synth.function_statements(name) if "ses:SendEmail" in synth.as_list(s["Action"])]
+    expected = sorted({a.lower() for a in (synth.config.sender_email, *synth.config.allowed_from_addresses)})
+    assert statement["Condition"] == {"StringEqualsIgnoreCase": {"ses:FromAddress": expected}}
+    assert expected == ["no-reply@example.com"]
+
+
+def test_only_the_public_report_function_has_reserved_concurrency(synth):
+    assert synth.function("delivery_reports")[1]["Properties"]["ReservedConcurrentExecutions"] == 10
+    for name in FUNCTIONS:
+        if name != "delivery_reports":
+            assert "ReservedConcurrentExecutions" not in synth.function(name)[1]["Properties"]

@@ -23,6 +23,8 @@ def message(status=DeliveryStatus.ACCEPTED, provider=Provider.AFRICASTALKING, pr
 
 
 def apply(repository, **form):
+    """A report as Africa's Talking sends it: with the recipient's number unless the test says otherwise."""
+    form.setdefault("phoneNumber", PHONE)
     return apply_report(repository, FixedClock(NOW), parse_report(form))
 
 
@@ -66,7 +68,7 @@ def test_the_history_is_only_searched_when_the_index_has_no_answer(repository):
 def test_without_a_usable_number_a_lagging_index_means_unknown(repository, phone):
     repository.add(message())
     repository.index_lags = True
-    form = {"id": "ATXid_1", "status": "Success"} | ({"phoneNumber": phone} if phone is not None else {})
+    form = {"id": "ATXid_1", "status": "Success", "phoneNumber": phone}
     assert apply(repository, **form) == "unknown"
     assert not any(call.startswith("find_recent") for call in repository.calls)
     assert repository.records[(PHONE, "01")].delivery_status is DeliveryStatus.ACCEPTED
@@ -163,3 +165,11 @@ def test_a_report_without_an_id_or_a_known_status_is_refused_saying_which_field_
     with pytest.raises(BadRequest) as error:
         parse_report(form)
     assert (f"{error.value.field}: ", error.value.message) == (answer.split(" ")[0] + " ", answer)
+
+
+@pytest.mark.parametrize("phone", ["+254711000002", None, "", "not a number"])
+def test_a_report_naming_our_id_with_another_or_no_number_changes_nothing(repository, phone):
+    repository.add(message())
+    assert apply(repository, id="ATXid_1", status="Failed", phoneNumber=phone) == "unknown"
+    assert repository.records[(PHONE, "01")].delivery_status is DeliveryStatus.ACCEPTED
+    assert not any(call.startswith("transition") for call in repository.calls)

@@ -3,7 +3,8 @@
 AT does not sign its callbacks, so the URL carries a secret token (`/reports/<token>`), compared in
 constant time; a wrong token gets 403 and changes nothing. A function URL answers in HTTP statuses,
 so this handler maps its own errors (400, 403, 405) instead of using the GraphQL envelope. The token lives in Secrets Manager and is
-read through a short cache, so replacing it needs no redeploy.
+read through a short cache, so replacing it needs no redeploy; during a rotation the secret holds
+the new token and the old one with the end of its grace period (delivery_reports/tokens.py).
 """
 
 from __future__ import annotations
@@ -36,17 +37,23 @@ def _response(status: int, text: str) -> dict:
 
 def _token_ok(path: str) -> bool:
     from messenger.adapters.secrets import CachedSecrets
+    from messenger.core.clock import SystemClock
+    from messenger.delivery_reports.tokens import accepted_tokens
 
     name = settings().get("report_token_secret_name")
     if not name or not path.startswith(PATH_PREFIX):
         return False
     given = path[len(PATH_PREFIX):].encode()
-    expected = CachedSecrets(settings().report_token_max_age_seconds).text(name).encode()
-    return hmac.compare_digest(given, expected)
+    secret = CachedSecrets(settings().report_token_max_age_seconds).text(name)
+    matches = [hmac.compare_digest(given, token.encode()) for token in accepted_tokens(secret, SystemClock().now())]
+    return any(matches)  # every accepted token compared, in constant time each
 
 
 def _form(event: dict) -> dict[str, str]:
     body = event.get("body") or ""
+    # Checked before decoding or parsing anything: base64 grows a body by a third.
+    if len(body) > (MAX_BODY_BYTES * 4 // 3 + 4 if event.get("isBase64Encoded") else MAX_BODY_BYTES):
+        raise BadRequest("body", "too large")
     raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
     if len(raw) > MAX_BODY_BYTES:
         raise BadRequest("body", "too large")

@@ -3,7 +3,8 @@
 Reports arrive more than once and out of order. `Success` is final (DELIVERED); `Failed`,
 `Rejected`, `AbsentSubscriber` and `Expired` are final (FAILED); `Sent`, `Submitted` and `Buffered`
 say the message is in flight, which ACCEPTED already says. A move the record's status does not
-allow (a late `Sent`, a second `Success`, `Failed` after `Success`) changes nothing.
+allow (a late `Sent`, a second `Success`, `Failed` after `Success`) changes nothing, and so does a
+report whose phoneNumber is not the record's recipient (answered "unknown", as for an unknown id).
 """
 
 from __future__ import annotations
@@ -59,6 +60,17 @@ def find_message(repository: MessageRepository, report: Report):
     return message
 
 
+def same_number(report: Report, recipient: str) -> bool:
+    """The report's phoneNumber is the record's recipient: a report naming our message id with
+    another number (forged, or a provider's mistake) changes nothing."""
+    if not report.phone_number:
+        return False
+    try:
+        return normalise_phone(report.phone_number, "phoneNumber") == recipient
+    except BadRequest:
+        return False
+
+
 def target_status(report: Report) -> DeliveryStatus | None:
     if report.status == "Success":
         return DeliveryStatus.DELIVERED
@@ -70,7 +82,7 @@ def target_status(report: Report) -> DeliveryStatus | None:
 def apply_report(repository: MessageRepository, clock, report: Report, listeners: Iterable[StatusListener] = ()) -> str:
     """Returns what happened: "updated", "unchanged" or "unknown"."""
     message = find_message(repository, report)
-    if message is None or message.provider is not Provider.AFRICASTALKING:
+    if message is None or message.provider is not Provider.AFRICASTALKING or not same_number(report, message.to):
         log.warning("delivery report for an unknown message id; acknowledged")
         return "unknown"
     target = target_status(report)

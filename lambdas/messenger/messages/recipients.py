@@ -8,10 +8,14 @@ Both libraries are imported on first use, so a cold start that needs neither pay
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from messenger.core.errors import BadRequest
 
 MAX_ADDRESS_LENGTH = 254
+MAX_LOCAL_PART_LENGTH = 64  # RFC 5321, 4.5.3.1.1
+# Scripts that one language writes together (Japanese: Han, Hiragana, Katakana; Korean: Han, Hangul).
+_SCRIPT_FAMILY = {"CJK": "HAN", "HIRAGANA": "HAN", "KATAKANA": "HAN", "HANGUL": "HAN", "IDEOGRAPHIC": "HAN"}
 # One leading "+", ASCII digits and the usual separators: no letters ("vanity" numbers), no other
 # scripts' digits, no second "+", which phonenumbers would otherwise quietly accept.
 _PHONE_TEXT = re.compile(r"^\+[0-9][0-9 ().-]{2,30}$")
@@ -46,7 +50,30 @@ def normalise_email(raw: str, field: str) -> str:
         result = validate_email(text, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
         raise BadRequest(field, "not a valid e-mail address") from None
+    if len(result.local_part) > MAX_LOCAL_PART_LENGTH:
+        raise BadRequest(field, f"the part before @ must be at most {MAX_LOCAL_PART_LENGTH} characters")
     return f"{result.local_part}@{result.ascii_domain.lower()}"
+
+
+def _scripts(label: str) -> set[str]:
+    found = set()
+    for char in label:
+        if char.isascii() and not char.isalpha():
+            continue  # digits and "-" belong to every script
+        name = unicodedata.name(char, "UNKNOWN").split(" ")[0]
+        found.add(_SCRIPT_FAMILY.get(name, name))
+    return found
+
+
+def mixed_script_domain(address: str) -> bool:
+    """True when a label of the address's domain mixes scripts ("аpple.com", Cyrillic а + Latin):
+    a homograph of another domain. Takes the normalised (IDNA, ASCII) form."""
+    domain = address.rpartition("@")[2]
+    try:
+        unicode_domain = domain.encode("ascii").decode("idna")
+    except UnicodeError:
+        return True  # not decodable: treat as suspect
+    return any(len(_scripts(label)) > 1 for label in unicode_domain.split("."))
 
 
 def normalise_recipient(raw: str, field: str) -> str:

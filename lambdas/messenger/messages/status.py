@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterable
 from typing import Protocol
 
+from messenger.core.input import plain_provider_text
 from messenger.messages.models import DeliveryStatus, Message, MessageEvent
 from messenger.messages.ports import Clock, MessageRepository
 
@@ -42,8 +43,12 @@ class StatusWriter:
     ) -> Message:  # fmt: skip
         """Raises StatusConflict when the record's status may not lead to `target` (nothing changes).
 
-        `unclaimed`: only while no send attempt holds a claim on the record (cancelling)."""
+        `unclaimed`: only while no send attempt holds a claim on the record (cancelling).
+        `detail` and `failure_reason` often quote a provider: stored as plain, bounded text."""
         now = self._clock.now()
+        detail = plain_provider_text(detail)
+        if "failure_reason" in fields:
+            fields["failure_reason"] = plain_provider_text(fields["failure_reason"])
         if target is DeliveryStatus.ACCEPTED:
             fields["sent_at"] = now
         if target.final:
@@ -57,7 +62,8 @@ class StatusWriter:
 
     def note(self, message: Message, detail: str, at: str | None = None) -> bool:
         """Record something that happened without changing the status (a delay, a soft bounce)."""
-        return self._repo.note(message, MessageEvent(message.delivery_status, at or self._clock.now(), detail))
+        event = MessageEvent(message.delivery_status, at or self._clock.now(), plain_provider_text(detail))
+        return self._repo.note(message, event)
 
     def _announce(self, what: str, message: Message) -> None:
         for listener in self._listeners:

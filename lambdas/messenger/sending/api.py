@@ -6,10 +6,10 @@ from messenger.core.router import Router
 
 router = Router()
 
-
 @router.mutation("sendMessage")
 def send_message(arguments: dict) -> dict:
     from messenger.core.caller import current_caller
+    from messenger.core.request import current_request_id
     from messenger.sending.dependencies import message_service
 
-    return message_service().send(arguments.get("input"), current_caller()).to_graphql()
+    return message_service().send(arguments.get("input"), current_caller(), current_request_id()).to_graphql()

@@ -114,6 +114,12 @@ def template_service():
     return template_service()
 
 
+def limiter():
+    from messenger.limits.dependencies import limiter
+
+    return limiter()
+
+
 @cache
 def message_service() -> MessageService:
     from messenger.core.clock import SystemClock, new_message_id
@@ -129,6 +135,7 @@ def message_service() -> MessageService:
         suppressions=suppression_table(),
         templates=template_service,
         scheduler=scheduled_sends if settings().get("send_schedules") else None,
+        limits=limiter(),
     )
 
 

@@ -23,6 +23,7 @@ from messenger.core.errors import (
 from messenger.core.caller import Caller
 from messenger.core.masking import mask_recipient
 from messenger.core.settings import Settings
+from messenger.limits.models import SendFacts
 from messenger.messages.models import (
     DeliveryMethod,
     DeliveryStatus,
@@ -44,6 +45,12 @@ log = logging.getLogger(__name__)
 
 class SuppressionList(Protocol):
     def get(self, recipient: str): ...
+
+
+class Limits(Protocol):
+    def refuse_known_full(self, client_id: str, request_id: str | None) -> None: ...
+
+    def admit(self, facts: SendFacts) -> None: ...
 
 
 class TemplateRenderer(Protocol):
@@ -84,6 +91,7 @@ class MessageService:
         suppressions: SuppressionList | None = None,
         templates: Callable[[], TemplateRenderer] | None = None,
         scheduler: Callable[[], SendScheduler] | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self._repo = repository
         self._channels = channels
@@ -95,14 +103,20 @@ class MessageService:
         self._suppressions = suppressions
         self._templates = templates
         self._scheduler = scheduler
+        self._limits = limits
 
     # -- sendMessage -------------------------------------------------------------------------
-    def send(self, args: dict, caller: Caller | None = None) -> Message:
+    def send(self, args: dict, caller: Caller | None = None, request_id: str | None = None) -> Message:
         """`caller`: the API client sending (recorded as `clientId`); a TEST client's message goes to
-        the simulated providers (sending/simulator.py), in the request, whatever its provider."""
+        the simulated providers (sending/simulator.py), in the request, whatever its provider.
+        The limits (limits/logic.py) count per client and per `request_id`: checked after the input is
+        valid (a templated send has read its template) and before anything is written."""
+        client_id = caller.client_id if caller is not None else "default"
+        test = caller is not None and caller.test
+        if self._limits is not None:
+            self._limits.refuse_known_full(client_id, request_id)
         request = parse_send_input(args, self._settings, self._render if self._templates else None)
         now = self._clock.now()
-        test = caller is not None and caller.test
         send_at = parse_send_at(args.get("sendAt"), now)
         if send_at is not None:
             if self._scheduler is None:
@@ -110,6 +124,11 @@ class MessageService:
             if test:  # the simulated providers answer in the request; a schedule would fire a real send
                 raise BadRequest("sendAt", "scheduled sends are not available with a TEST key")
             request = replace(request, send_at=send_at)
+        if self._limits is not None:
+            self._limits.admit(SendFacts(
+                client_id=client_id, request_id=request_id, recipient=request.to,
+                sms=request.delivery_method is DeliveryMethod.SMS, body=request.body, test=test,
+            ))
         queued = request.provider in QUEUED_PROVIDERS and not test
         suppressed = self._suppressions.get(request.to) if self._suppressions is not None else None
         status = DeliveryStatus.QUEUED if queued else DeliveryStatus.PENDING

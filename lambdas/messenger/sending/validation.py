@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 
 from messenger.core.errors import BadRequest
-from messenger.core.input import address, enum, optional_text, text
+from messenger.core.input import address, enum, optional_text, visible_text
 from messenger.core.settings import Settings
+from messenger.limits.destinations import check_sms_destination
 from messenger.messages.models import DeliveryMethod, Provider
 from messenger.messages.recipients import (
     country_calling_code_of,
+    mixed_script_domain,
     normalise_email,
     normalise_phone,
 )
@@ -38,7 +40,7 @@ def _idempotency_key(args: dict) -> str | None:
 def _body(value, method: DeliveryMethod, settings: Settings) -> tuple[str, int | None]:
     if value is None:
         raise BadRequest("body", "is required")
-    body = text(value, "body")
+    body = visible_text(value, "body")
     if not body.strip():
         raise BadRequest("body", "must not be empty")
     if method is DeliveryMethod.SMS:
@@ -53,6 +55,13 @@ def _body(value, method: DeliveryMethod, settings: Settings) -> tuple[str, int |
     if len(body.encode("utf-8")) > settings.max_email_body_bytes:
         raise BadRequest("body", f"must be at most {settings.max_email_body_bytes} bytes")
     return body, None
+
+
+def _allowed_mixed(to: str, settings: Settings) -> bool:
+    """Whether the deployment allows this mixed-script domain (configured in Unicode or IDNA form)."""
+    domain = to.rpartition("@")[2]
+    return any(domain == allowed.encode("idna").decode("ascii").lower()
+               for allowed in settings.allowed_mixed_script_domains)
 
 
 def _route_sms(to: str, requested: Provider | None, settings: Settings) -> Provider:
@@ -98,10 +107,15 @@ def parse_send_input(args: dict, settings: Settings, render=None) -> SendRequest
 
     if method is DeliveryMethod.EMAIL:
         to = normalise_email(address(to_raw, "to"), "to")
+        if mixed_script_domain(to) and not _allowed_mixed(to, settings):
+            raise BadRequest("to", "the domain mixes scripts (a look-alike of another domain); not sent")
         if requested not in (None, Provider.SES):
             raise BadRequest("provider", "e-mail is sent through SES only")
         provider = Provider.SES
-        subject = rendered.subject if rendered else optional_text(args, "subject", settings.max_subject_chars)
+        if rendered:
+            subject = visible_text(rendered.subject, "subject") if rendered.subject is not None else None
+        else:
+            subject = optional_text(args, "subject", settings.max_subject_chars, visible=True)
         sender = settings.sender_email
         if args.get("from") is not None:
             sender = normalise_email(address(args["from"], "from"), "from")
@@ -110,6 +124,7 @@ def parse_send_input(args: dict, settings: Settings, render=None) -> SendRequest
                 raise BadRequest("from", "is not a sender address this deployment allows")
     else:
         to = normalise_phone(address(to_raw, "to"), "to")
+        check_sms_destination(to, settings.allowed_sms_countries, settings.denied_sms_number_types)
         provider = _route_sms(to, requested, settings)
         if args.get("subject") is not None:
             raise BadRequest("subject", "SMS messages have no subject")
@@ -127,7 +142,7 @@ def parse_send_input(args: dict, settings: Settings, render=None) -> SendRequest
         subject=subject,
         recipient_id=optional_text(args, "recipientId", MAX_ID_LENGTH),
         sender_id=optional_text(args, "senderId", MAX_ID_LENGTH),
-        reference=optional_text(args, "reference", MAX_REFERENCE_LENGTH),
+        reference=optional_text(args, "reference", MAX_REFERENCE_LENGTH, visible=True),
         idempotency_key=_idempotency_key(args),
         segments=segments,
         template_id=rendered.template_id if rendered else None,
