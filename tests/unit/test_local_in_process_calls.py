@@ -16,7 +16,7 @@ class RecordingApi:
     def __init__(self) -> None:
         self.calls: list[tuple] = []
 
-    def execute(self, query, variables, operation_name, trace_id=None, auth=None):
+    def execute(self, query, variables, operation_name, trace_id=None, auth=None, api_key=None):
         self.calls.append((query, variables, auth))
         return {"data": {"publishMessageUpdate": {"id": variables["message"]["id"]}}}
 

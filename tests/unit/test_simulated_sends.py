@@ -8,15 +8,16 @@ from messenger.messages.models import DeliveryStatus, Provider
 from messenger.sending.service import MessageService
 from messenger.sending.simulator import outcome
 
+from stacks.config import config_from_context
+from stacks.domains.sending import SEND_SETTINGS
+from stacks.wiring import function_environment
 from tests.fakes import FakeChannel, FakeQueue, FixedClock, MemoryRepository
 
 TEST = Caller("c1", frozenset({"SEND", "TEST"}), test=True)
 LIVE = Caller("c2", frozenset({"SEND"}))
-SETTINGS = Settings({
-    "TABLE_NAME": "t", "SENDER_EMAIL": '"no-reply@example.com"', "ALLOWED_FROM_ADDRESSES": "[]",
-    "SMS_SENDER_IDS": "[]", "AT_COUNTRY_CODES": '["254"]', "DEFAULT_SMS_PROVIDER": '"SNS"', "MAX_SMS_SEGMENTS": "10",
-    "MAX_EMAIL_BODY_BYTES": "262144", "MAX_SUBJECT_CHARS": "200", "IDEMPOTENCY_TTL_HOURS": "24",
-    "RETRY_BASE_SECONDS": "10", "MESSAGE_RETENTION_DAYS": "90",
+# The API function's own send settings, from the default configuration (as the stack gives them).
+SETTINGS = Settings.from_env({
+    "TABLE_NAME": "t", **function_environment(config_from_context({"defaultSmsProvider": "SNS"}), SEND_SETTINGS)
 })
 
 
