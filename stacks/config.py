@@ -76,6 +76,10 @@ class ServiceConfig:
     manage_sms_delivery_status: bool = True
     # Templates: how long a warm function trusts the latest version and `archived` it read.
     template_cache_seconds: int = 10
+    # Batches: how long a CSV upload URL is valid, the most rows a file may hold, how long files are kept.
+    batch_upload_url_seconds: int = 900
+    batch_upload_max_rows: int = 100_000
+    batch_upload_retention_days: int = 7
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -114,6 +118,9 @@ class ServiceConfig:
         _between("sweeperAlarmThreshold", self.sweeper_alarm_threshold, 1, 1_000_000)
         _between("smsDeliverySamplingPercent", self.sms_delivery_sampling_percent, 0, 100)
         _between("templateCacheSeconds", self.template_cache_seconds, 0, 300)
+        _between("batchUploadUrlSeconds", self.batch_upload_url_seconds, 60, 7 * 24 * 3600)  # SigV4's limit
+        _between("batchUploadMaxRows", self.batch_upload_max_rows, 1, 1_000_000)
+        _between("batchUploadRetentionDays", self.batch_upload_retention_days, 1, 365)
         if not isinstance(self.manage_sms_delivery_status, bool):
             raise ConfigError("manageSmsDeliveryStatus: true or false")
 

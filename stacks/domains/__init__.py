@@ -4,6 +4,7 @@ A domain is a module here with `contribute(config) -> Domain`; adding one is tha
 """
 
 from stacks.domains import (
+    batches,
     delivery_reports,
     messages,
     receipts,
@@ -21,4 +22,5 @@ DOMAINS = (
     sweeper.contribute,
     suppressions.contribute,
     templates.contribute,
+    batches.contribute,
 )

@@ -16,7 +16,9 @@ from functools import cache
 from typing import Any
 
 # Resource names: plain strings filled in by the stack (CloudFormation references) or the local mode.
-RESOURCES = frozenset({"table_name", "outbound_queue_url", "at_secret_name", "report_token_secret_name", "graphql_url"})
+RESOURCES = frozenset({
+    "table_name", "outbound_queue_url", "at_secret_name", "report_token_secret_name", "graphql_url", "uploads_bucket",
+})
 
 
 class MissingSetting(RuntimeError):

@@ -95,6 +95,7 @@ class Message:
     template_id: str | None = None  # sent by template: which one and which version
     template_version: int | None = None
     html: str | None = None  # e-mail by template: the rendered HTML part (not in the API)
+    batch_id: str | None = None  # one recipient of a batch (batches/)
 
     def to_graphql(self) -> dict:
         """The GraphQL `Message` type's shape."""
@@ -121,6 +122,7 @@ class Message:
             "events": [event.to_graphql() for event in self.events],
             "templateId": self.template_id,
             "templateVersion": self.template_version,
+            "batchId": self.batch_id,
         }
 
     def as_dict(self) -> dict:

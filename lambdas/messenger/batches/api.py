@@ -1,0 +1,34 @@
+"""The batches domain's GraphQL fields."""
+
+from __future__ import annotations
+
+from messenger.core.router import Router
+
+router = Router()
+
+
+def _service():
+    from messenger.batches.dependencies import batch_service
+
+    return batch_service()
+
+
+@router.mutation("sendBatch")
+def send_batch(arguments: dict) -> dict:
+    return _service().send(arguments.get("input")).to_graphql()
+
+
+@router.mutation("createBatchUpload")
+def create_batch_upload(arguments: dict) -> dict:
+    return _service().create_upload(arguments.get("input")).to_graphql()
+
+
+@router.query("getBatch")
+def get_batch(arguments: dict) -> dict | None:
+    found = _service().get(arguments)
+    return found.to_graphql() if found else None
+
+
+@router.query("getBatches")
+def get_batches(arguments: dict) -> dict:
+    return _service().page(arguments)
