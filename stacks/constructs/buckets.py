@@ -29,7 +29,7 @@ class UploadBucket(Construct):
         self.bucket_name = resource_names(config).bucket(spec, Aws.ACCOUNT_ID, Aws.REGION)
         bucket_arn = f"arn:{Aws.PARTITION}:s3:::{self.bucket_name}"
         # The queue's own policy (it already denies requests without TLS): a queue has one policy.
-        queue.queue.add_to_resource_policy(iam.PolicyStatement(
+        allowed = queue.queue.add_to_resource_policy(iam.PolicyStatement(
             principals=[iam.ServicePrincipal("s3.amazonaws.com")],
             actions=["sqs:SendMessage"],
             resources=[queue.queue.queue_arn],
@@ -59,7 +59,7 @@ class UploadBucket(Construct):
             "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": spec.prefix},
                                            {"Name": "suffix", "Value": spec.suffix}]}},
         }]})
-        cfn.add_resource_dependency(queue.queue.policy.node.default_child)
+        self.bucket.node.add_dependency(allowed.policy_dependable)
         acknowledge(
             self.bucket, "AwsSolutions-S1",
             "Uploads are short-lived CSV files written only through pre-signed URLs this service signs and read "
