@@ -15,6 +15,7 @@ import boto3
 
 from stacks.config import ServiceConfig
 from stacks.wiring import (
+    BucketSpec,
     QueueSpec,
     ResourceNames,
     Wiring,
@@ -24,6 +25,7 @@ from stacks.wiring import (
 
 REGION = "us-east-1"
 AT_USERNAME = "sandbox"
+LOCAL_ACCOUNT = "123456789012"  # moto's account
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class LocalResources:
     at_secret_name: str
     report_token_secret_name: str
     report_token: str
+    buckets: dict[str, str] = None  # BucketSpec.name -> bucket name
 
 
 def create_resources(config: ServiceConfig, wiring: Wiring) -> LocalResources:
@@ -65,7 +68,24 @@ def create_resources(config: ServiceConfig, wiring: Wiring) -> LocalResources:
     for name in {spec.name for spec in wiring.configuration_sets} | {ses_event_configuration_set(config)}:
         ses.create_configuration_set(ConfigurationSetName=name)
 
-    return LocalResources(table_name, queues, at_secret_name, report_token_secret_name, report_token)
+    buckets = {spec.name: _create_bucket(spec, names, queues[spec.queue]) for spec in wiring.buckets}
+    return LocalResources(table_name, queues, at_secret_name, report_token_secret_name, report_token, buckets)
+
+
+def _create_bucket(spec: BucketSpec, names: ResourceNames, queue: LocalQueue) -> str:
+    """The bucket, encrypted, announcing new objects under its prefix on its queue: moto's S3 sends S3's
+    own notification (`Records[].s3.object.key`, URL-encoded) to moto's SQS, as S3 does in AWS."""
+    s3 = boto3.client("s3", region_name=REGION)
+    name = names.bucket(spec, LOCAL_ACCOUNT, REGION)
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={"QueueConfigurations": [{
+        "QueueArn": queue.arn, "Events": ["s3:ObjectCreated:*"],
+        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": spec.prefix},
+                                           {"Name": "suffix", "Value": spec.suffix}]}},
+    }]})
+    return name
 
 
 def _create_table(wiring: Wiring, table_name: str) -> None:
@@ -126,7 +146,7 @@ def handler_environment(wiring: Wiring, resources: LocalResources, graphql_url: 
         resources.table_name,
         {name: queue.url for name, queue in resources.queues.items()},
         {"africastalking": resources.at_secret_name, "report-token": resources.report_token_secret_name},
-        graphql_url=graphql_url,
+        graphql_url=graphql_url, bucket_names=resources.buckets or {},
     )
     merged: dict[str, str] = {}
     owner: dict[str, str] = {}

@@ -26,6 +26,7 @@ def reset_caches() -> None:
     """Forget every per-execution-environment cache, as a new Lambda instance would."""
     from aws_lambda_powertools.utilities import parameters
     from messenger.adapters.aws import client
+    from messenger.batches import dependencies as batches
     from messenger.core.settings import settings
     from messenger.delivery_reports import handler as reports
     from messenger.messages import dependencies as messages
@@ -39,7 +40,9 @@ def reset_caches() -> None:
     for cached in (messages.table, messages.history, sending.repository, sending.channels, sending.senders,
                    sending.job_queue, sending.message_service, sending.dispatcher, reports.table,
                    receipts.receipts, suppressions.table, suppressions.suppressor,
-                   templates.table, templates.template_service):  # fmt: skip
+                   templates.table, templates.template_service, messages.status_listeners,
+                   batches.table, batches.queue, batches.uploads, batches.fanout, batches.batch_service,
+                   batches.upload_processor):  # fmt: skip
         cached.cache_clear()
     parameters.clear_caches()
 

@@ -53,7 +53,7 @@ def test_a_message_reads_as_the_graphql_message_type():
         "senderId": "s-1", "reference": "order-42", "provider": "SES", "providerMessageId": "ses-1",
         "failureReason": None, "segments": None, "cost": "0.0001", "createdAt": "2026-11-23T11:00:00.000Z",
         "updatedAt": "2026-11-23T11:00:01.000Z", "sentAt": None, "completedAt": None, "events": [],
-        "templateId": None, "templateVersion": None,
+        "templateId": None, "templateVersion": None, "batchId": None,
     }
 
 

@@ -138,14 +138,14 @@ class BatchesTable(MessagesTable):
 
     def start_sending(self, batch_id: str, total: int, now: str) -> bool:
         """An upload whose rows are all valid: VALIDATING -> SENDING with its total."""
-        return self._update_status(batch_id, BatchStatus.VALIDATING, "SET #status = :to, total = :total, updatedAt = :now",
+        return self._update_status(batch_id, BatchStatus.VALIDATING, "SET #status = :to, #total = :total, updatedAt = :now",
                                    {":to": {"S": BatchStatus.SENDING.value}, ":total": {"N": str(total)},
                                     ":now": {"S": now}})
 
     def fail_batch(self, batch_id: str, errors: list[RowError], bad_rows: int, total: int, now: str) -> bool:
         return self._update_status(
             batch_id, BatchStatus.VALIDATING,
-            "SET #status = :to, errors = :errors, badRows = :bad, total = :total, updatedAt = :now, completedAt = :now",
+            "SET #status = :to, errors = :errors, badRows = :bad, #total = :total, updatedAt = :now, completedAt = :now",
             {":to": {"S": BatchStatus.FAILED.value}, ":bad": {"N": str(bad_rows)}, ":total": {"N": str(total)},
              ":errors": {"S": json.dumps([e.to_graphql() for e in errors], separators=(",", ":"))},
              ":now": {"S": now}})
@@ -154,7 +154,7 @@ class BatchesTable(MessagesTable):
         try:
             self._db.update_item(
                 TableName=self._table, Key=batch_key(batch_id), UpdateExpression=update,
-                ConditionExpression="#status = :from", ExpressionAttributeNames={"#status": "status"},
+                ConditionExpression="#status = :from", ExpressionAttributeNames={"#status": "status", "#total": "total"},
                 ExpressionAttributeValues={**values, ":from": {"S": expected.value}},
             )
         except ClientError as error:

@@ -109,11 +109,12 @@ class RowChecker:
                         personalisation=personalisation_of(row.get("personalisation")))
         else:
             values = values_of(personalisation_of(row.get("personalisation")))
-            parsed = [p for p in (self._body, self._subject) if p is not None]
+            email = row.get("deliveryMethod") == DeliveryMethod.EMAIL.value
+            parsed = [p for p in (self._body, self._subject if email else None) if p is not None]
             require_all(values, *parsed)
             args["body"] = render_text(self._body, values)
-            if self._subject is not None:
-                args["subject"] = render_text(self._subject, values)
+            if self._subject is not None and row.get("deliveryMethod") == DeliveryMethod.EMAIL.value:
+                args["subject"] = render_text(self._subject, values)  # the e-mail rows' subject
         request = parse_send_input(args, self._settings, self._render)
         digest = int.from_bytes(
             hashlib.blake2b(f"{request.delivery_method.value}:{request.to}".encode(), digest_size=8).digest(), "big"
