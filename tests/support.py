@@ -121,7 +121,8 @@ def own_environment(function: str, resources, overrides: dict | None = None):
     wiring = build_wiring(config)
     spec = wiring.function(function)
     narrowed = type(wiring)(
-        functions=(spec,), resolvers=(), queues=wiring.queues, table=wiring.table, secrets=wiring.secrets
+        functions=(spec,), resolvers=(), queues=wiring.queues, table=wiring.table, secrets=wiring.secrets,
+        buckets=wiring.buckets,
     )
     saved = dict(os.environ)
     aws = {name: value for name, value in os.environ.items() if name.startswith("AWS_") or name in BASE_ENV}
