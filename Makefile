@@ -42,6 +42,7 @@ bench: setup
 	$(PY) bench/load.py
 	$(PY) bench/receipts.py
 	$(PY) bench/templates.py
+	$(PY) bench/batch.py
 
 MUTANTS ?=
 mutation: setup
