@@ -12,7 +12,7 @@
 4. Wall time through the local mode: a 10,000-row CSV upload until every record is written and queued,
    against 10,000 sendMessage calls (8 concurrent clients) of the same Africa's Talking SMS.
 
-Usage: .venv/bin/python bench/batch.py [--rows 1000] [--csv 10000 100000] [--wall 10000] [--skip-wall]
+Usage: .venv/bin/python bench/batch.py [--rows 1000] [--csv 10000 100000] [--wall 10000] [--skip-wall] [--skip-calls]
 """
 
 from __future__ import annotations
@@ -210,17 +210,19 @@ def main() -> int:
     parser.add_argument("--wall", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--skip-wall", action="store_true")
+    parser.add_argument("--skip-calls", action="store_true", help="leave out parts 1 and 2")
     args = parser.parse_args()
 
-    print(f"1. AWS calls per message, {args.rows} rows (1/3 each: Africa's Talking SMS, SNS SMS, e-mail)")
-    single, batch = calls_per_message(args.rows)
-    records = (batch["dynamodb.BatchWriteItem"] + batch["dynamodb.TransactWriteItems"]) / args.rows
-    sqs = sum(v for k, v in batch.items() if k.startswith("sqs.")) / args.rows
-    single_sqs = sum(v for k, v in single.items() if k.startswith("sqs.")) / args.rows
-    print(f"  records: {records:.3f} DynamoDB write calls/message (target <= 0.1; single sends "
-          f"{single['dynamodb.PutItem'] / args.rows:.3f}); SQS: {sqs:.3f} calls/message (target <= 0.15; "
-          f"single sends {single_sqs:.3f}, only the Africa's Talking third is queued there)")
-    print("2. Africa's Talking requests for 100 same-text SMS of one batch:", at_requests_per_100(), "(target <= 1)")
+    if not args.skip_calls:
+        print(f"1. AWS calls per message, {args.rows} rows (1/3 each: Africa's Talking SMS, SNS SMS, e-mail)")
+        single, batch = calls_per_message(args.rows)
+        records = (batch["dynamodb.BatchWriteItem"] + batch["dynamodb.TransactWriteItems"]) / args.rows
+        sqs = sum(v for k, v in batch.items() if k.startswith("sqs.")) / args.rows
+        single_sqs = sum(v for k, v in single.items() if k.startswith("sqs.")) / args.rows
+        print(f"  records: {records:.3f} DynamoDB write calls/message (target <= 0.1; single sends "
+              f"{single['dynamodb.PutItem'] / args.rows:.3f}); SQS: {sqs:.3f} calls/message (target <= 0.15; "
+              f"single sends {single_sqs:.3f}, only the Africa's Talking third is queued there)")
+        print("2. Africa's Talking requests for 100 same-text SMS of one batch:", at_requests_per_100(), "(target <= 1)")
     print("3. CSV upload worker, peak traced memory of its two reads of the file")
     for n in args.csv:
         peak, seconds = csv_peak(n)

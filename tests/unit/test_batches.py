@@ -193,6 +193,14 @@ def test_a_csv_with_one_bad_row_fails_with_nothing_written_or_queued(world):
     assert world.messages() == [] and world.jobs() == []
 
 
+def test_a_csv_repeating_a_recipient_fails_naming_the_row_it_repeats(world):
+    batch_id = _upload(world, "to,name\n+254711000001,A\njane@example.com,B\n+254 711 000001,C\n")
+    batch = world.uploads.process(upload_key(batch_id))
+    assert batch.status is BatchStatus.FAILED and batch.bad_rows == 1
+    assert [(e.row, e.field, e.message) for e in batch.errors] == [(2, "to", "the same recipient as row 0")]
+    assert world.messages() == []
+
+
 def test_a_csv_without_a_to_column_or_over_the_row_limit_fails(world, monkeypatch):
     batch_id = _upload(world, "number,name\n+254711000001,A\n")
     assert world.uploads.process(upload_key(batch_id)).errors[0].field == "file"
@@ -202,3 +210,20 @@ def test_a_csv_without_a_to_column_or_over_the_row_limit_fails(world, monkeypatc
     batch_id = _upload(world, "to,name\n+254711000001,A\n+254711000002,B\n+254711000003,C\n")
     failed = world.uploads.process(upload_key(batch_id))
     assert failed.status is BatchStatus.FAILED and "more than 2 rows" in failed.errors[0].message
+
+
+def test_a_batch_by_template_renders_each_row_and_refuses_rows_of_the_other_channel(world):
+    from messenger.templates.dependencies import template_service
+
+    template = template_service().create({"input": {"name": "code", "channel": "SMS", "body": "Code ((code))"}})
+    world.service = BatchService(world.table, world.fanout, settings(), SystemClock(), new_message_id,
+                                 render=lambda args, method: template_service().for_send(args, method))
+    sms = [{"to": f"+2547110000{i:02d}", "deliveryMethod": "SMS", "personalisation": {"code": str(i)}} for i in range(2)]
+    with pytest.raises(BatchRejected) as error:
+        world.service.send({"messages": [*sms, {"to": "a@example.com", "deliveryMethod": "EMAIL"}],
+                            "templateId": template.id})
+    assert [(r["row"], r["field"]) for r in error.value.info["rows"]] == [(2, "templateId")]
+    batch = world.service.send({"messages": sms, "templateId": template.id, "templateVersion": 1})
+    bodies = sorted(m["body"]["S"] for m in world.messages())
+    assert bodies == ["Code 0", "Code 1"] and {m["templateId"]["S"] for m in world.messages()} == {template.id}
+    assert batch.total == 2

@@ -87,16 +87,23 @@ def infer_method(to: str) -> str:
     return DeliveryMethod.EMAIL.value if "@" in to else DeliveryMethod.SMS.value
 
 
-class RowChecker:
-    """Checks rows one at a time; remembers only what duplicate detection needs (a digest per row)."""
+def recipient_digest(request: SendRequest) -> int:
+    """8 bytes naming a recipient on a channel: what duplicate detection keeps of a row."""
+    return int.from_bytes(
+        hashlib.blake2b(f"{request.delivery_method.value}:{request.to}".encode(), digest_size=8).digest(), "big")
 
-    def __init__(self, content: Content, settings, render=None) -> None:
+
+class RowChecker:
+    """Checks rows one at a time. With `duplicates`, remembers a digest per row to refuse a recipient given
+    twice (sendBatch's at most 1,000 rows); the upload worker finds duplicates its own, flat way (uploads.py)."""
+
+    def __init__(self, content: Content, settings, render=None, duplicates: bool = True) -> None:
         self._content = content
         self._settings = settings
         self._render = render  # templates' for_send(args, method), for a templateId
         self._body = parse(content.body, "body") if content.body is not None else None
         self._subject = parse(content.subject, "subject") if content.subject is not None else None
-        self._seen: dict[int, int] = {}  # 8-byte digest of (method, recipient) -> first row
+        self._seen: dict[int, int] | None = {} if duplicates else None  # digest -> first row
 
     def check(self, index: int, row) -> SendRequest:
         """The row as a validated send, or BadRequest naming the field; a duplicate recipient too."""
@@ -116,12 +123,10 @@ class RowChecker:
             if self._subject is not None and row.get("deliveryMethod") == DeliveryMethod.EMAIL.value:
                 args["subject"] = render_text(self._subject, values)  # the e-mail rows' subject
         request = parse_send_input(args, self._settings, self._render)
-        digest = int.from_bytes(
-            hashlib.blake2b(f"{request.delivery_method.value}:{request.to}".encode(), digest_size=8).digest(), "big"
-        )
-        first = self._seen.setdefault(digest, index)
-        if first != index:
-            raise BadRequest("to", f"the same recipient as row {first}")
+        if self._seen is not None:
+            first = self._seen.setdefault(recipient_digest(request), index)
+            if first != index:
+                raise BadRequest("to", f"the same recipient as row {first}")
         return request
 
     def error(self, index: int, row) -> RowError | None:
