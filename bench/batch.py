@@ -21,7 +21,6 @@ import argparse
 import collections
 import functools
 import io
-import json
 import sys
 import time
 import tracemalloc
@@ -32,9 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "lambdas")]
 
-import boto3  # noqa: E402
+import boto3
 
-from tests.support import moto_service  # noqa: E402
+from tests.support import moto_service
 
 WRITES = {"PutItem", "UpdateItem", "TransactWriteItems", "BatchWriteItem", "DeleteItem"}
 

@@ -7,13 +7,13 @@ import json
 
 import boto3
 import pytest
+from messenger.adapters.queue import SqsJobQueue, parse_job
+from messenger.adapters.s3 import UploadBucket
 from messenger.batches.dal import BatchesTable
 from messenger.batches.fanout import Fanout
 from messenger.batches.logic import BatchService, upload_key
 from messenger.batches.models import BatchRejected, BatchStatus
 from messenger.batches.uploads import UploadProcessor
-from messenger.adapters.queue import SqsJobQueue, parse_job
-from messenger.adapters.s3 import UploadBucket
 from messenger.core.clock import SystemClock, new_message_id
 from messenger.core.errors import BadRequest, Conflict
 from messenger.core.settings import settings

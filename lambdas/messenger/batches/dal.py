@@ -13,6 +13,7 @@ import time
 
 from botocore.exceptions import ClientError
 
+from messenger.batches.models import Batch, BatchSource, BatchStatus, Content, RowError
 from messenger.core.errors import StatusConflict
 from messenger.messages.dal import (
     MessagesTable,
@@ -24,8 +25,6 @@ from messenger.messages.dal import (
 )
 from messenger.messages.models import DeliveryStatus, Message
 from messenger.messages.records import BATCH_PREFIX, count_attribute
-
-from messenger.batches.models import Batch, BatchSource, BatchStatus, Content, RowError
 
 LIST_PARTITION = "BATCHES"
 IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"

@@ -20,15 +20,14 @@ sendMessage does.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from itertools import islice
-from typing import Iterable, Iterator
-
-from messenger.messages.batch_counts import all_final
-from messenger.messages.models import DeliveryStatus, Message, MessageEvent
 
 from messenger.batches.models import Batch, Row
 from messenger.batches.ports import BatchRepository, BulkQueue, Suppressions
+from messenger.messages.batch_counts import all_final
+from messenger.messages.models import DeliveryStatus, Message, MessageEvent
 
 log = logging.getLogger(__name__)
 

@@ -13,14 +13,18 @@ URL; the upload worker (uploads.py) takes it from there when the file arrives.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
-
-from messenger.core.errors import BadRequest, Conflict, MessagingError
-from messenger.messages.cursor import decode_cursor, encode_cursor
-from messenger.messages.filters import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from collections.abc import Callable
 
 from messenger.batches.fanout import Fanout
-from messenger.batches.models import Batch, BatchRejected, BatchSource, BatchStatus, Content, Row, RowError, Upload
+from messenger.batches.models import (
+    Batch,
+    BatchRejected,
+    BatchSource,
+    BatchStatus,
+    Row,
+    RowError,
+    Upload,
+)
 from messenger.batches.ports import BatchRepository, UploadStore
 from messenger.batches.validation import (
     MAX_REQUEST_ROWS,
@@ -30,6 +34,9 @@ from messenger.batches.validation import (
     parse_content,
     row_message,
 )
+from messenger.core.errors import BadRequest, Conflict, MessagingError
+from messenger.messages.cursor import decode_cursor, encode_cursor
+from messenger.messages.filters import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 BATCHES_CURSOR = "BATCHES"
 IDEMPOTENCY_NAMESPACE = "BATCH#"  # batch keys never meet sendMessage's keys

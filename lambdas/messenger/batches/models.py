@@ -66,7 +66,7 @@ class Content:
         }.items() if v is not None}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Content":
+    def from_dict(cls, data: dict) -> Content:
         return cls(data.get("body"), data.get("subject"), data.get("templateId"), data.get("templateVersion"),
                    data.get("reference"))
 

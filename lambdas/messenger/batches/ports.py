@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Protocol
-
-from messenger.messages.models import Message
+from collections.abc import Iterable
+from typing import Protocol
 
 from messenger.batches.models import Batch, RowError
+from messenger.messages.models import Message
 
 
 class BatchRepository(Protocol):

@@ -18,15 +18,25 @@ from __future__ import annotations
 
 import csv
 import logging
-from typing import Iterator
-
-from messenger.core.errors import BadRequest
+from collections.abc import Iterator
 
 from messenger.batches.fanout import Fanout
 from messenger.batches.logic import batch_id_of_key, upload_key
-from messenger.batches.models import MAX_REPORTED_ERRORS, Batch, BatchStatus, Row, RowError
+from messenger.batches.models import (
+    MAX_REPORTED_ERRORS,
+    Batch,
+    BatchStatus,
+    Row,
+    RowError,
+)
 from messenger.batches.ports import BatchRepository, UploadStore
-from messenger.batches.validation import RowChecker, infer_method, recipient_digest, row_message
+from messenger.batches.validation import (
+    RowChecker,
+    infer_method,
+    recipient_digest,
+    row_message,
+)
+from messenger.core.errors import BadRequest
 
 log = logging.getLogger(__name__)
 

@@ -13,16 +13,24 @@ import hashlib
 import json
 import re
 
+from messenger.batches.models import Content, RowError
 from messenger.core.errors import BadRequest
 from messenger.core.input import optional_text, text
 from messenger.messages import ulids
-from messenger.messages.models import DeliveryMethod, DeliveryStatus, Message, MessageEvent
+from messenger.messages.models import (
+    DeliveryMethod,
+    DeliveryStatus,
+    Message,
+    MessageEvent,
+)
 from messenger.sending.models import SendRequest
-from messenger.sending.validation import MAX_IDEMPOTENCY_KEY_LENGTH, MAX_REFERENCE_LENGTH, parse_send_input
+from messenger.sending.validation import (
+    MAX_IDEMPOTENCY_KEY_LENGTH,
+    MAX_REFERENCE_LENGTH,
+    parse_send_input,
+)
 from messenger.templates.placeholders import parse
 from messenger.templates.rendering import render_text, require_all, values_of
-
-from messenger.batches.models import Content, RowError
 
 MAX_REQUEST_ROWS = 1000
 _PRINTABLE_ASCII = re.compile(r"^[\x20-\x7e]+$")
