@@ -76,6 +76,7 @@ bench: $(STAMP)
 	$(PY) bench/templates.py
 	$(PY) bench/pacing.py
 	$(PY) bench/limits.py
+	$(PY) bench/batch.py
 
 schema: $(STAMP)
 	$(PY) -m local.schema_file

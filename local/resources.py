@@ -16,6 +16,7 @@ import boto3
 
 from stacks.config import ServiceConfig
 from stacks.wiring import (
+    BucketSpec,
     QueueSpec,
     ResourceNames,
     Wiring,
@@ -53,6 +54,7 @@ class LocalResources:
     # By schedule group spec name: the group's name in moto and the JSON its env var carries.
     schedule_groups: dict[str, str] = field(default_factory=dict)
     schedule_targets: dict[str, str] = field(default_factory=dict)
+    buckets: dict[str, str] = field(default_factory=dict)  # BucketSpec.name -> bucket name
 
 
 def create_resources(config: ServiceConfig, wiring: Wiring, api_key: str = DEFAULT_STACK_KEY) -> LocalResources:
@@ -91,8 +93,25 @@ def create_resources(config: ServiceConfig, wiring: Wiring, api_key: str = DEFAU
         role_arn = f"arn:aws:iam::{LOCAL_ACCOUNT}:role/{groups[spec.name]}-scheduler"
         targets[spec.name] = json.dumps(schedule_target_json(groups[spec.name], queues[spec.queue].arn, role_arn))
 
+    buckets = {spec.name: _create_bucket(spec, names, queues[spec.queue]) for spec in wiring.buckets}
     return LocalResources(table_name, queues, at_secret_name, report_token_secret_name, report_token,
-                          api_id, api_key, groups, targets)  # fmt: skip
+                          api_id, api_key, groups, targets, buckets)  # fmt: skip
+
+
+def _create_bucket(spec: BucketSpec, names: ResourceNames, queue: LocalQueue) -> str:
+    """The bucket, encrypted, announcing new objects under its prefix on its queue: moto's S3 sends S3's
+    own notification (`Records[].s3.object.key`, URL-encoded) to moto's SQS, as S3 does in AWS."""
+    s3 = boto3.client("s3", region_name=REGION)
+    name = names.bucket(spec, LOCAL_ACCOUNT, REGION)
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={"QueueConfigurations": [{
+        "QueueArn": queue.arn, "Events": ["s3:ObjectCreated:*"],
+        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": spec.prefix},
+                                           {"Name": "suffix", "Value": spec.suffix}]}},
+    }]})
+    return name
 
 
 def _create_table(wiring: Wiring, table_name: str) -> None:
@@ -156,6 +175,7 @@ def handler_environment(wiring: Wiring, resources: LocalResources, graphql_url: 
         graphql_url=graphql_url,
         graphql_api_id=resources.api_id,
         schedule_targets=resources.schedule_targets,
+        bucket_names=resources.buckets or {},
     )
     merged: dict[str, str] = {}
     owner: dict[str, str] = {}

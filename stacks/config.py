@@ -114,6 +114,10 @@ class ServiceConfig:
     denied_sms_number_types: tuple[str, ...] = DENIED_NUMBER_TYPES
     # Domains whose labels may mix scripts (an internationalised domain a deployment trusts).
     allowed_mixed_script_domains: tuple[str, ...] = ()
+    # Batches: how long a CSV upload URL is valid, the most rows a file may hold, how long files are kept.
+    batch_upload_url_seconds: int = 900
+    batch_upload_max_rows: int = 100_000
+    batch_upload_retention_days: int = 7
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -159,6 +163,9 @@ class ServiceConfig:
         _between("clientCacheSeconds", self.client_cache_seconds, 0, 300)
         _between("clientKeyGraceSeconds", self.client_key_grace_seconds, 0, 30 * 86_400)
         _between("messageRetentionDays", self.message_retention_days, 1, 3650)
+        _between("batchUploadUrlSeconds", self.batch_upload_url_seconds, 60, 7 * 24 * 3600)  # SigV4's limit
+        _between("batchUploadMaxRows", self.batch_upload_max_rows, 1, 1_000_000)
+        _between("batchUploadRetentionDays", self.batch_upload_retention_days, 1, 365)
         if not isinstance(self.manage_sms_delivery_status, bool):
             raise ConfigError("manageSmsDeliveryStatus: true or false")
         self._check_limits()

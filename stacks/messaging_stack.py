@@ -9,6 +9,7 @@ from stacks import wiring as w
 from stacks.bundling import lambda_code
 from stacks.config import ConfigError, ServiceConfig
 from stacks.constructs.api import GraphqlApi
+from stacks.constructs.buckets import UploadBuckets
 from stacks.constructs.configuration_sets import ConfigurationSets
 from stacks.constructs.dashboard import Dashboard
 from stacks.constructs.functions import MessagingFunctions
@@ -56,11 +57,13 @@ class MessagingStack(Stack):
         secrets = Secrets(self, "Secrets", wiring=wiring)
         queues = WorkQueues(self, "Queues", config=config, wiring=wiring)
         api = GraphqlApi(self, "Graphql", config=config)
+        buckets = UploadBuckets(self, "Buckets", config=config, wiring=wiring, queues=queues.by_name)
+        bucket_names = {bucket.spec.name: bucket.bucket_name for bucket in buckets}
         schedule_groups = ScheduleGroups(self, "ScheduleGroups", config=config, wiring=wiring, queues=queues.by_name)
         resource_env = wiring.resource_environment(
             table.table_name, {queue.spec.name: queue.queue.queue_url for queue in queues},
             graphql_url=api.api.graphql_url, graphql_api_id=api.api.api_id,
-            schedule_targets=schedule_groups.targets(queues.by_name),
+            schedule_targets=schedule_groups.targets(queues.by_name), bucket_names=bucket_names,
         )
         functions = MessagingFunctions(
             self,
@@ -78,6 +81,7 @@ class MessagingStack(Stack):
                 publish_field_arn=api.publish_field_arn,
                 api_arn=api.api.arn,
                 schedule_groups=schedule_groups.by_name,
+                bucket_names=bucket_names,
             ),
             resource_env=resource_env,
         )

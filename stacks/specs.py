@@ -168,6 +168,29 @@ class LogSubscriptionSpec:
 
 
 @dataclass(frozen=True)
+class BucketSpec:
+    """A private, encrypted, TLS-only bucket whose objects expire after `retention_days`; every object
+    created under `prefix` is announced (S3's event notification) on `queue`. Its name reaches the
+    functions in `env_var`; `read_capability` / `write_capability` allow GetObject / PutObject on it
+    (a pre-signed PUT URL carries its signer's rights)."""
+
+    name: str
+    env_var: str
+    queue: str
+    prefix: str
+    suffix: str
+    retention_days: int
+
+    @property
+    def read_capability(self) -> str:
+        return f"bucket:read:{self.name}"
+
+    @property
+    def write_capability(self) -> str:
+        return f"bucket:write:{self.name}"
+
+
+@dataclass(frozen=True)
 class ApiPart:
     """What a domain adds to the API function: its router module, its fields, what they need.
 
@@ -197,6 +220,7 @@ class Domain:
     schedules: tuple[ScheduleSpec, ...] = ()
     log_subscriptions: tuple[LogSubscriptionSpec, ...] = ()
     schedule_groups: tuple[ScheduleGroupSpec, ...] = ()
+    buckets: tuple[BucketSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -211,6 +235,7 @@ class Wiring:
     schedules: tuple[ScheduleSpec, ...] = ()
     log_subscriptions: tuple[LogSubscriptionSpec, ...] = ()
     schedule_groups: tuple[ScheduleGroupSpec, ...] = ()
+    buckets: tuple[BucketSpec, ...] = ()
 
     def function(self, name: str) -> FunctionSpec:
         for spec in self.functions:
@@ -237,6 +262,7 @@ class Wiring:
         self, table_name: str, queue_urls: dict[str, str], secret_names: dict[str, str] | None = None,
         graphql_url: str = "", graphql_api_id: str = "",
         schedule_targets: dict[str, str] | None = None,
+        bucket_names: dict[str, str] | None = None,
     ) -> dict[str, str]:
         """Every resource variable with its value; the stack passes CloudFormation references.
 
@@ -252,4 +278,5 @@ class Wiring:
             **{spec.env_var: names.get(spec.key, spec.name) for spec in self.secrets},
             **{spec.env_var: queue_urls[spec.name] for spec in self.queues if spec.env_var},
             **{spec.env_var: targets[spec.name] for spec in self.schedule_groups if spec.name in targets},
+            **{spec.env_var: (bucket_names or {}).get(spec.name, "") for spec in self.buckets},
         }

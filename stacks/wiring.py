@@ -18,6 +18,7 @@ from stacks.specs import (  # noqa: F401 - the vocabulary, re-exported: domains 
     ENV_GRAPHQL_API_ID,
     ENV_GRAPHQL_URL,
     ApiPart,
+    BucketSpec,
     ConfigurationSetSpec,
     Domain,
     FunctionSpec,
@@ -52,6 +53,7 @@ ENV_TABLE_NAME = "TABLE_NAME"
 ENV_OUTBOUND_QUEUE_URL = "OUTBOUND_QUEUE_URL"
 ENV_AT_SECRET_NAME = "AT_SECRET_NAME"
 ENV_REPORT_TOKEN_SECRET_NAME = "REPORT_TOKEN_SECRET_NAME"
+ENV_UPLOADS_BUCKET = "UPLOADS_BUCKET"
 
 # Every function's metrics go to this namespace. Powertools adds a `service` dimension
 # (POWERTOOLS_SERVICE_NAME, "<stage>-messaging") to the `channel` one: alarms and the dashboard name both.
@@ -64,6 +66,8 @@ CHANNELS = ("EMAIL/SES", "SMS/SNS", "SMS/AFRICASTALKING")
 # Idempotency keys: PK = SK = "IDEMPOTENCY#<key>", expiring through the TTL attribute.
 # Suppressions: PK "SUPPRESSION", SK "SUPPRESSION#<recipient>".
 # Templates: PK "TEMPLATES", SK "TEMPLATE#<id>" (the head); PK "TEMPLATE#<id>", SK "VERSION#<n>".
+# Batches: PK "BATCH#<id>", SK "BATCH"; the list: PK "BATCHES", SK "BATCH#<id>"; a batch's messages carry
+# `batchId`, the key of the sparse index `byBatch` (sorted by SK).
 # Two sparse indexes: one finds a message from the id its provider gave it (delivery reports and
 # receipts); the other holds only messages not yet final (they carry `openStatus`, "<status>#<shard>"),
 # oldest `updatedAt` first, so the sweeper never scans.
@@ -79,6 +83,7 @@ TABLE = TableSpec(
         IndexSpec(name="byId", partition_key="idKey"),
         IndexSpec(name="bySender", partition_key="senderKey", sort_key="SK"),
         IndexSpec(name="byReference", partition_key="referenceKey", sort_key="SK"),
+        IndexSpec(name="byBatch", partition_key="batchId", sort_key="SK"),
     ),
 )
 
@@ -114,6 +119,10 @@ class ResourceNames:
     def schedule_group(self, spec: "ScheduleGroupSpec") -> str:
         return f"{self.prefix}-{spec.name}"
 
+    def bucket(self, spec: "BucketSpec", account: str, region: str) -> str:
+        """S3 names are global: the account and region make this one the deployment's own."""
+        return f"{self.prefix}-{spec.name}-{account}-{region}"
+
 
 def schedule_target_json(group: str, queue_arn: str, role_arn: str) -> dict[str, str]:
     """What a schedule group's `env_var` carries (as JSON): messenger.scheduling.dependencies reads it."""
@@ -133,6 +142,7 @@ def ses_event_configuration_set(config: ServiceConfig) -> str:
 # The table, one action each, so a function gets exactly the calls its code makes.
 TABLE_GET = "table:get"  # GetItem
 TABLE_BATCH_GET = "table:batch-get"  # BatchGetItem
+TABLE_BATCH_WRITE = "table:batch-write"  # BatchWriteItem (puts only)
 TABLE_QUERY = "table:query"  # Query, on the table and its indexes
 TABLE_PUT = "table:put"  # PutItem (and the puts of a TransactWriteItems)
 TABLE_UPDATE = "table:update"  # UpdateItem
@@ -244,6 +254,7 @@ def compose(config: ServiceConfig, domains: tuple[Domain, ...]) -> Wiring:
         schedules=tuple(s for domain in domains for s in domain.schedules),
         log_subscriptions=tuple(s for domain in domains for s in domain.log_subscriptions),
         schedule_groups=tuple(g for domain in domains for g in domain.schedule_groups),
+        buckets=tuple(b for domain in domains for b in domain.buckets),
     )
 
 

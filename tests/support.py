@@ -26,6 +26,7 @@ def reset_caches() -> None:
     """Forget every per-execution-environment cache, as a new Lambda instance would."""
     from aws_lambda_powertools.utilities import parameters
     from messenger.adapters.aws import client
+    from messenger.batches import dependencies as batches
     from messenger.core.settings import settings
     from messenger.delivery_reports import handler as reports
     from messenger.limits import dependencies as limits
@@ -45,7 +46,10 @@ def reset_caches() -> None:
                    receipts.receipts, suppressions.table, suppressions.suppressor,
                    templates.table, templates.template_service, clients.table, clients.api_keys,
                    clients.client_service, erasure.table, scheduling.send_schedules,
-                   scheduling.scheduled_sends, limits.limiter):  # fmt: skip
+                   scheduling.scheduled_sends, limits.limiter,
+                   messages.status_listeners,
+                   batches.table, batches.queue, batches.uploads, batches.fanout, batches.batch_service,
+                   batches.upload_processor):  # fmt: skip
         cached.cache_clear()
     parameters.clear_caches()
 
@@ -129,6 +133,7 @@ def own_environment(function: str, resources, overrides: dict | None = None):
     narrowed = type(wiring)(
         functions=(spec,), resolvers=(), queues=wiring.queues, table=wiring.table, secrets=wiring.secrets,
         schedule_groups=wiring.schedule_groups,
+        buckets=wiring.buckets,
     )
     saved = dict(os.environ)
     aws = {name: value for name, value in os.environ.items() if name.startswith("AWS_") or name in BASE_ENV}

@@ -83,6 +83,7 @@ def capability_permissions(
     publish_field_arn: str,
     api_arn: str,
     schedule_groups: Mapping[str, "ScheduleGroupResources"] | None = None,
+    bucket_names: Mapping[str, str] | None = None,
 ) -> dict[str, Permission]:
     permissions = {
         w.TABLE_GET: _allow(("dynamodb:GetItem",), [table.table_arn]),
@@ -91,6 +92,7 @@ def capability_permissions(
             ("dynamodb:Query",),
             [table.table_arn, *(f"{table.table_arn}/index/{index.name}" for index in wiring.table.indexes)],
         ),
+        w.TABLE_BATCH_WRITE: _allow(("dynamodb:BatchWriteItem",), [table.table_arn]),
         w.TABLE_PUT: _allow(("dynamodb:PutItem",), [table.table_arn]),
         w.TABLE_UPDATE: _allow(("dynamodb:UpdateItem",), [table.table_arn]),
         w.TABLE_DELETE: _allow(("dynamodb:DeleteItem",), [table.table_arn]),
@@ -128,6 +130,14 @@ def capability_permissions(
     }
     for secret in wiring.secrets:
         permissions[secret.read_capability] = _allow(SECRET_READ_ACTIONS, [secrets[secret.key].secret_arn])
+    for spec in wiring.buckets:
+        objects = f"arn:{Aws.PARTITION}:s3:::{(bucket_names or {})[spec.name]}/{spec.prefix}*"
+        reason = (f"the objects of the {spec.name} bucket are named by batch id under '{spec.prefix}': the "
+                  "statement names that prefix of this one bucket, no other bucket or key")
+        shown = w.resource_names(config).bucket(spec, "<AWS::AccountId>", "<AWS::Region>")  # as cdk-nag prints it
+        finding = f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{shown}/{spec.prefix}*]"
+        permissions[spec.read_capability] = Permission((_statement(("s3:GetObject",), [objects]),), ((finding, reason),))
+        permissions[spec.write_capability] = Permission((_statement(("s3:PutObject",), [objects]),), ((finding, reason),))
     for queue in queues:
         permissions[queue.spec.send_capability] = _allow(QUEUE_SEND_ACTIONS, [queue.queue.queue_arn])
         permissions[queue.spec.consume_capability] = _allow(QUEUE_CONSUME_ACTIONS, [queue.queue.queue_arn])

@@ -5,6 +5,7 @@ A domain is a module here with `contribute(config) -> Domain`; adding one is tha
 
 from stacks.domains import (
     clients,
+    batches,
     delivery_reports,
     erasure,
     limits,
@@ -29,4 +30,5 @@ DOMAINS = (
     erasure.contribute,
     scheduling.contribute,
     limits.contribute,
+    batches.contribute,
 )

@@ -23,13 +23,17 @@ ALLOWED = {
     w.TABLE_BATCH_GET: {"dynamodb.BatchGetItem"},
     w.TABLE_QUERY: {"dynamodb.Query"},
     w.TABLE_PUT: {"dynamodb.PutItem", "dynamodb.TransactWriteItems"},
+    w.TABLE_BATCH_WRITE: {"dynamodb.BatchWriteItem"},
+    "bucket:read:uploads": {"s3.GetObject"},
+    # A pre-signed URL is signed locally with the function's credentials; S3 checks PutObject when it is used.
+    "bucket:write:uploads": set(),
     w.TABLE_UPDATE: {"dynamodb.UpdateItem"},
     w.TABLE_DELETE: {"dynamodb.DeleteItem"},
     w.TABLE_BATCH_WRITE: {"dynamodb.BatchWriteItem"},
     w.API_KEYS: {"appsync.CreateApiKey", "appsync.ListApiKeys", "appsync.UpdateApiKey", "appsync.DeleteApiKey"},
     w.EMAIL_SEND: {"sesv2.SendEmail"},
     w.SMS_PUBLISH: {"sns.Publish"},
-    w.QUEUE_SEND: {"sqs.SendMessage"},
+    w.QUEUE_SEND: {"sqs.SendMessage", "sqs.SendMessageBatch"},
     w.QUEUE_CONSUME: {"sqs.ChangeMessageVisibility"},
     "schedules:manage:sends": {"scheduler.CreateSchedule", "scheduler.DeleteSchedule"},
 }
@@ -81,10 +85,27 @@ def test_every_handler_stays_within_its_capabilities(calls, server):  # noqa: F8
         later = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)).isoformat()
         scheduled = send(to="user@example.com", subject="s", body="b", deliveryMethod="EMAIL", sendAt=later)["data"]
         api(appsync_event("Mutation", "cancelMessage", {"id": scheduled["id"]}), FakeLambdaContext())
+        upload = _batches_round(api)
         by_function["api"], made[:] = set(made), []
 
     sqs = boto3.client("sqs")
-    [job] = sqs.receive_message(QueueUrl=resources.queues["outbound"].url)["Messages"]
+    boto3.client("s3").put_object(Bucket=resources.buckets["uploads"], Key=f"uploads/{upload['batchId']}.csv",
+                                  Body=b"to,code\n+254711000009,7\n")
+    notices = sqs.receive_message(QueueUrl=resources.queues["uploads"].url, MaxNumberOfMessages=10)["Messages"]
+    made[:] = []
+    with own_environment("batch_uploads", resources, at):
+        from messenger.batches.worker import lambda_handler as uploads
+
+        assert uploads(sqs_event([(n["Body"], n["ReceiptHandle"]) for n in notices]),
+                       FakeLambdaContext()) == {"batchItemFailures": []}
+        by_function["batch_uploads"], made[:] = set(made), []
+    queued = []
+    while batch := sqs.receive_message(QueueUrl=resources.queues["outbound"].url, MaxNumberOfMessages=10).get("Messages"):
+        queued += batch
+    # The dispatch phase below takes the single Africa's Talking send's job; the batches' were fanned out.
+    _single_send_job = [m for m in queued if "+254711000001" in m["Body"]]
+
+    [job] = _single_send_job
     Capture.captured = []
     with own_environment("dispatch", resources, at):
         dispatch(sqs_event([(job["Body"], job["ReceiptHandle"])] * 2), FakeLambdaContext())  # and its duplicate
@@ -103,6 +124,24 @@ def test_every_handler_stays_within_its_capabilities(calls, server):  # noqa: F8
     assert {"dynamodb.BatchWriteItem", "appsync.CreateApiKey", "appsync.ListApiKeys"} <= by_function["api"]
     assert {"scheduler.CreateSchedule", "scheduler.DeleteSchedule"} <= by_function["api"]  # sendAt, cancelMessage
     assert "dynamodb.GetItem" in by_function["dispatch"]  # the duplicate found the message settled
+    assert {"dynamodb.BatchWriteItem", "sqs.SendMessageBatch"} <= by_function["api"] & by_function["batch_uploads"]
+    assert "s3.GetObject" in by_function["batch_uploads"]
+
+
+def _batches_round(api) -> dict:
+    """sendBatch, getBatch, getBatches and createBatchUpload with the api function's own environment."""
+    def call(parent, field, arguments):
+        answer = api(appsync_event(parent, field, arguments), FakeLambdaContext())
+        assert "data" in answer, answer
+        return answer["data"]
+
+    batch = call("Mutation", "sendBatch", {"input": {"body": "Code ((code))", "messages": [
+        {"to": "+254711000007", "deliveryMethod": "SMS", "personalisation": '{"code": 1}'}], "idempotencyKey": "b"}})
+    call("Mutation", "sendBatch", {"input": {"body": "Code ((code))", "messages": [
+        {"to": "+254711000007", "deliveryMethod": "SMS", "personalisation": '{"code": 1}'}], "idempotencyKey": "b"}})
+    call("Query", "getBatch", {"id": batch["id"]})
+    call("Query", "getBatches", {"first": 5})
+    return call("Mutation", "createBatchUpload", {"input": {"body": "Code ((code))"}})
 
 
 def _clients_round(api) -> None:

@@ -538,6 +538,55 @@ class Run:
 SITES_BY_PATH: dict[str, set[tuple[str, int]]] = {}
 
 
+# -- batches ---------------------------------------------------------------------------------------
+def _batch_call(world, field: str, input_: dict) -> dict:
+    return world.api(appsync_event("Mutation", field, {"input": input_}), FakeLambdaContext())
+
+
+def _upload_notice(world, key: str) -> dict:
+    notice = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": quote_plus(key)}}}]}
+    return sqs_event([(json.dumps(notice), "h-1")])
+
+
+def _upload(world, text: str | None, input_: dict | None = None) -> dict:
+    from messenger.batches.worker import lambda_handler as uploads
+
+    batch_id = _batch_call(world, "createBatchUpload", input_ or {"body": BODY + " ((name))"})["data"]["batchId"]
+    key = f"uploads/{batch_id}.csv"
+    if text is not None:
+        boto3.client("s3").put_object(Bucket=world.resources.buckets["uploads"], Key=key, Body=text.encode())
+    return uploads(_upload_notice(world, key), FakeLambdaContext())
+
+
+@path
+def batch_sent(world):
+    rows = [{"to": EMAIL, "deliveryMethod": "EMAIL", "personalisation": json.dumps({"name": PERSONAL})},
+            {"to": PHONE_AT, "deliveryMethod": "SMS", "personalisation": json.dumps({"name": PERSONAL})}]
+    answer = _batch_call(world, "sendBatch", {"messages": rows, "body": BODY + " ((name))", "subject": SUBJECT})
+    assert answer["data"]["status"] == "SENDING"
+    bad = _batch_call(world, "sendBatch", {"messages": [{**rows[0], "to": PHONE_AT_2}], "body": BODY})
+    assert bad["error"]["type"] == "BadRequest"
+
+
+@path
+def batch_uploaded(world):
+    assert _upload(world, f"to,name\n{PHONE_AT},{PERSONAL}\n{EMAIL},{PERSONAL}\n") == {"batchItemFailures": []}
+
+
+@path
+def batch_upload_rejected(world):
+    assert _upload(world, f"to,name\n{PHONE_AT},{PERSONAL}\n{PHONE_AT_2}x,{PERSONAL}\n") == {"batchItemFailures": []}
+
+
+@path
+def batch_upload_unknown_or_missing(world):
+    from messenger.batches.worker import lambda_handler as uploads
+
+    assert uploads(_upload_notice(world, "uploads/01ARZ3NDEKTSV4RRFFQ69G5FAV.csv"), FakeLambdaContext()) == {
+        "batchItemFailures": []}
+    assert _upload(world, None)["batchItemFailures"] == [{"itemIdentifier": "m-0"}]  # announced, not there
+
+
 @pytest.fixture(scope="module")
 def at_url():
     with loopback_server(ScriptedAt) as url:

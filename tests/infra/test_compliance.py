@@ -59,7 +59,11 @@ def test_the_acknowledged_findings_are_exactly_the_expected_ones(synth):
          f"{prefix}/Functions/Api/Role/Resource"),
         ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/Dispatch/Role/Resource"),
         *{("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/{f}/Role/DefaultPolicy/Resource")
-          for f in ("Api", "Dispatch", "DeliveryReports", "Receipts", "Sweeper")},
+          for f in ("Api", "Dispatch", "DeliveryReports", "Receipts", "Sweeper", "BatchUploads")},
+        # The uploads bucket: objects under uploads/ of that one bucket (createBatchUpload signs, the worker reads).
+        *{(f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{prefix}-uploads-<AWS::AccountId>-<AWS::Region>"
+           "/uploads/*]", f"{prefix}/Functions/{f}/Role/Resource") for f in ("Api", "BatchUploads")},
+        ("AwsSolutions-S1", f"{prefix}/Buckets/Uploads/Bucket/Resource"),
         ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/SmsDeliveryStatus/ProviderRole/Resource"),
         *{(f"AwsSolutions-IAM5[Resource::{_SNS_LOG_GROUP_ARN}{suffix}:*]", f"{prefix}/SmsDeliveryStatus/LoggingRole/Resource")
           for suffix in ("", "/Failure")},

@@ -7,14 +7,23 @@ import pytest
 from stacks import wiring as w
 from stacks.wiring import build_wiring
 
-FUNCTIONS = ("api", "dispatch", "delivery_reports", "receipts", "sweeper")
+FUNCTIONS = ("api", "dispatch", "delivery_reports", "receipts", "sweeper", "batch_uploads")
 
 # Written out here, independently of stacks/constructs/permissions.py, so a widened policy fails.
 CAPABILITY_ACTIONS = {
     w.TABLE_GET: {"dynamodb:GetItem"},
     w.TABLE_BATCH_GET: {"dynamodb:BatchGetItem"},
     w.TABLE_QUERY: {"dynamodb:Query"},
+    w.TABLE_BATCH_WRITE: {"dynamodb:BatchWriteItem"},
     w.TABLE_PUT: {"dynamodb:PutItem"},
+    "bucket:read:uploads": {"s3:GetObject"},
+    "bucket:write:uploads": {"s3:PutObject"},
+    "queue:consume:uploads": {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ChangeMessageVisibility",
+    },
     w.TABLE_UPDATE: {"dynamodb:UpdateItem"},
     w.TABLE_DELETE: {"dynamodb:DeleteItem"},
     w.TABLE_BATCH_WRITE: {"dynamodb:BatchWriteItem"},
@@ -49,15 +58,17 @@ def test_wiring_has_exactly_the_functions_these_tests_cover(wiring):
 
 
 def test_queue_capabilities_of_the_wiring_name_their_queue(wiring):
-    outbound, receipts = wiring.queues
+    outbound, receipts, uploads = wiring.queues
     assert (outbound.send_capability, outbound.consume_capability) == (w.QUEUE_SEND, w.QUEUE_CONSUME)
     assert receipts.consume_capability == "queue:consume:receipts"
+    assert uploads.consume_capability == "queue:consume:uploads"
 
 
 def test_only_the_workers_of_a_queue_may_consume_it_and_nothing_sends_to_receipts(wiring):
     consumers = {q.name: {f.name for f in wiring.functions if q.consume_capability in f.capabilities} for q in wiring.queues}
-    assert consumers == {"outbound": {"dispatch"}, "receipts": {"receipts"}}
+    assert consumers == {"outbound": {"dispatch"}, "receipts": {"receipts"}, "uploads": {"batch_uploads"}}
     assert not [f.name for f in wiring.functions if "queue:send:receipts" in f.capabilities]
+    assert not [f.name for f in wiring.functions if "queue:send:uploads" in f.capabilities]  # only S3 sends there
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -97,6 +108,8 @@ def test_function_resource_env_points_at_the_stack_resources(synth, wiring, name
             f'{{"group":"{synth.config.resource_prefix()}-sends","queueArn":"', {"Fn::GetAtt": [queue_id, "Arn"]},
             '","roleArn":"', {"Fn::GetAtt": [next(k for k in synth.of_type("AWS::IAM::Role") if k.startswith("ScheduleGroupsSendsRole")), "Arn"]},
             '"}']]},
+        w.ENV_UPLOADS_BUCKET: {"Fn::Join": ["", [f"{synth.config.resource_prefix()}-uploads-", {"Ref": "AWS::AccountId"},
+                                                 "-", {"Ref": "AWS::Region"}]]},
     }
     for key in wiring.function(name).resource_env:
         assert variables[key] == expected[key]
@@ -182,7 +195,7 @@ def test_sms_publish_allows_phone_numbers_but_denies_every_topic(synth, name):
 def test_table_actions_name_only_the_table_and_its_index(synth, name):
     table_id = next(iter(synth.of_type("AWS::DynamoDB::GlobalTable")))
     table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
-    index_arns = [{"Fn::Join": ["", [table_arn, f"/index/{index}"]]} for index in ("byProviderMessageId", "byOpenStatus", "byId", "bySender", "byReference")]
+    index_arns = [{"Fn::Join": ["", [table_arn, f"/index/{index}"]]} for index in ("byProviderMessageId", "byOpenStatus", "byId", "bySender", "byReference", "byBatch")]
     statements = synth.function_statements(name)
     capabilities = build_wiring(synth.config).function(name).capabilities
     expected = {
@@ -206,7 +219,8 @@ def test_the_api_function_may_query_the_history_indexes(synth):
 
 
 @pytest.mark.parametrize(("name", "actions"), [
-    ("api", {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"}),
+    ("api", {"GetItem", "BatchGetItem", "BatchWriteItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}),
+    ("batch_uploads", {"GetItem", "BatchGetItem", "BatchWriteItem", "UpdateItem"}),
     ("dispatch", {"GetItem", "UpdateItem"}),
     ("delivery_reports", {"Query", "UpdateItem"}),
     ("receipts", {"GetItem", "Query", "PutItem", "UpdateItem"}),
@@ -229,6 +243,8 @@ def test_secret_read_names_only_that_functions_secret(synth, name, secret):
     ("api", "sqs:SendMessage", "outbound"),
     ("dispatch", "sqs:ReceiveMessage", "outbound"),
     ("receipts", "sqs:ReceiveMessage", "receipts"),
+    ("batch_uploads", "sqs:SendMessage", "outbound"),
+    ("batch_uploads", "sqs:ReceiveMessage", "uploads"),
 ])
 def test_queue_actions_name_only_the_functions_queue(synth, name, action, queue):
     queue_id = synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-{queue}")[0]
@@ -262,7 +278,11 @@ def test_senders_get_the_effective_configuration_set_only(synth, name):
     assert "SES_CONFIGURATION_SET" not in variables
 
 
-@pytest.mark.parametrize("name", FUNCTIONS)
+# The upload worker writes new records in bulk (counted by the batch, not announced); it moves no status.
+STATUS_WRITERS = tuple(f for f in FUNCTIONS if f != "batch_uploads")
+
+
+@pytest.mark.parametrize("name", STATUS_WRITERS)
 def test_every_status_writer_may_call_the_publish_mutation_only(synth, name):
     statements = [s for s in synth.function_statements(name) if "appsync:GraphQL" in synth.as_list(s["Action"])]
     (statement,) = statements
@@ -286,7 +306,7 @@ def test_only_the_api_function_manages_api_keys_and_only_this_apis(synth):
         ]
 
 
-@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("name", STATUS_WRITERS)
 def test_every_status_writer_is_told_the_graphql_url(synth, name):
     variables = synth.function(name)[1]["Properties"]["Environment"]["Variables"]
     (api_id,) = synth.of_type("AWS::AppSync::GraphQLApi")

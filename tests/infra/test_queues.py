@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 DAY = 86_400
-QUEUES = ("outbound", "receipts")
+QUEUES = ("outbound", "receipts", "uploads")
 
 
 def _queue(synth, name="outbound", suffix=""):
@@ -43,12 +43,13 @@ def test_queue_policy_denies_every_request_without_tls(synth, name, suffix):
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_queue_policies_allow_nothing_but_sns_into_the_receipts_queue(synth):
-    # The receipts queue's one allow (SNS from the event topic) is pinned in test_receipts.py.
+def test_queue_policies_allow_nothing_but_sns_into_receipts_and_s3_into_uploads(synth):
+    # The receipts queue's one allow (SNS from the event topic) is pinned in test_receipts.py, the uploads
+    # queue's (S3 for the uploads bucket) in test_uploads_bucket.py.
     for name in QUEUES:
         for suffix in ("", "-dlq"):
             allows = [s for s in _policy_statements(synth, _queue(synth, name, suffix)[0]) if s["Effect"] == "Allow"]
-            assert len(allows) == (1 if (name, suffix) == ("receipts", "") else 0)
+            assert len(allows) == (1 if name in ("receipts", "uploads") and suffix == "" else 0)
 
 
 @pytest.mark.parametrize("name", QUEUES)
@@ -74,7 +75,7 @@ def test_dlq_keeps_messages_for_14_days(synth, name):
     assert _queue(synth, name, "-dlq")[1]["Properties"]["MessageRetentionPeriod"] == 14 * DAY
 
 
-@pytest.mark.parametrize(("name", "batch_size"), [("outbound", 100), ("receipts", 10)])
+@pytest.mark.parametrize(("name", "batch_size"), [("outbound", 100), ("receipts", 10), ("uploads", 1)])
 def test_worker_consumes_the_queue_reporting_batch_item_failures(synth, wiring, name, batch_size):
     spec = wiring.queue(name)
     queue_arn = {"Fn::GetAtt": [_queue(synth, name)[0], "Arn"]}

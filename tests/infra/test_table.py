@@ -50,13 +50,13 @@ def _attribute_types(synth):
 
 def test_table_has_exactly_the_wiring_indexes(synth):
     assert set(_indexes(synth)) == {index.name for index in TABLE.indexes} == {
-        "byProviderMessageId", "byOpenStatus", "byId", "bySender", "byReference"}
+        "byProviderMessageId", "byOpenStatus", "byId", "bySender", "byReference", "byBatch"}
 
 
 def test_table_has_the_sparse_history_indexes_projecting_all(synth):
     indexes, types = _indexes(synth), _attribute_types(synth)
     assert indexes["byId"]["KeySchema"] == [{"AttributeName": "idKey", "KeyType": "HASH"}]
-    for name, key in (("bySender", "senderKey"), ("byReference", "referenceKey")):
+    for name, key in (("bySender", "senderKey"), ("byReference", "referenceKey"), ("byBatch", "batchId")):
         assert indexes[name]["KeySchema"] == [
             {"AttributeName": key, "KeyType": "HASH"},
             {"AttributeName": "SK", "KeyType": "RANGE"},  # the ULID: time order and time ranges

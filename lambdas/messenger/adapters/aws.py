@@ -22,6 +22,8 @@ def client(service: str, region: str | None = None, *, retries: int = 3):
         connect_timeout=3,
         read_timeout=10,
         retries={"mode": "standard", "total_max_attempts": retries},
+        # Pre-signed S3 URLs: SigV4, which every region accepts.
+        **({"signature_version": "s3v4"} if service == "s3" else {}),
     )
     return get_session().create_client(service, region_name=region or None, config=config)
 

@@ -16,8 +16,10 @@ from functools import cache
 from typing import Any
 
 # Resource names: plain strings filled in by the stack (CloudFormation references) or the local mode.
-RESOURCES = frozenset({"table_name", "outbound_queue_url", "at_secret_name", "report_token_secret_name", "graphql_url",
-                       "graphql_api_id"})
+RESOURCES = frozenset({
+    "table_name", "outbound_queue_url", "at_secret_name", "report_token_secret_name", "graphql_url", "graphql_api_id",
+    "uploads_bucket",
+})
 
 
 class MissingSetting(RuntimeError):

@@ -32,8 +32,12 @@ from messenger.messages.records import (  # noqa: F401 - re-exported for the dom
     SENDER_INDEX,
     SENDER_KEY,
     SENDER_SHARDS,
+    BATCH_INDEX,
+    BATCH_KEY,
     attribute_of,
     attribute_value,
+    batch_key,
+    count_attribute,
     event_value,
     from_item,
     message_key,
@@ -84,11 +88,13 @@ class MessagesTable:
         return from_item(items[0]) if items else None
 
     def history_partitions(self, key: str, value: str) -> tuple[Partition, ...]:
-        """Where a recipient's (the table), a sender's or a reference's (an index) history lives."""
+        """Where a recipient's (the table), a sender's, a reference's or a batch's (an index) history lives."""
         if key == "to":
             return (Partition(None, "PK", self.partition_of(value)),)
         if key == "senderId":
             return tuple(Partition(SENDER_INDEX, SENDER_KEY, sender_key(value, s)) for s in range(SENDER_SHARDS))
+        if key == "batchId":
+            return (Partition(BATCH_INDEX, BATCH_KEY, value),)
         return (Partition(REFERENCE_INDEX, REFERENCE_KEY, value),)
 
     def history_slice(self, partition: Partition, query, limit: int, resume: dict | None) -> Slice:
@@ -220,6 +226,41 @@ class MessagesTable:
             raise
         return True
 
+    def count_batch_move(self, batch_id: str, old: DeliveryStatus, new: DeliveryStatus) -> dict[str, int]:
+        """One message of a batch moved from `old` to `new`: both counters in one atomic update.
+
+        Returns the batch's counters, `total` and whether it is still sending (`sending` 1/0).
+        """
+        result = self._db.update_item(
+            TableName=self._table,
+            Key=batch_key(batch_id),
+            UpdateExpression="ADD #new :one, #old :minus",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeNames={"#new": count_attribute(new), "#old": count_attribute(old)},
+            ExpressionAttributeValues={":one": {"N": "1"}, ":minus": {"N": "-1"}},
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+        return batch_counters(result)
+
+    def complete_batch(self, batch_id: str, now: str) -> bool:
+        """SENDING -> COMPLETED, once (a conditional write); False when it was not SENDING."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=batch_key(batch_id),
+                UpdateExpression="SET #status = :done, updatedAt = :now, completedAt = :now",
+                ConditionExpression="#status = :sending",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":done": {"S": "COMPLETED"}, ":sending": {"S": "SENDING"}, ":now": {"S": now},
+                },
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
     def find_by_provider_message_id(self, provider_message_id: str) -> Message | None:
         """The message a provider's id names, through the index (eventually consistent)."""
         items = self._db.query(
@@ -247,6 +288,14 @@ class MessagesTable:
             ConsistentRead=True,
         )["Items"]
         return from_item(items[0]) if items else None
+
+
+def batch_counters(item: dict) -> dict[str, int]:
+    """A batch item's status counters (`n<STATUS>`), its `total`, and `sending` (1 while SENDING)."""
+    counts = {status.value: int(item.get(count_attribute(status), {}).get("N", "0")) for status in DeliveryStatus}
+    counts["total"] = int(item.get("total", {}).get("N", "0"))
+    counts["sending"] = int(item.get("status", {}).get("S") == "SENDING")
+    return counts
 
 
 def partition_page(db, table: str, partition: str, prefix: str, limit: int, start_key: dict | None):

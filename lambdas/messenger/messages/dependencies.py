@@ -24,8 +24,10 @@ def history():
 
 @cache
 def status_listeners() -> tuple:
-    """What every StatusWriter tells: the metrics, and the subscriptions (publish.py)."""
+    """What every StatusWriter tells: the metrics, the subscriptions (publish.py), the batch counts."""
+    from messenger.core.clock import SystemClock
+    from messenger.messages.batch_counts import BatchCountListener
     from messenger.messages.metrics import MetricListener
     from messenger.messages.publish import PublishListener
 
-    return (MetricListener(), PublishListener())
+    return (MetricListener(), PublishListener(), BatchCountListener(table(), SystemClock()))

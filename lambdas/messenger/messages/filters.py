@@ -1,6 +1,6 @@
 """getMessages' filter: which history (recipient, sender or reference), which slice of time, which messages.
 
-Exactly one key names the history: `to`, `senderId` or `reference`. `createdAfter` (inclusive) and
+Exactly one key names the history: `to`, `senderId`, `reference` or `batchId`. `createdAfter` (inclusive) and
 `createdBefore` (exclusive) become bounds of the ULID sort key, to the millisecond, so a time range is
 part of the Query's key condition. `status` and `deliveryMethod` are a filter expression: the history
 reads on until the page is full, within a bound (history.py). A cursor is bound to the whole filter.
@@ -21,14 +21,14 @@ from messenger.messages.recipients import normalise_recipient
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-KEYS = ("to", "senderId", "reference")
-MAX_KEY_LENGTH = {"senderId": 128, "reference": 256}
+KEYS = ("to", "senderId", "reference", "batchId")
+MAX_KEY_LENGTH = {"senderId": 128, "reference": 256, "batchId": 64}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 @dataclass(frozen=True)
 class HistoryQuery:
-    key: str  # "to", "senderId" or "reference"
+    key: str  # "to", "senderId", "reference" or "batchId"
     value: str  # normalised for `to`, as given otherwise
     low: str | None  # inclusive ULID bounds; None: unbounded
     high: str | None
@@ -51,7 +51,7 @@ def _key(flt: dict) -> tuple[str, str]:
     given = [key for key in KEYS if flt.get(key) is not None]
     if len(given) != 1:
         named = ", ".join(f"filter.{key}" for key in given) or "none"
-        raise BadRequest("filter", f"give exactly one of filter.to, filter.senderId, filter.reference (got {named})")
+        raise BadRequest("filter", f"give exactly one of filter.to, filter.senderId, filter.reference, filter.batchId (got {named})")
     [key] = given
     if key == "to":
         if not isinstance(flt["to"], str) or not flt["to"].strip():

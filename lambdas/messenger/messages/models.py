@@ -110,6 +110,7 @@ class Message:
     expires_at: int | None = None  # epoch seconds: the table's TTL deletes it then (messageRetentionDays)
     idempotency_key: str | None = None  # its key item, so erasing the recipient erases that too (not in the API)
     send_at: str | None = None  # a scheduled send: when its schedule hands it to the queue
+    batch_id: str | None = None  # one recipient of a batch (batches/)
 
     def to_graphql(self) -> dict:
         """The GraphQL `Message` type's shape."""
@@ -139,6 +140,7 @@ class Message:
             "clientId": self.client_id,
             "test": self.test,
             "sendAt": self.send_at,
+            "batchId": self.batch_id,
         }
 
     def as_dict(self) -> dict:

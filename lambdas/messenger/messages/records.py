@@ -9,6 +9,7 @@ History indexes (docs/history.md), sparse: `idKey` (= the ULID, on every message
 getMessage's one read whatever the recipient; `senderKey` = "<senderId>#<shard>" (only with a senderId)
 and `referenceKey` = "<reference>" (only with a reference) are the keys of `bySender` / `byReference`,
 both sorted by SK, so a sender's or a reference's history pages and ranges exactly as a recipient's does.
+`batchId` (only on a batch's messages) is the key of `byBatch`, sorted by SK the same way.
 SENDER_SHARDS spreads one sender's writes over that many index partitions; it may only ever grow.
 """
 
@@ -32,7 +33,13 @@ OPEN_SHARDS = 4
 ID_KEY, ID_INDEX = "idKey", "byId"
 SENDER_KEY, SENDER_INDEX = "senderKey", "bySender"
 REFERENCE_KEY, REFERENCE_INDEX = "referenceKey", "byReference"
+# A batch's messages carry `batchId`, the key of the sparse index `byBatch` (sorted by SK).
+BATCH_KEY, BATCH_INDEX = "batchId", "byBatch"
 SENDER_SHARDS = 1
+# A batch (batches/): PK = "BATCH#<id>", SK = "BATCH". Its status counts are numbers `n<STATUS>`,
+# moved by the batch-count listener of every status writer (messages/batch_counts.py).
+BATCH_PREFIX, BATCH_SK = "BATCH#", "BATCH"
+COUNT_PREFIX = "n"
 
 # Record attribute <-> Message field. Strings unless listed in _NUMBERS.
 _FIELDS = {
@@ -63,6 +70,7 @@ _FIELDS = {
     "expiresAt": "expires_at",
     "idempotencyKey": "idempotency_key",
     "sendAt": "send_at",
+    "batchId": "batch_id",
 }
 _ATTRIBUTE_OF = {field: attr for attr, field in _FIELDS.items()}
 _NUMBERS = {"segments", "templateVersion", "expiresAt"}
@@ -90,6 +98,14 @@ def _plain(av: dict):
 
 def message_key(recipient: str, message_id: str) -> dict:
     return {"PK": {"S": MESSAGE_PREFIX + recipient}, "SK": {"S": MESSAGE_PREFIX + message_id}}
+
+
+def batch_key(batch_id: str) -> dict:
+    return {"PK": {"S": BATCH_PREFIX + batch_id}, "SK": {"S": BATCH_SK}}
+
+
+def count_attribute(status: DeliveryStatus) -> str:
+    return COUNT_PREFIX + status.value
 
 
 def attribute_of(field: str) -> str:

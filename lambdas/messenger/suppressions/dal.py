@@ -38,6 +38,20 @@ class SuppressionsTable:
         item = self._db.get_item(TableName=self._table, Key=_key(recipient)).get("Item")
         return _from_item(item) if item else None
 
+    def reasons(self, recipients) -> dict[str, str]:
+        """Recipient -> failure reason for those suppressed: BatchGetItem, 100 keys a call (a batch's check)."""
+        keys = [_key(r) for r in sorted(set(recipients))]
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), 100):
+            request = {"Keys": keys[start:start + 100]}
+            while request:
+                response = self._db.batch_get_item(RequestItems={self._table: request})
+                for item in response.get("Responses", {}).get(self._table, []):
+                    entry = _from_item(item)
+                    found[entry.to] = entry.failure_reason
+                request = response.get("UnprocessedKeys", {}).get(self._table)
+        return found
+
     def add(self, suppression: Suppression) -> bool:
         """Adds the entry unless the recipient is already suppressed (the first reason stays)."""
         item = {**_key(suppression.to), "reason": {"S": suppression.reason}, "since": {"S": suppression.since}}

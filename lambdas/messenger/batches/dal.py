@@ -1,0 +1,222 @@
+"""The batches domain's table operations: the batch item, the list of batches, bulk record writes.
+
+Batch: PK "BATCH#<id>", SK "BATCH" (status, total, content, counts `n<STATUS>`, `slicesDone`, errors).
+List entry: PK "BATCHES", SK "BATCH#<id>" (written once, with the batch), so getBatches is one Query
+then one BatchGetItem of the batch items. Idempotency key: PK = SK = "IDEMPOTENCY#BATCH#<key>", with the
+batch in one transaction. Records: BatchWriteItem, 25 a call, unprocessed items written again.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from botocore.exceptions import ClientError
+
+from messenger.batches.models import Batch, BatchSource, BatchStatus, Content, RowError
+from messenger.core.errors import StatusConflict
+from messenger.messages.dal import (
+    MessagesTable,
+    batch_counters,
+    batch_key,
+    is_condition_failure,
+    message_key,
+    to_item,
+)
+from messenger.messages.models import DeliveryStatus, Message
+from messenger.messages.records import BATCH_PREFIX, count_attribute
+
+LIST_PARTITION = "BATCHES"
+IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
+WRITE_BATCH = 25  # BatchWriteItem's limit
+READ_BATCH = 100  # BatchGetItem's limit
+MAX_ATTEMPTS = 8
+TRANSACTION_ATTEMPTS = 4
+
+
+def _batch_item(batch: Batch) -> dict:
+    item = {
+        **batch_key(batch.id),
+        "id": {"S": batch.id},
+        "status": {"S": batch.status.value},
+        "source": {"S": batch.source.value},
+        "content": {"S": json.dumps(batch.content.as_dict(), separators=(",", ":"))},
+        "createdAt": {"S": batch.created_at},
+        "updatedAt": {"S": batch.updated_at},
+        "total": {"N": str(batch.total)},
+        "slicesDone": {"N": "0"},
+        **{count_attribute(status): {"N": "0"} for status in DeliveryStatus},
+    }
+    if batch.reference is not None:
+        item["reference"] = {"S": batch.reference}
+    return item
+
+
+def _from_batch_item(item: dict) -> Batch:
+    counts = batch_counters(item)
+    errors = json.loads(item.get("errors", {}).get("S", "[]"))
+    return Batch(
+        id=item["id"]["S"],
+        status=BatchStatus(item["status"]["S"]),
+        source=BatchSource(item["source"]["S"]),
+        content=Content.from_dict(json.loads(item["content"]["S"])),
+        created_at=item["createdAt"]["S"],
+        updated_at=item["updatedAt"]["S"],
+        total=counts["total"],
+        reference=item.get("reference", {}).get("S"),
+        counts={s.value: counts[s.value] for s in DeliveryStatus},
+        errors=tuple(RowError(e["row"], e["field"], e["message"]) for e in errors),
+        bad_rows=int(item.get("badRows", {}).get("N", "0")),
+        slices_done=int(item.get("slicesDone", {}).get("N", "0")),
+        completed_at=item.get("completedAt", {}).get("S"),
+    )
+
+
+class BatchesTable(MessagesTable):
+    def __init__(self, client, table_name: str, sleep=time.sleep) -> None:
+        super().__init__(client, table_name)
+        self._sleep = sleep
+        self.write_calls = 0  # BatchWriteItem calls made (the bench reads it)
+
+    # -- the batch -----------------------------------------------------------------------------
+    def create_batch(self, batch: Batch, key: str | None = None, fingerprint: str | None = None,
+                     expires_at: int = 0, now_epoch: int = 0) -> tuple[str, str] | None:
+        """Write the batch and its list entry (and its idempotency key) in one transaction.
+
+        With a key that is already live, nothing is written: returns (its fingerprint, its batch id).
+        """
+        puts = [
+            {"Put": {"TableName": self._table, "Item": _batch_item(batch),
+                     "ConditionExpression": "attribute_not_exists(PK)"}},
+            {"Put": {"TableName": self._table,
+                     "Item": {"PK": {"S": LIST_PARTITION}, "SK": {"S": BATCH_PREFIX + batch.id}, "id": {"S": batch.id}}}},
+        ]
+        if key is None:
+            self._db.transact_write_items(TransactItems=puts)
+            return None
+        key_item = {"PK": {"S": IDEMPOTENCY_PREFIX + key}, "SK": {"S": IDEMPOTENCY_PREFIX + key}}
+        puts.append({"Put": {
+            "TableName": self._table,
+            "Item": {**key_item, "fingerprint": {"S": fingerprint}, "batchId": {"S": batch.id},
+                     "expiresAt": {"N": str(expires_at)}},
+            "ConditionExpression": "attribute_not_exists(PK) OR expiresAt < :now",
+            "ExpressionAttributeValues": {":now": {"N": str(now_epoch)}},
+        }})
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                self._db.transact_write_items(TransactItems=puts)
+                return None
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+            found = self._db.get_item(TableName=self._table, Key=key_item, ConsistentRead=True).get("Item")
+            if found is not None and "batchId" in found and int(found["expiresAt"]["N"]) >= now_epoch:
+                return found["fingerprint"]["S"], found["batchId"]["S"]
+            self._sleep(0.05 * 2**attempt)
+        raise StatusConflict("idempotency key: transaction kept conflicting")
+
+    def get_batch(self, batch_id: str) -> Batch | None:
+        item = self._db.get_item(TableName=self._table, Key=batch_key(batch_id), ConsistentRead=True).get("Item")
+        return _from_batch_item(item) if item else None
+
+    def page_batches(self, limit: int, after: str | None) -> tuple[list[Batch], bool]:
+        """Newest first: one Query of the list, one BatchGetItem of the batches it names."""
+        request = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": LIST_PARTITION}, ":prefix": {"S": BATCH_PREFIX}},
+            "ScanIndexForward": False,
+            "Limit": limit + 1,
+        }
+        if after:
+            request["ExclusiveStartKey"] = {"PK": {"S": LIST_PARTITION}, "SK": {"S": BATCH_PREFIX + after}}
+        ids = [item["id"]["S"] for item in self._db.query(**request)["Items"]]
+        more, ids = len(ids) > limit, ids[:limit]
+        found = {item["id"]["S"]: _from_batch_item(item) for item in self._get_many([batch_key(i) for i in ids])}
+        return [found[i] for i in ids if i in found], more
+
+    def start_sending(self, batch_id: str, total: int, now: str) -> bool:
+        """An upload whose rows are all valid: VALIDATING -> SENDING with its total."""
+        return self._update_status(batch_id, BatchStatus.VALIDATING, "SET #status = :to, #total = :total, updatedAt = :now",
+                                   {":to": {"S": BatchStatus.SENDING.value}, ":total": {"N": str(total)},
+                                    ":now": {"S": now}})
+
+    def fail_batch(self, batch_id: str, errors: list[RowError], bad_rows: int, total: int, now: str) -> bool:
+        return self._update_status(
+            batch_id, BatchStatus.VALIDATING,
+            "SET #status = :to, errors = :errors, badRows = :bad, #total = :total, updatedAt = :now, completedAt = :now",
+            {":to": {"S": BatchStatus.FAILED.value}, ":bad": {"N": str(bad_rows)}, ":total": {"N": str(total)},
+             ":errors": {"S": json.dumps([e.to_graphql() for e in errors], separators=(",", ":"))},
+             ":now": {"S": now}})
+
+    def _update_status(self, batch_id: str, expected: BatchStatus, update: str, values: dict) -> bool:
+        try:
+            self._db.update_item(
+                TableName=self._table, Key=batch_key(batch_id), UpdateExpression=update,
+                ConditionExpression="#status = :from", ExpressionAttributeNames={"#status": "status", "#total": "total"},
+                ExpressionAttributeValues={**values, ":from": {"S": expected.value}},
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def commit_slice(self, batch_id: str, index: int, queued: int, failed: int, now: str) -> dict | None:
+        """Record slice `index` as done and count its messages, once; None if it was recorded already."""
+        try:
+            result = self._db.update_item(
+                TableName=self._table,
+                Key=batch_key(batch_id),
+                UpdateExpression="SET slicesDone = :next, updatedAt = :now ADD #queued :queued, #failed :failed",
+                ConditionExpression="slicesDone = :index",
+                ExpressionAttributeNames={"#queued": count_attribute(DeliveryStatus.QUEUED),
+                                          "#failed": count_attribute(DeliveryStatus.FAILED)},
+                ExpressionAttributeValues={":index": {"N": str(index)}, ":next": {"N": str(index + 1)},
+                                           ":queued": {"N": str(queued)}, ":failed": {"N": str(failed)},
+                                           ":now": {"S": now}},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return None
+            raise
+        return batch_counters(result["Attributes"])
+
+    # -- the records, in bulk --------------------------------------------------------------------
+    def existing(self, messages: list[Message]) -> set[str]:
+        keys = [message_key(m.to, m.id) for m in messages]
+        return {item["SK"]["S"].split("#", 1)[1] for item in self._get_many(keys, projection="SK")}
+
+    def put_messages(self, messages: list[Message]) -> int:
+        """BatchWriteItem, 25 records a call; what DynamoDB leaves unprocessed is written again."""
+        calls = 0
+        for start in range(0, len(messages), WRITE_BATCH):
+            pending = [{"PutRequest": {"Item": to_item(m)}} for m in messages[start:start + WRITE_BATCH]]
+            for attempt in range(MAX_ATTEMPTS):
+                calls += 1
+                response = self._db.batch_write_item(RequestItems={self._table: pending})
+                pending = response.get("UnprocessedItems", {}).get(self._table, [])
+                if not pending:
+                    break
+                self._sleep(min(0.05 * 2**attempt, 2))
+            else:
+                raise StatusConflict(f"{len(pending)} records stayed unprocessed")
+        self.write_calls += calls
+        return calls
+
+    def _get_many(self, keys: list[dict], projection: str | None = None) -> list[dict]:
+        found = []
+        for start in range(0, len(keys), READ_BATCH):
+            request = {"Keys": keys[start:start + READ_BATCH], "ConsistentRead": True}
+            if projection:
+                request["ProjectionExpression"] = projection
+            for attempt in range(MAX_ATTEMPTS):
+                response = self._db.batch_get_item(RequestItems={self._table: request})
+                found += response.get("Responses", {}).get(self._table, [])
+                left = response.get("UnprocessedKeys", {}).get(self._table)
+                if not left:
+                    break
+                request = left
+                self._sleep(min(0.05 * 2**attempt, 2))
+        return found

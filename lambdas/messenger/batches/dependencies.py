@@ -1,0 +1,63 @@
+"""The batches domain's composition root, built on first use once per execution environment."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from messenger.core.settings import settings
+
+
+@cache
+def table():
+    from messenger.adapters.aws import client
+    from messenger.batches.dal import BatchesTable
+
+    return BatchesTable(client("dynamodb"), settings().table_name)
+
+
+@cache
+def queue():
+    from messenger.adapters.aws import client
+    from messenger.adapters.queue import SqsJobQueue
+
+    return SqsJobQueue(client("sqs"), settings().outbound_queue_url)
+
+
+@cache
+def uploads():
+    from messenger.adapters.aws import client
+    from messenger.adapters.s3 import UploadBucket
+
+    bucket = settings().get("uploads_bucket")
+    return UploadBucket(client("s3"), bucket) if bucket else None
+
+
+@cache
+def fanout():
+    from messenger.batches.fanout import Fanout
+    from messenger.core.clock import SystemClock
+    from messenger.suppressions.dependencies import table as suppressions
+
+    return Fanout(table(), queue(), suppressions(), SystemClock())
+
+
+def _render(args, method):
+    from messenger.templates.dependencies import template_service
+
+    return template_service().for_send(args, method)
+
+
+@cache
+def batch_service():
+    from messenger.batches.logic import BatchService
+    from messenger.core.clock import SystemClock, new_message_id
+
+    return BatchService(table(), fanout(), settings(), SystemClock(), new_message_id, render=_render, uploads=uploads())
+
+
+@cache
+def upload_processor():
+    from messenger.batches.uploads import UploadProcessor
+    from messenger.core.clock import SystemClock
+
+    return UploadProcessor(table(), fanout(), uploads(), settings(), SystemClock(), render=_render)

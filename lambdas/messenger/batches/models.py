@@ -1,0 +1,121 @@
+"""The batches domain's records: a batch, its shared content, a validated row, a row error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from messenger.core.errors import MessagingError
+from messenger.messages.models import DeliveryStatus, Message
+
+MAX_REPORTED_ERRORS = 100
+
+
+class BatchStatus(str, Enum):
+    VALIDATING = "VALIDATING"  # an upload waiting for its file, or being checked
+    SCHEDULED = "SCHEDULED"  # sendAt in the future (scheduled sends)
+    SENDING = "SENDING"  # every row valid; records written or being written, sends queued
+    COMPLETED = "COMPLETED"  # every message reached a final status
+    FAILED = "FAILED"  # a row was bad (an upload): nothing was written or sent
+    CANCELLED = "CANCELLED"
+
+
+class BatchSource(str, Enum):
+    REQUEST = "REQUEST"  # sendBatch: the rows came in the request
+    UPLOAD = "UPLOAD"  # createBatchUpload: the rows are a CSV file in the uploads bucket
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # from 0, in the order given (a CSV's first data line is row 0)
+    field: str
+    message: str
+
+    def to_graphql(self) -> dict:
+        return {"row": self.row, "field": self.field, "message": self.message}
+
+
+class BatchRejected(MessagingError):
+    """Some rows are bad: nothing was written or sent. Lists the first MAX_REPORTED_ERRORS."""
+
+    error_type = "BadRequest"
+
+    def __init__(self, errors: list[RowError], bad_rows: int) -> None:
+        shown = errors[:MAX_REPORTED_ERRORS]
+        rows = ", ".join(str(error.row) for error in shown[:10])
+        super().__init__(
+            f"messages: {bad_rows} bad row(s), nothing was sent (rows {rows}{'...' if bad_rows > 10 else ''})",
+            {"field": "messages", "badRows": bad_rows, "rows": [error.to_graphql() for error in shown]},
+        )
+
+
+@dataclass(frozen=True)
+class Content:
+    """What every row of a batch shares: a body (and subject), or a template and its version."""
+
+    body: str | None = None
+    subject: str | None = None
+    template_id: str | None = None
+    template_version: int | None = None
+    reference: str | None = None
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in {
+            "body": self.body, "subject": self.subject, "templateId": self.template_id,
+            "templateVersion": self.template_version, "reference": self.reference,
+        }.items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Content:
+        return cls(data.get("body"), data.get("subject"), data.get("templateId"), data.get("templateVersion"),
+                   data.get("reference"))
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: str
+    status: BatchStatus
+    source: BatchSource
+    content: Content
+    created_at: str
+    updated_at: str
+    total: int = 0
+    reference: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    errors: tuple[RowError, ...] = ()
+    bad_rows: int = 0
+    slices_done: int = 0
+    completed_at: str | None = None
+
+    def to_graphql(self) -> dict:
+        return {
+            "id": self.id,
+            "reference": self.reference,
+            "status": self.status.value,
+            "total": self.total,
+            "counts": [{"status": s.value, "count": self.counts.get(s.value, 0)} for s in DeliveryStatus
+                       if self.counts.get(s.value, 0)],
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+            "completedAt": self.completed_at,
+            "errors": [error.to_graphql() for error in self.errors],
+            "badRows": self.bad_rows,
+        }
+
+
+@dataclass(frozen=True)
+class Row:
+    """A validated row: the message it becomes (its id fixed by the batch and the row number)."""
+
+    index: int
+    message: Message
+
+
+@dataclass(frozen=True)
+class Upload:
+    batch_id: str
+    upload_url: str
+    expires_at: str
+
+    def to_graphql(self) -> dict:
+        return {"batchId": self.batch_id, "uploadUrl": self.upload_url, "expiresAt": self.expires_at}

@@ -1,0 +1,229 @@
+"""Batches: validation of every row before anything is written, the fan-out in bulk, counts, idempotency,
+CSV uploads. Through the real data-access layer and queue adapter, on moto in-process."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from messenger.adapters.queue import SqsJobQueue, parse_job
+from messenger.adapters.s3 import UploadBucket
+from messenger.batches.dal import BatchesTable
+from messenger.batches.fanout import Fanout
+from messenger.batches.logic import BatchService, upload_key
+from messenger.batches.models import BatchRejected, BatchStatus
+from messenger.batches.uploads import UploadProcessor
+from messenger.core.clock import SystemClock, new_message_id
+from messenger.core.errors import BadRequest, Conflict
+from messenger.core.settings import settings
+from messenger.messages.batch_counts import BatchCountListener
+from messenger.messages.models import DeliveryStatus
+from messenger.suppressions.dal import SuppressionsTable
+from messenger.suppressions.models import Suppression
+
+from tests.support import moto_service, table_items
+
+
+class World:
+    def __init__(self, resources, slice_rows: int = 250) -> None:
+        self.resources = resources
+        self.db = boto3.client("dynamodb")
+        self.table = BatchesTable(self.db, resources.table_name, sleep=lambda _: None)
+        self.queue = SqsJobQueue(boto3.client("sqs"), resources.queues["outbound"].url)
+        self.suppressions = SuppressionsTable(self.db, resources.table_name)
+        self.bucket = UploadBucket(boto3.client("s3"), resources.buckets["uploads"])
+        self.fanout = Fanout(self.table, self.queue, self.suppressions, SystemClock(), slice_rows=slice_rows)
+        self.service = BatchService(self.table, self.fanout, settings(), SystemClock(), new_message_id,
+                                    uploads=self.bucket)
+        self.uploads = UploadProcessor(self.table, self.fanout, self.bucket, settings(), SystemClock())
+
+    def jobs(self) -> list[tuple[str, str]]:
+        sqs, found = boto3.client("sqs"), []
+        while batch := sqs.receive_message(QueueUrl=self.resources.queues["outbound"].url,
+                                           MaxNumberOfMessages=10).get("Messages", []):
+            found += [parse_job(m["Body"]) for m in batch]
+        return found
+
+    def messages(self) -> list[dict]:
+        return [i for i in table_items(self.resources.table_name) if i["PK"]["S"].startswith("MESSAGE#")]
+
+
+@pytest.fixture(scope="module")
+def service():
+    with moto_service() as resources:
+        yield resources
+
+
+@pytest.fixture
+def world(service):
+    """One moto for the module (its start costs seconds); each test starts from an empty table and queue."""
+    db = boto3.client("dynamodb")
+    for item in table_items(service.table_name):
+        db.delete_item(TableName=service.table_name, Key={"PK": item["PK"], "SK": item["SK"]})
+    settings.cache_clear()
+    world = World(service)
+    world.jobs()  # drained
+    return world
+
+
+def rows(n: int, bad=()) -> list[dict]:
+    out = []
+    for i in range(n):
+        to = f"+2547110{i:05d}" if i % 2 else f"user{i}@example.com"
+        out.append({"to": "not a number" if i in bad else to, "deliveryMethod": "SMS" if i % 2 else "EMAIL",
+                    "personalisation": json.dumps({"name": f"N{i}"})})
+    return out
+
+
+def test_two_bad_rows_of_fifty_are_listed_and_nothing_is_written_or_queued(world):
+    with pytest.raises(BatchRejected) as error:
+        world.service.send({"messages": rows(50, bad={7, 31}), "body": "Hi ((name))", "subject": "S"})
+    info = error.value.info
+    assert error.value.error_type == "BadRequest"
+    assert info["badRows"] == 2 and [(r["row"], r["field"]) for r in info["rows"]] == [(7, "to"), (31, "to")]
+    assert table_items(world.resources.table_name) == [] and world.jobs() == []
+
+
+def test_missing_placeholders_and_duplicate_recipients_are_row_errors(world):
+    batch = rows(4)
+    batch[2]["personalisation"] = None
+    batch[3] = dict(batch[1])  # the same number again
+    with pytest.raises(BatchRejected) as error:
+        world.service.send({"messages": batch, "body": "Hi ((name))"})
+    assert [(r["row"], r["field"]) for r in error.value.info["rows"]] == [(2, "personalisation"), (3, "to")]
+    assert "row 1" in error.value.info["rows"][1]["message"]
+
+
+def test_only_the_first_hundred_bad_rows_are_listed(world):
+    with pytest.raises(BatchRejected) as error:
+        world.service.send({"messages": rows(300, bad=set(range(0, 300, 2))), "body": "Hi"})
+    assert error.value.info["badRows"] == 150 and len(error.value.info["rows"]) == 100
+
+
+@pytest.mark.parametrize("args", [{"messages": [], "body": "x"}, {"messages": rows(1001), "body": "x"},
+                                  {"messages": rows(1)}, {"messages": rows(1), "body": "x", "templateId": "t"},
+                                  {"messages": rows(1), "body": "bad ((placeholder"}])
+def test_a_request_without_valid_rows_or_content_is_bad(world, args):
+    with pytest.raises(BadRequest):
+        world.service.send(args)
+
+
+def test_a_valid_batch_is_written_in_bulk_personalised_and_queued(world):
+    batch = world.service.send({"messages": rows(60), "body": "Hi ((name))", "subject": "For ((name))",
+                                "reference": "promo"})
+    assert (batch.status, batch.total, batch.counts["QUEUED"]) == (BatchStatus.SENDING, 60, 60)
+    messages = {m["to"]["S"]: m for m in world.messages()}
+    assert len(messages) == 60
+    assert messages["user0@example.com"]["body"]["S"] == "Hi N0"
+    assert messages["user0@example.com"]["subject"]["S"] == "For N0"
+    assert messages["+254711000001"]["provider"]["S"] == "AFRICASTALKING" and "subject" not in messages["+254711000001"]
+    assert {m["batchId"]["S"] for m in messages.values()} == {batch.id}
+    assert {m["deliveryStatus"]["S"] for m in messages.values()} == {"QUEUED"}
+    assert world.table.write_calls == 3  # 60 records, 25 a call
+    assert world.queue.calls == 6  # 60 jobs, 10 a call
+    assert sorted(to for to, _ in world.jobs()) == sorted(messages)
+
+
+def test_suppressed_recipients_are_recorded_failed_and_not_queued(world):
+    world.suppressions.add(Suppression("user0@example.com", "bounce", "2026-11-23T00:00:00.000Z"))
+    batch = world.service.send({"messages": rows(2), "body": "Hi ((name))"})
+    assert batch.counts["FAILED"] == 1 and batch.counts["QUEUED"] == 1
+    assert [to for to, _ in world.jobs()] == ["+254711000001"]
+
+
+def test_the_same_idempotency_key_returns_the_same_batch_and_another_input_conflicts(world):
+    args = {"messages": rows(3), "body": "Hi ((name))", "idempotencyKey": "k-1"}
+    first = world.service.send(args)
+    again = world.service.send(args)
+    assert again.id == first.id and len(world.messages()) == 3 and len(world.jobs()) == 3
+    with pytest.raises(Conflict):
+        world.service.send({**args, "body": "Other ((name))"})
+
+
+def test_counts_move_with_each_status_and_the_batch_completes_when_all_are_final(world):
+    batch = world.service.send({"messages": rows(2), "body": "Hi ((name))"})
+    listener = BatchCountListener(world.table, SystemClock())
+    from messenger.messages.status import StatusWriter
+
+    writer = StatusWriter(world.table, SystemClock(), [listener])
+    stored = [world.table.get(to, mid) for to, mid in world.jobs()]
+    accepted = [writer.move(m, DeliveryStatus.ACCEPTED) for m in stored]
+    assert world.table.get_batch(batch.id).counts["ACCEPTED"] == 2
+    writer.move(accepted[0], DeliveryStatus.DELIVERED)
+    assert world.table.get_batch(batch.id).status is BatchStatus.SENDING
+    writer.move(accepted[1], DeliveryStatus.FAILED)
+    done = world.table.get_batch(batch.id)
+    assert done.status is BatchStatus.COMPLETED
+    assert (done.counts["QUEUED"], done.counts["ACCEPTED"], done.counts["DELIVERED"], done.counts["FAILED"]) == (0, 0, 1, 1)
+
+
+def test_batches_page_newest_first(world):
+    ids = [world.service.send({"messages": rows(1), "body": "x"}).id for _ in range(3)]
+    page = world.service.page({"first": 2})
+    assert [b["id"] for b in page["data"]] == ids[::-1][:2] and page["pageInfo"]["hasNextPage"]
+    rest = world.service.page({"first": 2, "after": page["pageInfo"]["endCursor"]})
+    assert [b["id"] for b in rest["data"]] == ids[:1] and not rest["pageInfo"]["hasNextPage"]
+
+
+def _upload(world, text: str, **content) -> str:
+    upload = world.service.create_upload({"body": "Hi ((name))", **content})
+    assert world.table.get_batch(upload.batch_id).status is BatchStatus.VALIDATING
+    boto3.client("s3").put_object(Bucket=world.resources.buckets["uploads"], Key=upload_key(upload.batch_id),
+                                  Body=text.encode())
+    return upload.batch_id
+
+
+def test_a_csv_upload_is_validated_then_fanned_out(world):
+    lines = ["to,name"] + [f"+2547110{i:05d},N{i}" for i in range(30)] + ["jane@example.com,Jane"]
+    batch_id = _upload(world, "\n".join(lines) + "\n")
+    batch = world.uploads.process(upload_key(batch_id))
+    assert (batch.status, batch.total, batch.counts["QUEUED"]) == (BatchStatus.SENDING, 31, 31)
+    by_to = {m["to"]["S"]: m for m in world.messages()}
+    assert by_to["jane@example.com"]["deliveryMethod"]["S"] == "EMAIL" and by_to["jane@example.com"]["body"]["S"] == "Hi Jane"
+    assert len(world.jobs()) == 31
+    assert world.uploads.process(upload_key(batch_id)).counts["QUEUED"] == 31  # a repeated notification adds nothing
+
+
+def test_a_csv_with_one_bad_row_fails_with_nothing_written_or_queued(world):
+    batch_id = _upload(world, "to,name\n+254711000001,A\n+2547,B\n+254711000003,C\n")
+    batch = world.uploads.process(upload_key(batch_id))
+    assert batch.status is BatchStatus.FAILED and batch.bad_rows == 1
+    assert [(e.row, e.field) for e in batch.errors] == [(1, "to")]
+    assert world.messages() == [] and world.jobs() == []
+
+
+def test_a_csv_repeating_a_recipient_fails_naming_the_row_it_repeats(world):
+    batch_id = _upload(world, "to,name\n+254711000001,A\njane@example.com,B\n+254 711 000001,C\n")
+    batch = world.uploads.process(upload_key(batch_id))
+    assert batch.status is BatchStatus.FAILED and batch.bad_rows == 1
+    assert [(e.row, e.field, e.message) for e in batch.errors] == [(2, "to", "the same recipient as row 0")]
+    assert world.messages() == []
+
+
+def test_a_csv_without_a_to_column_or_over_the_row_limit_fails(world, monkeypatch):
+    batch_id = _upload(world, "number,name\n+254711000001,A\n")
+    assert world.uploads.process(upload_key(batch_id)).errors[0].field == "file"
+    monkeypatch.setenv("BATCH_UPLOAD_MAX_ROWS", "2")
+    settings.cache_clear()  # the next test's world clears it again
+    world.uploads = UploadProcessor(world.table, world.fanout, world.bucket, settings(), SystemClock())
+    batch_id = _upload(world, "to,name\n+254711000001,A\n+254711000002,B\n+254711000003,C\n")
+    failed = world.uploads.process(upload_key(batch_id))
+    assert failed.status is BatchStatus.FAILED and "more than 2 rows" in failed.errors[0].message
+
+
+def test_a_batch_by_template_renders_each_row_and_refuses_rows_of_the_other_channel(world):
+    from messenger.templates.dependencies import template_service
+
+    template = template_service().create({"input": {"name": "code", "channel": "SMS", "body": "Code ((code))"}})
+    world.service = BatchService(world.table, world.fanout, settings(), SystemClock(), new_message_id,
+                                 render=lambda args, method: template_service().for_send(args, method))
+    sms = [{"to": f"+2547110000{i:02d}", "deliveryMethod": "SMS", "personalisation": {"code": str(i)}} for i in range(2)]
+    with pytest.raises(BatchRejected) as error:
+        world.service.send({"messages": [*sms, {"to": "a@example.com", "deliveryMethod": "EMAIL"}],
+                            "templateId": template.id})
+    assert [(r["row"], r["field"]) for r in error.value.info["rows"]] == [(2, "templateId")]
+    batch = world.service.send({"messages": sms, "templateId": template.id, "templateVersion": 1})
+    bodies = sorted(m["body"]["S"] for m in world.messages())
+    assert bodies == ["Code 0", "Code 1"] and {m["templateId"]["S"] for m in world.messages()} == {template.id}
+    assert batch.total == 2
