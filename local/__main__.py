@@ -24,6 +24,9 @@ import warnings
 
 DEFAULT_API_KEY = "da2-local-development-key"
 DEFAULT_PORT = 4000
+# What the local mode changes in cdk.json's settings (LOCAL_CONFIG may change them again): webhooks may
+# call http://127.0.0.1:<port>, and retry after seconds rather than minutes and hours.
+LOCAL_OVERRIDES = {"webhookAllowLoopback": True, "webhookRetryScheduleSeconds": [1, 1, 2, 2, 3, 3]}
 
 log = logging.getLogger("local")
 
@@ -94,12 +97,13 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
         handler_environment,
     )
     from local.schedules import Schedules
+    from local.webhooks import add_webhooks_route
     from local.sqs_poller import SqsPoller, add_dead_letter_route
     from stacks.config import PROJECT_ROOT, load_cdk_json_config
     from stacks.wiring import build_wiring
 
     # LOCAL_CONFIG: JSON with cdk.json `messaging` keys to try other settings without editing cdk.json.
-    config = load_cdk_json_config(overrides=json.loads(os.environ.get("LOCAL_CONFIG") or "{}"))
+    config = load_cdk_json_config(overrides={**LOCAL_OVERRIDES, **json.loads(os.environ.get("LOCAL_CONFIG") or "{}")})
     wiring = build_wiring(config)
     resources = create_resources(config, wiring)
     outbox = Outbox()
@@ -146,6 +150,7 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     calls.add_routes(server)
     add_dead_letter_route(server, list(resources.queues.values()), REGION)
     add_table_route(server, resources.table_name)
+    add_webhooks_route(server, resources.table_name)
     pollers = [
         SqsPoller(spec, resources.queues[spec.name], functions[spec.worker], REGION,
                   watch=lambda client: calls.watch(client, "event source"))

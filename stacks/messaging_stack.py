@@ -58,6 +58,7 @@ class MessagingStack(Stack):
         resource_env = wiring.resource_environment(
             table.table_name, {queue.spec.name: queue.queue.queue_url for queue in queues},
             graphql_url=api.api.graphql_url,
+            dead_letter_urls={queue.spec.name: queue.dlq.queue_url for queue in queues},
         )
         functions = MessagingFunctions(
             self,

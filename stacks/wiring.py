@@ -31,6 +31,9 @@ ENV_AT_SECRET_NAME = "AT_SECRET_NAME"
 ENV_REPORT_TOKEN_SECRET_NAME = "REPORT_TOKEN_SECRET_NAME"
 # The AppSync GraphQL URL the status writers publish to (messenger.messages.publish).
 ENV_GRAPHQL_URL = "GRAPHQL_URL"
+# The webhooks queue every status writer sends MESSAGE_STATUS events to, and its DLQ (messenger.webhooks).
+ENV_WEBHOOK_QUEUE_URL = "WEBHOOK_QUEUE_URL"
+ENV_WEBHOOK_DLQ_URL = "WEBHOOK_DEAD_LETTER_QUEUE_URL"
 
 # Every function's metrics go to this namespace. Powertools adds a `service` dimension
 # (POWERTOOLS_SERVICE_NAME, "<stage>-messaging") to the `channel` one: alarms and the dashboard name both.
@@ -135,6 +138,7 @@ class FunctionSpec:
     environment: dict[str, str] = field(default_factory=dict)
     resource_env: tuple[str, ...] = ()
     function_url: bool = False
+    reserved_concurrency: int | None = None
 
 
 @dataclass(frozen=True)
@@ -160,10 +164,15 @@ class QueueSpec:
     max_receive_count: int
     dlq_retention_days: int
     visibility_multiplier: int = 6
+    dlq_env_var: str | None = None  # carries the DLQ's URL to a worker that parks messages there itself
 
     @property
     def send_capability(self) -> str:
         return f"queue:send:{self.name}"
+
+    @property
+    def dead_letter_send_capability(self) -> str:
+        return f"queue:send-dlq:{self.name}"
 
     @property
     def consume_capability(self) -> str:
@@ -297,7 +306,7 @@ class Wiring:
 
     def resource_environment(
         self, table_name: str, queue_urls: dict[str, str], secret_names: dict[str, str] | None = None,
-        graphql_url: str = "",
+        graphql_url: str = "", dead_letter_urls: dict[str, str] | None = None,
     ) -> dict[str, str]:
         """Every resource variable with its value; the stack passes CloudFormation references.
 
@@ -309,6 +318,7 @@ class Wiring:
             ENV_GRAPHQL_URL: graphql_url,
             **{spec.env_var: names.get(spec.key, spec.name) for spec in self.secrets},
             **{spec.env_var: queue_urls[spec.name] for spec in self.queues if spec.env_var},
+            **{spec.dlq_env_var: (dead_letter_urls or {}).get(spec.name, "") for spec in self.queues if spec.dlq_env_var},
         }
 
 
@@ -328,8 +338,10 @@ REPORT_TOKEN_READ = "secret:read:report-token"
 # appsync:GraphQL on the publishMessageUpdate field only: every function that moves a status has it.
 STATUS_PUBLISH = "api:publish:status"
 # What every status writer needs to publish: its capability and the URL it posts to.
-PUBLISHER_CAPABILITIES = frozenset({STATUS_PUBLISH})
-PUBLISHER_ENV = (ENV_GRAPHQL_URL,)
+# They also enqueue webhook events (messenger.webhooks.listener): the webhooks queue's send capability.
+WEBHOOK_EVENT_SEND = "queue:send:webhooks"
+PUBLISHER_CAPABILITIES = frozenset({STATUS_PUBLISH, WEBHOOK_EVENT_SEND})
+PUBLISHER_ENV = (ENV_GRAPHQL_URL, ENV_WEBHOOK_QUEUE_URL)
 # Subscriptions: status writers call this mutation (IAM only; a NONE data source returns its input),
 # AppSync pushes the result to the subscription field's subscribers whose arguments match it.
 PUBLISH_TYPE, PUBLISH_FIELD = "Mutation", "publishMessageUpdate"

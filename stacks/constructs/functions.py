@@ -82,6 +82,7 @@ class MessagingFunctions(Construct):
             handler=spec.handler,
             timeout=Duration.seconds(spec.timeout_seconds),
             memory_size=spec.memory_mb,
+            reserved_concurrent_executions=spec.reserved_concurrency,
             environment={**spec.environment, **{key: self._resource_env[key] for key in spec.resource_env}},
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,

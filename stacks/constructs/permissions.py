@@ -104,4 +104,5 @@ def capability_permissions(
     for queue in queues:
         permissions[queue.spec.send_capability] = _allow(QUEUE_SEND_ACTIONS, [queue.queue.queue_arn])
         permissions[queue.spec.consume_capability] = _allow(QUEUE_CONSUME_ACTIONS, [queue.queue.queue_arn])
+        permissions[queue.spec.dead_letter_send_capability] = _allow(QUEUE_SEND_ACTIONS, [queue.dlq.queue_arn])
     return permissions

@@ -10,6 +10,7 @@ from stacks.domains import (
     sending,
     suppressions,
     sweeper,
+    webhooks,
 )
 
 DOMAINS = (
@@ -19,4 +20,5 @@ DOMAINS = (
     receipts.contribute,
     sweeper.contribute,
     suppressions.contribute,
+    webhooks.contribute,
 )

@@ -24,8 +24,12 @@ def history():
 
 @cache
 def status_listeners() -> tuple:
-    """What every StatusWriter tells: the metrics, and the subscriptions (publish.py)."""
+    """What every StatusWriter tells: the metrics, the subscriptions (publish.py), the webhooks queue."""
+    import os
+
+    from messenger.adapters.aws import client
     from messenger.messages.metrics import MetricListener
     from messenger.messages.publish import PublishListener
+    from messenger.webhooks.listener import WebhookListener
 
-    return (MetricListener(), PublishListener())
+    return (MetricListener(), PublishListener(), WebhookListener(client("sqs"), os.environ.get("WEBHOOK_QUEUE_URL")))
