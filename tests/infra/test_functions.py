@@ -34,6 +34,14 @@ CAPABILITY_ACTIONS = {
     w.AT_SECRET_READ: {"secretsmanager:GetSecretValue"},
     w.REPORT_TOKEN_READ: {"secretsmanager:GetSecretValue"},
     w.STATUS_PUBLISH: {"appsync:GraphQL"},
+    w.WEBHOOK_EVENT_SEND: {"sqs:SendMessage"},
+    "queue:send-dlq:webhooks": {"sqs:SendMessage"},
+    "queue:consume:webhooks": {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ChangeMessageVisibility",
+    },
 }
 # Every function writes its logs and traces.
 BASELINE_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
@@ -87,6 +95,7 @@ def test_function_resource_env_points_at_the_stack_resources(synth, wiring, name
         w.ENV_AT_SECRET_NAME: synth.config.at_secret_name,
         w.ENV_REPORT_TOKEN_SECRET_NAME: f"{synth.config.resource_prefix()}/delivery-report-token",
         w.ENV_GRAPHQL_URL: {"Fn::GetAtt": [next(iter(synth.of_type("AWS::AppSync::GraphQLApi"))), "GraphQLUrl"]},
+        w.ENV_WEBHOOK_QUEUE_URL: {"Ref": synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-webhooks")[0]},
     }
     for key in wiring.function(name).resource_env:
         assert variables[key] == expected[key]
