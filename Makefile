@@ -2,6 +2,9 @@
 # make test  - set everything up, then run the whole test suite
 # make synth - synthesize the CloudFormation template (offline, no Docker)
 # make bench - run the benchmarks in bench/ and print their figures
+# make mutation - mutation testing (mutmut) of lambdas/ against the fast tests; slow, not part of
+#                 `make test`. Limit it with MUTANTS='messenger.logic.cursor.* messenger.models.*'.
+#                 Writes mutation-report.md (docs/testing.md explains).
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +13,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup run test synth bench clean
+.PHONY: setup run test synth bench mutation clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -38,6 +41,13 @@ bench: setup
 	$(PY) bench/at_batching.py
 	$(PY) bench/load.py
 	$(PY) bench/receipts.py
+	$(PY) bench/templates.py
+
+MUTANTS ?=
+mutation: setup
+	rm -rf mutants
+	start=$$(date +%s); $(PY) bench/mutation.py run $(MUTANTS); status=$$?; \
+	$(PY) bench/mutation_report.py --elapsed $$(( $$(date +%s) - start )) && exit $$status
 
 clean:
-	rm -rf cdk.out .build .pytest_cache
+	rm -rf cdk.out .build .pytest_cache mutants mutation-report.md

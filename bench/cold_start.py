@@ -6,8 +6,10 @@
    Also shown: what the handler defers to its first request (the X-Ray SDK behind Powertools'
    Tracer), so the figure hides nothing.
 2. Run sendMessage (e-mail, SMS), getMessages (each filter key, a time range) and getMessage once each
-   against moto and count the AWS calls. Targets: sendMessage at most 3 sequential calls, getMessage
-   exactly 1 read, each getMessages page exactly 1 Query when its filter is a key or a time range.
+   against moto and count the AWS calls. Targets: sendMessage at most 4 sequential calls (5 for an
+   instance's first, which reads the webhook subscriptions), getMessage exactly 1 read, each
+   getMessages page exactly 1 Query when its filter is a key or a time range; a send with a webhook
+   adds one SQS call per status change.
 3. A status filter over a sender's history where 1 message in 50 matches: the Queries each page takes.
 
 Usage: .venv/bin/python bench/cold_start.py [--runs N]
@@ -16,6 +18,8 @@ Usage: .venv/bin/python bench/cold_start.py [--runs N]
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import os
 import statistics
 import subprocess
@@ -73,7 +77,9 @@ def cold_starts(runs: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def aws_calls_per_operation() -> dict[str, list[str]]:
+@contextlib.contextmanager
+def counted_api():
+    """The API handler over moto, with every AWS call it makes recorded: yields (call, calls)."""
     import warnings
 
     warnings.filterwarnings("ignore", message="No application metrics")
@@ -83,8 +89,8 @@ def aws_calls_per_operation() -> dict[str, list[str]]:
     from tests.support import FakeLambdaContext, appsync_event, moto_service
 
     calls: list[str] = []
-    results = {}
-    with moto_service(env={"POWERTOOLS_LOG_LEVEL": "WARNING"}):
+    # ERROR: no GraphQL URL here, so every status publish fails (and is logged as a warning).
+    with moto_service(env={"POWERTOOLS_LOG_LEVEL": "ERROR"}):
         from messenger.adapters import aws
         from messenger.api import lambda_handler
 
@@ -96,45 +102,72 @@ def aws_calls_per_operation() -> dict[str, list[str]]:
                 f"{made.meta.service_model.service_name}.{model.name}"))
             return made
 
-        aws.client = __import__("functools").cache(counting_client)
-        operations = {
-            "sendMessage (EMAIL)": ("Mutation", "sendMessage", {"input": {
-                "to": "user@example.com", "subject": "Hi", "body": "Hello", "deliveryMethod": "EMAIL"}}),
-            "sendMessage (SMS via SNS)": ("Mutation", "sendMessage", {"input": {
-                "to": "+14155550123", "body": "Hello", "deliveryMethod": "SMS"}}),
-            "sendMessage (SMS via Africa's Talking: queued)": ("Mutation", "sendMessage", {"input": {
-                "to": "+254711223344", "body": "Hello", "deliveryMethod": "SMS"}}),
-            "getMessages": ("Query", "getMessages", {"filter": {"to": "user@example.com"}, "first": 20}),
-            "getMessages (senderId)": ("Query", "getMessages", {"filter": {"senderId": "shop"}, "first": 20}),
-            "getMessages (reference)": ("Query", "getMessages", {"filter": {"reference": "order-42"}, "first": 20}),
-            "getMessages (senderId + time range)": ("Query", "getMessages", {"filter": {
-                "senderId": "shop", "createdAfter": "2020-01-01T00:00:00.000Z",
-                "createdBefore": "2100-01-01T00:00:00.000Z"}, "first": 20}),
-            "getMessage": ("Query", "getMessage", None),
-        }
+        def call(parent: str, field: str, args: dict):
+            calls.clear()
+            answer = lambda_handler(appsync_event(parent, field, args), FakeLambdaContext())
+            assert "data" in answer, answer
+            return answer["data"]
+
+        aws.client = functools.cache(counting_client)
+        try:
+            yield call, calls
+        finally:
+            aws.client = functools.cache(original)
+
+
+def aws_calls_per_operation() -> dict[str, list[str]]:
+    email = {"input": {"to": "user@example.com", "subject": "Hi", "body": "Hello", "deliveryMethod": "EMAIL"}}
+    operations = {
+        # An instance's first status change reads the webhook subscriptions item (then cached 30 s).
+        FIRST_SEND: ("Mutation", "sendMessage", email),
+        "sendMessage (EMAIL)": ("Mutation", "sendMessage", email),
+        "sendMessage (SMS via SNS)": ("Mutation", "sendMessage", {"input": {
+            "to": "+14155550123", "body": "Hello", "deliveryMethod": "SMS"}}),
+        "sendMessage (SMS via Africa's Talking: queued)": ("Mutation", "sendMessage", {"input": {
+            "to": "+254711223344", "body": "Hello", "deliveryMethod": "SMS"}}),
+        "getMessages": ("Query", "getMessages", {"filter": {"to": "user@example.com"}, "first": 20}),
+        "getMessages (senderId)": ("Query", "getMessages", {"filter": {"senderId": "shop"}, "first": 20}),
+        "getMessages (reference)": ("Query", "getMessages", {"filter": {"reference": "order-42"}, "first": 20}),
+        "getMessages (senderId + time range)": ("Query", "getMessages", {"filter": {
+            "senderId": "shop", "createdAfter": "2020-01-01T00:00:00.000Z",
+            "createdBefore": "2100-01-01T00:00:00.000Z"}, "first": 20}),
+        "getMessage": ("Query", "getMessage", None),
+        # A webhook taking MESSAGE_STATUS, created through this instance (so its cache is forgotten).
+        "createWebhook": ("Mutation", "createWebhook", {"input": {
+            "url": "https://93.184.215.14/hook", "events": ["MESSAGE_STATUS"]}}),
+        WEBHOOK_SEND: ("Mutation", "sendMessage", email),
+    }
+    results = {}
+    with counted_api() as (call, calls):
         sent_id = None
         for name, (parent, field, args) in operations.items():
             if args is None:
                 args = {"id": "MESSAGE#" + sent_id}
             elif field == "sendMessage":
-                args["input"] |= {"senderId": "shop", "reference": "order-42"}
-            calls.clear()
-            answer = lambda_handler(appsync_event(parent, field, args), FakeLambdaContext())
-            assert "data" in answer and answer["data"] is not None, answer
-            sent_id = sent_id or answer["data"].get("id")
+                args = {"input": {**args["input"], "senderId": "shop", "reference": "order-42"}}
+            data = call(parent, field, args)
+            assert data is not None, name
+            sent_id = sent_id or data.get("id")
             results[name] = list(calls)
-        results["status filter pages"] = status_filter_reads(lambda_handler, calls)
-        aws.client = __import__("functools").cache(original)
+        results["status filter pages"] = status_filter_reads(call, calls)
     return results
 
 
-def status_filter_reads(lambda_handler, calls, messages: int = 2000, first: int = 20) -> list[int]:
+FIRST_SEND = "sendMessage (EMAIL, an instance's first)"
+WEBHOOK_SEND = "sendMessage (EMAIL) with a webhook"
+
+
+def status_filter_reads(call, calls, messages: int = 2000, first: int = 20) -> list[int]:
     """Queries per page of `status: [FAILED]` over a sender's history where 1 message in 50 is FAILED."""
     import boto3
     from messenger.core.clock import new_message_id
     from messenger.messages.dal import MessagesTable
-    from messenger.messages.models import DeliveryMethod, DeliveryStatus, Message, Provider
-    from tests.support import FakeLambdaContext, appsync_event
+    from messenger.messages.models import (
+        DeliveryMethod,
+        DeliveryStatus,
+        Message,
+        Provider,
+    )
 
     table = MessagesTable(boto3.client("dynamodb"), os.environ["TABLE_NAME"])
     for n in range(messages):
@@ -147,7 +180,7 @@ def status_filter_reads(lambda_handler, calls, messages: int = 2000, first: int 
     while True:
         calls.clear()
         args = {"filter": {"senderId": "bulk", "status": ["FAILED"]}, "first": first, "after": after}
-        page = lambda_handler(appsync_event("Query", "getMessages", args), FakeLambdaContext())["data"]
+        page = call("Query", "getMessages", args)
         reads.append(len(calls))
         assert len(page["data"]) == first or not page["pageInfo"]["hasNextPage"], page["pageInfo"]
         if not page["pageInfo"]["hasNextPage"]:
@@ -172,9 +205,13 @@ def main() -> int:
     print("\nAWS calls per operation (in order; each waits for the one before):")
     # A send: the suppression check (GetItem, eventually consistent: cheaper than folding it into a
     # transaction, whose writes cost double), the record, the provider, the settling write.
+    # Webhooks: without one, a send makes no SQS call; the subscriptions read is once per instance per
+    # webhookSubscriptionCacheSeconds (the first send shows it). With one: one SendMessage per status
+    # change (PENDING, ACCEPTED) and the read again, as creating the webhook forgot the cached answer.
     targets = {name: (lambda n: n == 1) for name in (
         "getMessages", "getMessages (senderId)", "getMessages (reference)", "getMessages (senderId + time range)",
         "getMessage")}
+    targets |= {FIRST_SEND: lambda n: n <= 5, "createWebhook": lambda n: n <= 2, WEBHOOK_SEND: lambda n: n <= 7}
     ok = ratio <= 1.5
     results = aws_calls_per_operation()
     pages = results.pop("status filter pages")

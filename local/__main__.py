@@ -26,7 +26,10 @@ DEFAULT_API_KEY = "da2-local-development-key"
 DEFAULT_PORT = 4000
 # What the local mode changes in cdk.json's settings (LOCAL_CONFIG may change them again): webhooks may
 # call http://127.0.0.1:<port>, and retry after seconds rather than minutes and hours.
-LOCAL_OVERRIDES = {"webhookAllowLoopback": True, "webhookRetryScheduleSeconds": [1, 1, 2, 2, 3, 3]}
+LOCAL_OVERRIDES = {
+    "webhookAllowLoopback": True, "webhookRetryScheduleSeconds": [1, 1, 2, 2, 3, 3],
+    "webhookSubscriptionCacheSeconds": 1,
+}
 
 log = logging.getLogger("local")
 

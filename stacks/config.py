@@ -74,6 +74,8 @@ class ServiceConfig:
     sweeper_alarm_threshold: int = 100
     sms_delivery_sampling_percent: int = 100
     manage_sms_delivery_status: bool = True
+    # Templates: how long a warm function trusts the latest version and `archived` it read.
+    template_cache_seconds: int = 10
     # Webhooks (messenger.webhooks): retry delays after attempts 1..n, in seconds.
     webhook_retry_schedule_seconds: tuple[str, ...] = ("5", "300", "1800", "7200", "18000", "36000")
     webhook_allow_loopback: bool = False  # http://127.0.0.1:<port> accepted: the local mode only
@@ -81,6 +83,9 @@ class ServiceConfig:
     webhook_disable_after_hours: int = 24
     webhook_secret_grace_hours: int = 24
     webhook_worker_concurrency: int = 5
+    # How long a status writer trusts its answer to "does an enabled webhook take this event?": a webhook
+    # created through another instance starts receiving within this many seconds (README, "Webhooks").
+    webhook_subscription_cache_seconds: int = 30
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -118,6 +123,7 @@ class ServiceConfig:
         _between("receiptTimeoutHours", self.receipt_timeout_hours, 1, 24 * 30)
         _between("sweeperAlarmThreshold", self.sweeper_alarm_threshold, 1, 1_000_000)
         _between("smsDeliverySamplingPercent", self.sms_delivery_sampling_percent, 0, 100)
+        _between("templateCacheSeconds", self.template_cache_seconds, 0, 300)
         if not isinstance(self.manage_sms_delivery_status, bool):
             raise ConfigError("manageSmsDeliveryStatus: true or false")
         if not isinstance(self.webhook_allow_loopback, bool):
@@ -130,6 +136,7 @@ class ServiceConfig:
         _between("webhookDisableAfterHours", self.webhook_disable_after_hours, 1, 24 * 30)
         _between("webhookSecretGraceHours", self.webhook_secret_grace_hours, 0, 24 * 7)
         _between("webhookWorkerConcurrency", self.webhook_worker_concurrency, 1, 100)
+        _between("webhookSubscriptionCacheSeconds", self.webhook_subscription_cache_seconds, 0, 300)
 
     def api_key_expires(self) -> dt.datetime:
         start = dt.datetime.fromisoformat(self.api_key_valid_from).replace(tzinfo=dt.timezone.utc)

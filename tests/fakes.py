@@ -126,3 +126,129 @@ def senders(channels, at, credentials, *, sender_id, max_recipients) -> dict:
         at, credentials, sender_id=sender_id, max_recipients=max_recipients
     )
     return table
+
+
+class MemoryRepository:
+    """The message repository in memory, with the table's rules: conditional moves, claims, an index.
+
+    For logic tests that need no DynamoDB. `index_lags` hides records from the provider-id index, as
+    the real GSI does for a moment after a write. `conflict_on_transition` makes the next conditional
+    write lose a race. `calls` records every method called, in order.
+    """
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], Message] = {}
+        self.claims: dict[tuple[str, str], tuple[str, str]] = {}  # key -> (token, claimed at)
+        self.index_lags = False
+        self.conflict_on_transition = False
+        self.calls: list[str] = []
+
+    def add(self, message: Message) -> Message:
+        self.records[(message.to, message.id)] = message
+        return message
+
+    def partition_of(self, recipient: str) -> str:
+        return "MESSAGE#" + recipient
+
+    def get(self, recipient: str, message_id: str):
+        self.calls.append("get")
+        return self.records.get((recipient, message_id))
+
+    def transition(self, message, target, now, *, claim_token=None, event=None, **fields):
+        from dataclasses import replace
+
+        from messenger.core.errors import StatusConflict
+        from messenger.messages.models import can_move
+
+        self.calls.append(f"transition:{target.value}")
+        key = (message.to, message.id)
+        current = self.records.get(key)
+        if self.conflict_on_transition:
+            self.conflict_on_transition = False
+            raise StatusConflict("lost a race")
+        if current is None or not can_move(current.delivery_status, target):
+            raise StatusConflict(f"cannot move to {target.value}")
+        if claim_token is not None:
+            if self.claims.get(key, (None,))[0] != claim_token:
+                raise StatusConflict("claim lost")
+            del self.claims[key]
+        from messenger.messages.models import MessageEvent
+
+        changes = {name: value for name, value in fields.items() if value is not None}
+        events = (*current.events, event or MessageEvent(target, now))
+        moved = replace(current, delivery_status=target, updated_at=now, events=events, **changes)
+        self.records[key] = moved
+        return moved
+
+    def note(self, message, event) -> bool:
+        from dataclasses import replace
+
+        from messenger.messages.models import MAX_EVENTS
+
+        self.calls.append("note")
+        key = (message.to, message.id)
+        current = self.records.get(key)
+        if current is None or len(current.events) >= MAX_EVENTS:
+            return False
+        self.records[key] = replace(current, events=(*current.events, event))
+        return True
+
+    def claim(self, recipient, message_id, token, now, stale_before):
+        from dataclasses import replace
+
+        from messenger.messages.models import DeliveryStatus
+        from messenger.sending.models import Claim
+
+        self.calls.append("claim")
+        key = (recipient, message_id)
+        current = self.records.get(key)
+        held = self.claims.get(key)
+        if current is None or current.delivery_status is not DeliveryStatus.QUEUED or (
+            held is not None and not held[1] < stale_before
+        ):
+            return Claim(granted=False, message=current)
+        self.claims[key] = (token, now)
+        claimed = replace(current, updated_at=now)
+        self.records[key] = claimed
+        return Claim(granted=True, message=claimed, taken_over=held is not None)
+
+    def release(self, message, token, now) -> None:
+        self.calls.append("release")
+        key = (message.to, message.id)
+        if self.claims.get(key, (None,))[0] == token:
+            del self.claims[key]
+
+    def find_by_provider_message_id(self, provider_message_id):
+        self.calls.append("find_by_provider_message_id")
+        if self.index_lags:
+            return None
+        return next((m for m in self.records.values() if m.provider_message_id == provider_message_id), None)
+
+    def find_recent_by_provider_message_id(self, recipient, provider_message_id):
+        self.calls.append(f"find_recent_by_provider_message_id:{recipient}")
+        return next((m for (to, _), m in self.records.items()
+                     if to == recipient and m.provider_message_id == provider_message_id), None)
+
+
+class FixedClock:
+    """now() is a fixed AWSDateTime; ago(seconds) is the same moment minus that many seconds."""
+
+    def __init__(self, now: str = "2026-11-23T12:00:00.000Z") -> None:
+        import datetime as dt
+
+        self.moment = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
+
+    def now(self) -> str:
+        from messenger.core.clock import iso
+
+        return iso(self.moment)
+
+    def epoch(self) -> int:
+        return int(self.moment.timestamp())
+
+    def ago(self, seconds: int) -> str:
+        import datetime as dt
+
+        from messenger.core.clock import iso
+
+        return iso(self.moment - dt.timedelta(seconds=seconds))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 
@@ -29,12 +32,17 @@ def reset_caches() -> None:
     from messenger.receipts import handler as receipts
     from messenger.sending import dependencies as sending
     from messenger.suppressions import dependencies as suppressions
+    from messenger.templates import dependencies as templates
+    from messenger.webhooks import dependencies as webhooks
 
     settings.cache_clear()
     client.cache_clear()
     for cached in (messages.table, messages.history, sending.repository, sending.channels, sending.senders,
                    sending.job_queue, sending.message_service, sending.dispatcher, reports.table,
-                   receipts.receipts, suppressions.table, suppressions.suppressor):  # fmt: skip
+                   receipts.receipts, suppressions.table, suppressions.suppressor,
+                   templates.table, templates.template_service, messages.status_listeners,
+                   webhooks.table, webhooks.subscriptions, webhooks.listener, webhooks.service,
+                   webhooks.deliverer):  # fmt: skip
         cached.cache_clear()
     parameters.clear_caches()
 
@@ -127,3 +135,26 @@ def own_environment(function: str, resources, overrides: dict | None = None):
         os.environ.clear()
         os.environ.update(saved)
         reset_caches()
+
+
+@contextmanager
+def loopback_server(handler_class: type[BaseHTTPRequestHandler]):
+    """An HTTP server on 127.0.0.1 (any free port) in a thread; yields its base URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def send_json(handler: BaseHTTPRequestHandler, status: int, payload) -> None:
+    """Answer a request of `handler` with `payload` as JSON (keep-alive safe: with a length)."""
+    data = json.dumps(payload).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)

@@ -75,6 +75,7 @@ def capability_permissions(
 ) -> dict[str, Permission]:
     permissions = {
         w.TABLE_GET: _allow(("dynamodb:GetItem",), [table.table_arn]),
+        w.TABLE_BATCH_GET: _allow(("dynamodb:BatchGetItem",), [table.table_arn]),
         w.TABLE_QUERY: _allow(
             ("dynamodb:Query",),
             [table.table_arn, *(f"{table.table_arn}/index/{index.name}" for index in wiring.table.indexes)],

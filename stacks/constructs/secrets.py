@@ -10,7 +10,6 @@ import json
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from stacks.config import ServiceConfig
 from stacks.nag import acknowledge
 from stacks.wiring import Wiring
 

@@ -10,6 +10,7 @@ from stacks.domains import (
     sending,
     suppressions,
     sweeper,
+    templates,
     webhooks,
 )
 
@@ -20,5 +21,6 @@ DOMAINS = (
     receipts.contribute,
     sweeper.contribute,
     suppressions.contribute,
+    templates.contribute,
     webhooks.contribute,
 )

@@ -14,12 +14,12 @@ CHANNEL_SETTINGS = ("ses_region", "sns_region", "sms_type", "retry_base_seconds"
 SEND_SETTINGS = (
     *CHANNEL_SETTINGS, "sender_email", "allowed_from_addresses", "sms_sender_ids", "at_country_codes",
     "default_sms_provider", "max_sms_segments", "max_email_body_bytes", "max_subject_chars",
-    "idempotency_ttl_hours",
+    "idempotency_ttl_hours", *w.PUBLISHER_SETTINGS,
 )
 # The worker: the channels, Africa's Talking (sending/providers/africastalking.py) and retries.
 WORKER_SETTINGS = (
     *CHANNEL_SETTINGS, "at_sender_id", "at_max_recipients_per_request", "at_base_url",
-    "at_secret_max_age_seconds", "max_receive_count",
+    "at_secret_max_age_seconds", "max_receive_count", *w.PUBLISHER_SETTINGS,
 )
 
 

@@ -1,6 +1,7 @@
 """The webhooks domain: signed HTTP callbacks (Standard Webhooks) of message status changes.
 
-Every status writer enqueues a MESSAGE_STATUS event on the `webhooks` queue (wiring.PUBLISHER_*); the
+Every status writer enqueues a MESSAGE_STATUS event on the `webhooks` queue (wiring.PUBLISHER_*) when
+an enabled webhook takes them (one cached read of the subscriptions item, no read of any secret); the
 `webhooks` worker fans each event out to the webhooks that take it and POSTs each copy, re-enqueueing
 retries with DelaySeconds (chained past SQS's 15-minute maximum) and parking exhausted ones in the DLQ
 itself (its alarm is the queues' usual `<stage>-messaging-webhooks-dlq-not-empty`). The worker can
@@ -14,7 +15,8 @@ from stacks import wiring as w
 from stacks.config import ServiceConfig
 
 WEBHOOK_TIMEOUT_SECONDS = 60  # a batch of 5 POSTs of at most 10 s each, plus the table writes
-API_SETTINGS = ("webhook_allow_loopback", "webhook_secret_grace_hours")
+# The cache setting: the API's own status writes, and creating a webhook forgets the cached answer.
+API_SETTINGS = ("webhook_allow_loopback", "webhook_secret_grace_hours", *w.PUBLISHER_SETTINGS)
 WORKER_SETTINGS = (
     "webhook_allow_loopback", "webhook_retry_schedule_seconds", "webhook_timeout_seconds",
     "webhook_disable_after_hours",

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
 import pytest
@@ -14,6 +13,8 @@ from messenger.adapters.africastalking import (
     send_form,
 )
 from messenger.sending.models import AtRequestError, Credentials
+
+from tests.support import loopback_server, send_json
 
 RECIPIENTS = ["+254711000001", "+254711000002"]
 TEXT = "Your code is 1234 & more: ü €"
@@ -33,12 +34,7 @@ class Capture(BaseHTTPRequestHandler):
         payload = {"SMSMessageData": {"Message": "Sent to 2/2", "Recipients": [
             {"statusCode": 101, "number": n, "status": "Success", "cost": "KES 0.8000", "messageId": f"ATXid_{i}"}
             for i, n in enumerate(RECIPIENTS)]}}
-        data = json.dumps(payload).encode()
-        self.send_response(Capture.status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, Capture.status, payload)
 
     def log_message(self, *args):
         pass
@@ -47,12 +43,8 @@ class Capture(BaseHTTPRequestHandler):
 @pytest.fixture
 def server():
     Capture.captured, Capture.status, Capture.delay = [], 201, 0.0
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Capture)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with loopback_server(Capture) as url:
+        yield url
 
 
 def sdk_send(base_url: str, sender_id):

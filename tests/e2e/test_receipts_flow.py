@@ -4,7 +4,6 @@ complaints suppress; duplicated and reordered receipts change nothing; removeSup
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import boto3

@@ -1,6 +1,7 @@
 """The delivery-report function URL: token, parsing, and status moves."""
 
 import base64
+import datetime
 from urllib.parse import urlencode
 
 import boto3
@@ -67,11 +68,42 @@ def test_an_unknown_message_id_is_acknowledged(env):
     assert (response["statusCode"], response["body"]) == (200, "unknown")
 
 
-def test_a_rotated_token_is_picked_up_without_a_redeploy(env):
-    handler, resources, table, message = env
-    boto3.client("secretsmanager").put_secret_value(SecretId=resources.report_token_secret_name, SecretString="new-token")
-    from aws_lambda_powertools.utilities import parameters
+class SecretsCacheClock(datetime.datetime):
+    """Powertools' parameter cache reads `datetime.now()`; this one moves only when told."""
 
-    parameters.clear_caches()  # what the cache's max age does by itself after a minute
-    event = url_event("/reports/new-token", {"id": message.provider_message_id, "status": "Success"})
-    assert handler(event, FakeLambdaContext())["statusCode"] == 200
+    moment = datetime.datetime(2026, 11, 23, 12, 0, 0)
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls.moment
+
+
+def test_a_rotated_token_replaces_the_old_one_once_the_cache_max_age_has_passed(env, monkeypatch):
+    from aws_lambda_powertools.utilities.parameters import base
+    from messenger.core.settings import settings
+
+    handler, resources, table, message = env
+    monkeypatch.setattr(base, "datetime", SecretsCacheClock)
+    monkeypatch.setattr(SecretsCacheClock, "moment", SecretsCacheClock.moment)  # restored afterwards
+    max_age = settings().at_secret_max_age_seconds
+    start = SecretsCacheClock.moment
+    old = resources.report_token
+    unknown = {"id": "ATXid_unknown", "status": "Success"}
+    real = {"id": message.provider_message_id, "status": "Success"}
+
+    def status(token, form):
+        return handler(url_event(f"/reports/{token}", form), FakeLambdaContext())["statusCode"]
+
+    assert status(old, unknown) == 200  # the token is read and cached
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=resources.report_token_secret_name, SecretString="new-token")
+
+    SecretsCacheClock.moment = start + datetime.timedelta(seconds=max_age - 1)
+    assert status(old, unknown) == 200  # within the max age the cached token still holds
+    assert status("new-token", unknown) == 403
+
+    SecretsCacheClock.moment = start + datetime.timedelta(seconds=max_age + 1)
+    assert status(old, real) == 403  # past it, the old token is refused and changes nothing
+    assert table.get(message.to, message.id).delivery_status.value == "ACCEPTED"
+    assert status("new-token", real) == 200  # and the new one works, without a redeploy
+    assert table.get(message.to, message.id).delivery_status.value == "DELIVERED"

@@ -9,7 +9,6 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-
 from messenger.messages import publish
 from messenger.messages.models import DeliveryMethod, DeliveryStatus, Message, Provider
 from messenger.messages.publish import PublishListener

@@ -10,7 +10,11 @@ import graphql
 import pytest
 
 from stacks.config import PROJECT_ROOT
-from stacks.constructs.api import ENVELOPE_RESOLVER, PUBLISH_RESOLVER, SUBSCRIPTION_RESOLVER
+from stacks.constructs.api import (
+    ENVELOPE_RESOLVER,
+    PUBLISH_RESOLVER,
+    SUBSCRIPTION_RESOLVER,
+)
 
 # Fields served by the NONE data source, not the API function: the publish mutation and the subscription.
 NONE_FIELDS = {("Mutation", "publishMessageUpdate"), ("Subscription", "onMessageUpdated")}
@@ -269,3 +273,9 @@ def test_publish_and_subscription_resolve_on_a_none_data_source_with_their_js(sy
             assert props["Runtime"] == {"Name": "APPSYNC_JS", "RuntimeVersion": "1.0.0"}
             assert props["Code"] == code.pop(key).read_text()
     assert not code, f"no resolver for {sorted(code)}"
+
+
+def test_the_template_fields_are_resolved_by_the_api_function(synth):
+    resolved = {(r["Properties"]["TypeName"], r["Properties"]["FieldName"]) for r in synth.of_type("AWS::AppSync::Resolver").values()}
+    assert {("Mutation", "createTemplate"), ("Mutation", "updateTemplate"), ("Mutation", "archiveTemplate"),
+            ("Query", "getTemplate"), ("Query", "getTemplates"), ("Query", "previewTemplate")} <= resolved

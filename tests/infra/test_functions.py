@@ -7,11 +7,14 @@ import pytest
 from stacks import wiring as w
 from stacks.wiring import build_wiring
 
-FUNCTIONS = ("api", "dispatch", "delivery_reports", "receipts", "sweeper")
+FUNCTIONS = ("api", "dispatch", "delivery_reports", "receipts", "sweeper", "webhooks")
+# Every function but the webhooks worker moves message statuses (it only delivers them).
+STATUS_WRITERS = ("api", "dispatch", "delivery_reports", "receipts", "sweeper")
 
 # Written out here, independently of stacks/constructs/permissions.py, so a widened policy fails.
 CAPABILITY_ACTIONS = {
     w.TABLE_GET: {"dynamodb:GetItem"},
+    w.TABLE_BATCH_GET: {"dynamodb:BatchGetItem"},
     w.TABLE_QUERY: {"dynamodb:Query"},
     w.TABLE_PUT: {"dynamodb:PutItem"},
     w.TABLE_UPDATE: {"dynamodb:UpdateItem"},
@@ -52,15 +55,20 @@ def test_wiring_has_exactly_the_functions_these_tests_cover(wiring):
 
 
 def test_queue_capabilities_of_the_wiring_name_their_queue(wiring):
-    outbound, receipts = wiring.queues
+    outbound, receipts, webhooks = wiring.queues
     assert (outbound.send_capability, outbound.consume_capability) == (w.QUEUE_SEND, w.QUEUE_CONSUME)
     assert receipts.consume_capability == "queue:consume:receipts"
+    assert (webhooks.send_capability, webhooks.dead_letter_send_capability) == (
+        w.WEBHOOK_EVENT_SEND, "queue:send-dlq:webhooks")
 
 
 def test_only_the_workers_of_a_queue_may_consume_it_and_nothing_sends_to_receipts(wiring):
     consumers = {q.name: {f.name for f in wiring.functions if q.consume_capability in f.capabilities} for q in wiring.queues}
-    assert consumers == {"outbound": {"dispatch"}, "receipts": {"receipts"}}
+    assert consumers == {"outbound": {"dispatch"}, "receipts": {"receipts"}, "webhooks": {"webhooks"}}
     assert not [f.name for f in wiring.functions if "queue:send:receipts" in f.capabilities]
+    # Only the webhooks worker parks copies in its dead-letter queue; no other DLQ is written by code.
+    assert {f.name for f in wiring.functions for q in wiring.queues if q.dead_letter_send_capability in f.capabilities} == {
+        "webhooks"}
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -69,7 +77,9 @@ def test_function_runs_python_3_14_on_arm64_with_active_tracing(synth, name):
     assert props["Runtime"] == "python3.14"
     assert props["Architectures"] == ["arm64"]
     assert props["TracingConfig"] == {"Mode": "Active"}
-    assert "ReservedConcurrentExecutions" not in props
+    # Only the webhooks worker: its reserved concurrency bounds what slow receivers can cost.
+    assert props.get("ReservedConcurrentExecutions") == (
+        synth.config.webhook_worker_concurrency if name == "webhooks" else None)
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -96,6 +106,7 @@ def test_function_resource_env_points_at_the_stack_resources(synth, wiring, name
         w.ENV_REPORT_TOKEN_SECRET_NAME: f"{synth.config.resource_prefix()}/delivery-report-token",
         w.ENV_GRAPHQL_URL: {"Fn::GetAtt": [next(iter(synth.of_type("AWS::AppSync::GraphQLApi"))), "GraphQLUrl"]},
         w.ENV_WEBHOOK_QUEUE_URL: {"Ref": synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-webhooks")[0]},
+        w.ENV_WEBHOOK_DLQ_URL: {"Ref": synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-webhooks-dlq")[0]},
     }
     for key in wiring.function(name).resource_env:
         assert variables[key] == expected[key]
@@ -127,10 +138,14 @@ def test_function_role_has_no_managed_policies(synth, name):
 
 
 @pytest.mark.parametrize("name", ["delivery_reports", "receipts", "sweeper"])
-def test_functions_that_only_record_cannot_send_anything(synth, name):
-    actions = synth.allowed_actions(synth.function_statements(name))
+def test_functions_that_only_record_send_nothing_but_webhook_events(synth, name):
+    """They send no message; as status writers they may enqueue webhook events, on that queue only."""
+    statements = synth.function_statements(name)
+    actions = synth.allowed_actions(statements)
     assert not {a for a in actions if a.split(":")[0] in ("ses", "sns")}
-    assert not {a for a in actions if a.startswith("sqs:Send")}
+    assert {a for a in actions if a.startswith("sqs:Send")} == {"sqs:SendMessage"}
+    webhooks = synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-webhooks")[0]
+    assert synth.allowed_resources(statements, "sqs:SendMessage") == [{"Fn::GetAtt": [webhooks, "Arn"]}]
 
 
 def test_api_role_reads_no_secrets(synth):
@@ -187,6 +202,7 @@ def test_table_actions_name_only_the_table_and_its_index(synth, name):
     expected = {
         "dynamodb:Query": ([table_arn, *index_arns], w.TABLE_QUERY),
         "dynamodb:GetItem": ([table_arn], w.TABLE_GET),
+        "dynamodb:BatchGetItem": ([table_arn], w.TABLE_BATCH_GET),  # templates: a pinned version + its head
         "dynamodb:PutItem": ([table_arn], w.TABLE_PUT),
         "dynamodb:UpdateItem": ([table_arn], w.TABLE_UPDATE),
         "dynamodb:DeleteItem": ([table_arn], w.TABLE_DELETE),
@@ -203,11 +219,13 @@ def test_the_api_function_may_query_the_history_indexes(synth):
 
 
 @pytest.mark.parametrize(("name", "actions"), [
-    ("api", {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}),
+    ("api", {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}),
     ("dispatch", {"GetItem", "UpdateItem"}),
-    ("delivery_reports", {"Query", "UpdateItem"}),
+    # GetItem: the webhook subscriptions item every status writer reads (at most once per cache period).
+    ("delivery_reports", {"GetItem", "Query", "UpdateItem"}),
     ("receipts", {"GetItem", "Query", "PutItem", "UpdateItem"}),
-    ("sweeper", {"Query", "UpdateItem"}),
+    ("sweeper", {"GetItem", "Query", "UpdateItem"}),
+    ("webhooks", {"GetItem", "Query", "PutItem", "UpdateItem"}),
 ])
 def test_each_function_may_make_only_the_table_calls_its_code_makes(synth, name, actions):
     granted = {a.split(":")[1] for s in synth.function_statements(name) for a in _actions(s) if a.startswith("dynamodb:")}
@@ -222,14 +240,18 @@ def test_secret_read_names_only_that_functions_secret(synth, name, secret):
     assert resource["Ref"].startswith(secret)
 
 
-@pytest.mark.parametrize(("name", "action", "queue"), [
-    ("api", "sqs:SendMessage", "outbound"),
-    ("dispatch", "sqs:ReceiveMessage", "outbound"),
-    ("receipts", "sqs:ReceiveMessage", "receipts"),
+@pytest.mark.parametrize(("name", "action", "queues"), [
+    ("api", "sqs:SendMessage", ("outbound", "webhooks")),  # jobs, and webhook events as a status writer
+    ("dispatch", "sqs:SendMessage", ("webhooks",)),
+    ("dispatch", "sqs:ReceiveMessage", ("outbound",)),
+    ("receipts", "sqs:ReceiveMessage", ("receipts",)),
+    ("webhooks", "sqs:ReceiveMessage", ("webhooks",)),
+    ("webhooks", "sqs:SendMessage", ("webhooks", "webhooks-dlq")),  # retries, and exhausted copies
 ])
-def test_queue_actions_name_only_the_functions_queue(synth, name, action, queue):
-    queue_id = synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-{queue}")[0]
-    assert synth.allowed_resources(synth.function_statements(name), action) == [{"Fn::GetAtt": [queue_id, "Arn"]}]
+def test_queue_actions_name_only_the_functions_queue(synth, name, action, queues):
+    ids = [synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-{queue}")[0] for queue in queues]
+    granted = synth.allowed_resources(synth.function_statements(name), action)
+    assert sorted(map(str, granted)) == sorted(str({"Fn::GetAtt": [queue_id, "Arn"]}) for queue_id in ids)
 
 
 def test_only_delivery_reports_has_a_function_url_and_it_is_public(synth):
@@ -259,7 +281,7 @@ def test_senders_get_the_effective_configuration_set_only(synth, name):
     assert "SES_CONFIGURATION_SET" not in variables
 
 
-@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("name", STATUS_WRITERS)
 def test_every_status_writer_may_call_the_publish_mutation_only(synth, name):
     statements = [s for s in synth.function_statements(name) if "appsync:GraphQL" in synth.as_list(s["Action"])]
     (statement,) = statements
@@ -270,8 +292,22 @@ def test_every_status_writer_may_call_the_publish_mutation_only(synth, name):
     }
 
 
-@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("name", STATUS_WRITERS)
 def test_every_status_writer_is_told_the_graphql_url(synth, name):
     variables = synth.function(name)[1]["Properties"]["Environment"]["Variables"]
     (api_id,) = synth.of_type("AWS::AppSync::GraphQLApi")
     assert variables[w.ENV_GRAPHQL_URL] == {"Fn::GetAtt": [api_id, "GraphQLUrl"]}
+
+
+@pytest.mark.parametrize("name", STATUS_WRITERS)
+def test_every_status_writer_is_told_the_webhooks_queue_and_how_long_to_trust_its_subscriptions(synth, name):
+    variables = synth.function(name)[1]["Properties"]["Environment"]["Variables"]
+    queue_id = synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-webhooks")[0]
+    assert variables[w.ENV_WEBHOOK_QUEUE_URL] == {"Ref": queue_id}
+    assert variables["WEBHOOK_SUBSCRIPTION_CACHE_SECONDS"] == str(synth.config.webhook_subscription_cache_seconds)
+
+
+def test_the_webhooks_worker_moves_no_status_and_publishes_nothing(synth):
+    statements = synth.function_statements("webhooks")
+    assert not [s for s in statements if "appsync:GraphQL" in synth.as_list(s["Action"])]
+    assert w.ENV_GRAPHQL_URL not in synth.function("webhooks")[1]["Properties"]["Environment"]["Variables"]

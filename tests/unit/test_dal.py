@@ -63,7 +63,12 @@ def test_settling_needs_the_claim_that_was_granted(table):
 
 
 def test_history_keys_are_sparse_and_set_only_with_their_field():
-    from messenger.messages.models import DeliveryMethod, DeliveryStatus, Message, Provider
+    from messenger.messages.models import (
+        DeliveryMethod,
+        DeliveryStatus,
+        Message,
+        Provider,
+    )
     from messenger.messages.records import to_item
 
     base = Message(id="01KG8Q0W3V0000000000000001", to="user@example.com", body="b",

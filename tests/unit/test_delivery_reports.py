@@ -1,11 +1,12 @@
 import pytest
 from messenger.core.clock import SystemClock
 from messenger.core.errors import BadRequest
+from messenger.core.settings import settings
 from messenger.delivery_reports.logic import apply_report, parse_report
 from messenger.messages.models import DeliveryStatus
 
 from tests.fakes import FakeAfricasTalking
-from tests.support import full_table, moto_service
+from tests.support import full_table, moto_service, table_items
 from tests.unit.test_dispatch import dispatcher, jobs_for, queue_messages
 
 
@@ -70,10 +71,14 @@ def test_in_flight_reports_leave_accepted_as_it_is(accepted, status):
     assert current(table, message).delivery_status is DeliveryStatus.ACCEPTED
 
 
-def test_an_unknown_id_is_acknowledged_and_changes_nothing(accepted):
-    table, _ = accepted
-    outcome = apply_report(table, SystemClock(), parse_report({"id": "ATXid_nope", "status": "Success"}))
-    assert outcome == "unknown"
+@pytest.mark.parametrize("phone", [None, "+254711000001", "not a number"])
+def test_an_unknown_id_is_acknowledged_and_changes_nothing(accepted, phone):
+    table, message = accepted
+    before = table_items(settings().table_name)
+    form = {"id": "ATXid_nope", "status": "Failed", **({"phoneNumber": phone} if phone else {})}
+    assert apply_report(table, SystemClock(), parse_report(form)) == "unknown"
+    assert table_items(settings().table_name) == before
+    assert current(table, message) == message  # still ACCEPTED, same updatedAt
 
 
 @pytest.mark.parametrize("form", [{}, {"id": "x"}, {"id": "x", "status": "Delivered!"}, {"status": "Success"}])

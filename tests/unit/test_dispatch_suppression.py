@@ -10,7 +10,13 @@ from messenger.sending.service import MessageService
 from messenger.suppressions.dal import SuppressionsTable
 from messenger.suppressions.logic import Suppressor
 
-from tests.fakes import FakeAfricasTalking, FakeChannel, FakeQueue, FixedCredentials, senders
+from tests.fakes import (
+    FakeAfricasTalking,
+    FakeChannel,
+    FakeQueue,
+    FixedCredentials,
+    senders,
+)
 from tests.support import full_table, moto_service
 from tests.unit.test_dispatch import jobs_for
 

@@ -11,7 +11,14 @@ from messenger.messages import ulids
 from messenger.messages.cursor import encode_cursor
 from messenger.messages.filters import parse_history_query
 from messenger.messages.history import MAX_QUERIES_PER_PARTITION, History, message_id_of
-from messenger.messages.models import DeliveryMethod, DeliveryStatus, Message, Partition, Provider, Slice
+from messenger.messages.models import (
+    DeliveryMethod,
+    DeliveryStatus,
+    Message,
+    Partition,
+    Provider,
+    Slice,
+)
 
 T0 = 1_769_850_000_000  # 2026-01-31T09:00:00.000Z in ms
 
@@ -166,7 +173,7 @@ def test_time_range_edges_are_inclusive_after_and_exclusive_before_to_the_millis
                 for ms in (T0 - 1, T0, T0 + 1, T0 + 2) for r in (0, (1 << 80) - 1)]
     repo = FakeRepository(history_)
     [(page, _)] = pages(History(repo), {"senderId": "shop", "createdAfter": iso(T0), "createdBefore": iso(T0 + 2)}, 10)
-    assert [m.body for m in page.messages] == [f"0/0", f"0/{(1 << 80) - 1}", "1/0", f"1/{(1 << 80) - 1}"]
+    assert [m.body for m in page.messages] == ["0/0", f"0/{(1 << 80) - 1}", "1/0", f"1/{(1 << 80) - 1}"]
 
 
 def test_an_empty_history_has_no_next_page_and_no_cursor():

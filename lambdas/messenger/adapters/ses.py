@@ -1,4 +1,5 @@
-"""E-mail through Amazon SES (v2 API): a plain-text part and an HTML part whose body is escaped."""
+"""E-mail through Amazon SES (v2 API): a plain-text part and an HTML part, the body escaped (a message
+sent by template brings its own rendered HTML, its values escaped)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ class SesEmailChannel:
                     "Subject": {"Data": message.subject or "", "Charset": "UTF-8"},
                     "Body": {
                         "Text": {"Data": message.body, "Charset": "UTF-8"},
-                        "Html": {"Data": html_body(message.body), "Charset": "UTF-8"},
+                        "Html": {"Data": message.html or html_body(message.body), "Charset": "UTF-8"},
                     },
                 }
             },

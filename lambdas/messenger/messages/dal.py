@@ -242,3 +242,18 @@ class MessagesTable:
             ConsistentRead=True,
         )["Items"]
         return from_item(items[0]) if items else None
+
+
+def partition_page(db, table: str, partition: str, prefix: str, limit: int, start_key: dict | None):
+    """One Query of up to `limit` items of a partition whose sort keys start with `prefix`, and whether
+    DynamoDB stopped before its end (the suppression list, the templates)."""
+    request = {
+        "TableName": table,
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+        "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": prefix}},
+        "Limit": limit,
+    }
+    if start_key:
+        request["ExclusiveStartKey"] = start_key
+    response = db.query(**request)
+    return response["Items"], "LastEvaluatedKey" in response

@@ -24,12 +24,10 @@ def history():
 
 @cache
 def status_listeners() -> tuple:
-    """What every StatusWriter tells: the metrics, the subscriptions (publish.py), the webhooks queue."""
-    import os
-
-    from messenger.adapters.aws import client
+    """What every StatusWriter tells: the metrics, the subscriptions (publish.py), the webhooks queue
+    (webhooks/listener.py: only when some enabled webhook takes status events)."""
     from messenger.messages.metrics import MetricListener
     from messenger.messages.publish import PublishListener
-    from messenger.webhooks.listener import WebhookListener
+    from messenger.webhooks.dependencies import listener
 
-    return (MetricListener(), PublishListener(), WebhookListener(client("sqs"), os.environ.get("WEBHOOK_QUEUE_URL")))
+    return (MetricListener(), PublishListener(), listener())

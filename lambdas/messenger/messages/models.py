@@ -92,6 +92,9 @@ class Message:
     sent_at: str | None = None  # handed to a provider (ACCEPTED)
     completed_at: str | None = None  # reached a final status
     events: tuple[MessageEvent, ...] = ()
+    template_id: str | None = None  # sent by template: which one and which version
+    template_version: int | None = None
+    html: str | None = None  # e-mail by template: the rendered HTML part (not in the API)
 
     def to_graphql(self) -> dict:
         """The GraphQL `Message` type's shape."""
@@ -116,6 +119,8 @@ class Message:
             "sentAt": self.sent_at,
             "completedAt": self.completed_at,
             "events": [event.to_graphql() for event in self.events],
+            "templateId": self.template_id,
+            "templateVersion": self.template_version,
         }
 
     def as_dict(self) -> dict:

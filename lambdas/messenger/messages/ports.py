@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from messenger.messages.models import DeliveryStatus, Message, MessageEvent, Partition, Slice
+from messenger.messages.models import (
+    DeliveryStatus,
+    Message,
+    MessageEvent,
+    Partition,
+    Slice,
+)
 
 
 class MessageRepository(Protocol):

@@ -2,8 +2,8 @@
 AppSync's `publishMessageUpdate` mutation, which only IAM may call, and AppSync pushes it to the
 `onMessageUpdated` subscribers whose arguments match.
 
-The call is an HTTPS POST to the API's GraphQL URL (GRAPHQL_URL, from the wiring), signed with SigV4
-(service "appsync") with the function's own credentials; the role may call that one field only. In the
+The call (adapters/appsync.py) is an HTTPS POST to the API's GraphQL URL (GRAPHQL_URL, from the wiring),
+signed with SigV4 (service "appsync") with the function's own credentials; the role may call that one field only. In the
 local mode the same request goes to the local endpoint, which checks the signature.
 
 A publish that fails (a timeout, an HTTP error, a GraphQL error) never fails or repeats the status
@@ -12,14 +12,12 @@ change: it is logged without the body and with the recipient masked, and counted
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import urllib.error
-import urllib.request
 
 from messenger.core.masking import mask_recipient
 from messenger.core.observability import count
+from messenger.core.settings import settings
 from messenger.messages.metrics import channel_of
 from messenger.messages.models import Message
 
@@ -31,7 +29,7 @@ TIMEOUT_SECONDS = 3
 MESSAGE_SELECTION = (
     "id to from subject body deliveryMethod deliveryStatus recipientId senderId reference provider "
     "providerMessageId failureReason segments cost createdAt updatedAt sentAt completedAt "
-    "events { status at detail }"
+    "events { status at detail } templateId templateVersion"
 )
 PUBLISH_MUTATION = (
     f"mutation Publish($message: MessageUpdateInput!) {{ {PUBLISH_FIELD}(message: $message) {{ {MESSAGE_SELECTION} }} }}"
@@ -42,25 +40,11 @@ class PublishFailed(Exception):
     pass
 
 
-def signed_request(url: str, body: bytes, region: str) -> urllib.request.Request:
-    """A POST of `body` to `url`, SigV4-signed for AppSync with this process's AWS credentials."""
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.session import get_session
-
-    credentials = get_session().get_credentials()
-    if credentials is None:
-        raise PublishFailed("no AWS credentials")
-    request = AWSRequest(method="POST", url=url, data=body, headers={"Content-Type": "application/json"})
-    SigV4Auth(credentials.get_frozen_credentials(), "appsync", region).add_auth(request)
-    return urllib.request.Request(url, data=body, headers=dict(request.headers.items()), method="POST")
-
-
 class PublishListener:
     """Publishes `recorded` and `moved` alike: a subscriber sees the first status too."""
 
     def __init__(self, url: str | None = None, region: str | None = None) -> None:
-        self._url = url if url is not None else os.environ.get("GRAPHQL_URL", "")
+        self._url = url if url is not None else settings().get("graphql_url", "")
         self._region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 
     def recorded(self, message: Message) -> None:
@@ -87,14 +71,8 @@ class PublishListener:
         return True
 
     def _post(self, message: Message) -> None:
+        from messenger.adapters.appsync import call_graphql
+
         if not self._url:
             raise PublishFailed("GRAPHQL_URL is not set")
-        body = json.dumps({"query": PUBLISH_MUTATION, "variables": {"message": message.to_graphql()}}).encode()
-        try:
-            with urllib.request.urlopen(signed_request(self._url, body, self._region), timeout=TIMEOUT_SECONDS) as answer:
-                result = json.loads(answer.read())
-        except urllib.error.HTTPError as error:
-            raise PublishFailed(f"HTTP {error.code}") from None
-        if result.get("errors"):
-            types = sorted({str(e.get("errorType")) for e in result["errors"] if isinstance(e, dict)})
-            raise PublishFailed(f"GraphQL errors: {', '.join(types)}")
+        call_graphql(self._url, self._region, PUBLISH_MUTATION, {"message": message.to_graphql()}, TIMEOUT_SECONDS)

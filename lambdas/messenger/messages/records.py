@@ -55,9 +55,12 @@ _FIELDS = {
     "cost": "cost",
     "sentAt": "sent_at",
     "completedAt": "completed_at",
+    "templateId": "template_id",
+    "templateVersion": "template_version",
+    "html": "html",
 }
 _ATTRIBUTE_OF = {field: attr for attr, field in _FIELDS.items()}
-_NUMBERS = {"segments"}
+_NUMBERS = {"segments", "templateVersion"}
 _ENUMS = {"delivery_method": DeliveryMethod, "delivery_status": DeliveryStatus, "provider": Provider}
 
 

@@ -45,6 +45,15 @@ class _LazySenders(dict):
         return sender
 
 
+class _LazyPacers(dict):
+    """Provider -> its pacing hook, built on first use from the provider's spec."""
+
+    def get(self, provider: Provider, default=None):
+        if provider not in self:
+            self[provider] = spec_of(provider).build_pacer(settings())
+        return self[provider]
+
+
 @cache
 def channels() -> dict:
     return _LazyChannels()
@@ -83,6 +92,12 @@ def suppressor():
     return suppressor()
 
 
+def template_service():
+    from messenger.templates.dependencies import template_service
+
+    return template_service()
+
+
 @cache
 def message_service() -> MessageService:
     from messenger.core.clock import SystemClock, new_message_id
@@ -96,6 +111,7 @@ def message_service() -> MessageService:
         new_id=new_message_id,
         listeners=status_listeners(),
         suppressions=suppression_table(),
+        templates=template_service,
     )
 
 
@@ -112,4 +128,5 @@ def dispatcher():
         claim_lease_seconds=config.claim_lease_seconds,
         listeners=status_listeners(),
         suppressions=suppressor(),
+        pacers=_LazyPacers(),
     )

@@ -30,7 +30,9 @@ from messenger.messages.models import DeliveryStatus, Message, Provider
 from messenger.messages.status import StatusListener, StatusWriter
 from messenger.sending.models import Receipt
 from messenger.sending.ports import SendingRepository
-from messenger.sending.providers.base import GroupSender
+from messenger.sending.providers.base import GroupSender, Pacer
+
+UNPACED = Pacer(None)
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,7 @@ class Dispatcher:
         claim_lease_seconds: int,
         listeners: Iterable[StatusListener] = (),
         suppressions: Suppressor | None = None,
+        pacers: Mapping[Provider, Pacer] | None = None,
         new_token: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
         self._repo = repository
@@ -103,6 +106,7 @@ class Dispatcher:
         self._lease = claim_lease_seconds
         self._statuses = StatusWriter(repository, clock, listeners)
         self._suppressions = suppressions
+        self._pacers = pacers or {}
         self._new_token = new_token
 
     # -- the batch ---------------------------------------------------------------------------
@@ -176,6 +180,7 @@ class Dispatcher:
     # -- sending -----------------------------------------------------------------------------
     def _send_unit(self, unit: list[_Claimed], report: BatchReport) -> None:
         provider = unit[0].message.provider
+        self._pacers.get(provider, UNPACED).wait()
         result = self._senders[provider].send_group([item.message for item in unit])
         report.requests[provider] = report.requests.get(provider, 0) + result.requests
         for item in unit:

@@ -50,6 +50,9 @@ class SendRequest:
     reference: str | None
     idempotency_key: str | None
     segments: int | None
+    template_id: str | None = None
+    template_version: int | None = None
+    html: str | None = None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,13 @@ from messenger.core.errors import (
 )
 from messenger.core.masking import mask_recipient
 from messenger.core.settings import Settings
-from messenger.messages.models import DeliveryStatus, Message, MessageEvent, Provider
+from messenger.messages.models import (
+    DeliveryMethod,
+    DeliveryStatus,
+    Message,
+    MessageEvent,
+    Provider,
+)
 from messenger.messages.ports import Clock
 from messenger.messages.status import StatusListener, StatusWriter
 from messenger.sending.models import SendRequest
@@ -34,13 +40,23 @@ log = logging.getLogger(__name__)
 class SuppressionList(Protocol):
     def get(self, recipient: str): ...
 
+
+class TemplateRenderer(Protocol):
+    def for_send(self, args: dict, method: DeliveryMethod): ...
+
 QUEUED_PROVIDERS = frozenset(provider for provider, spec in PROVIDERS.items() if spec.queued)
 STUCK_PENDING_SECONDS = 120  # well past the api function's 15 s timeout
 
 
+# Fields added after keys were first recorded: left out while unset, so a key recorded before they
+# existed still matches the same input (idempotency keys live 24 h, across a deploy).
+_LATER_FIELDS = frozenset({"template_id", "template_version", "html"})
+
+
 def fingerprint(request: SendRequest) -> str:
     """What makes two requests with one idempotency key "the same input"."""
-    fields = {k: v for k, v in request.__dict__.items() if k != "idempotency_key"}
+    fields = {k: v for k, v in request.__dict__.items()
+              if k != "idempotency_key" and not (k in _LATER_FIELDS and v is None)}
     canonical = json.dumps(fields, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -56,6 +72,7 @@ class MessageService:
         new_id: Callable[[], str],
         listeners: Iterable[StatusListener] = (),
         suppressions: SuppressionList | None = None,
+        templates: Callable[[], TemplateRenderer] | None = None,
     ) -> None:
         self._repo = repository
         self._channels = channels
@@ -65,10 +82,11 @@ class MessageService:
         self._new_id = new_id
         self._statuses = StatusWriter(repository, clock, listeners)
         self._suppressions = suppressions
+        self._templates = templates
 
     # -- sendMessage -------------------------------------------------------------------------
     def send(self, args: dict) -> Message:
-        request = parse_send_input(args, self._settings)
+        request = parse_send_input(args, self._settings, self._render if self._templates else None)
         now = self._clock.now()
         queued = request.provider in QUEUED_PROVIDERS
         suppressed = self._suppressions.get(request.to) if self._suppressions is not None else None
@@ -93,6 +111,9 @@ class MessageService:
             failure_reason=suppressed.failure_reason if suppressed else None,
             completed_at=now if suppressed else None,
             events=(MessageEvent(status, now, suppressed.failure_reason if suppressed else None),),
+            template_id=request.template_id,
+            template_version=request.template_version,
+            html=request.html,
         )
         if request.idempotency_key:
             expected = fingerprint(request)
@@ -119,6 +140,9 @@ class MessageService:
         if queued:
             return self._enqueue(message)
         return self._send_now(message)
+
+    def _render(self, args: dict, method: DeliveryMethod):
+        return self._templates().for_send(args, method)
 
     def _replay(self, existing, expected_fingerprint: str) -> Message:
         if existing.fingerprint != expected_fingerprint:

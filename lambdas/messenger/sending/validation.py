@@ -15,6 +15,7 @@ from messenger.messages.recipients import (
 )
 from messenger.sending.models import SendRequest
 from messenger.sending.segments import count_segments
+from messenger.templates.models import Rendered
 
 _PRINTABLE_ASCII = re.compile(r"^[\x20-\x7e]+$")
 
@@ -64,7 +65,25 @@ def _route_sms(to: str, requested: Provider | None, settings: Settings) -> Provi
     return Provider(settings.default_sms_provider)
 
 
-def parse_send_input(args: dict, settings: Settings) -> SendRequest:
+def _by_template(args: dict, method: DeliveryMethod, render) -> Rendered | None:
+    """A body, or a templateId (rendered by `render`): exactly one of them."""
+    templated = args.get("templateId") is not None
+    if templated == (args.get("body") is not None):
+        raise BadRequest("body", "give either a body or a templateId")
+    if not templated:
+        for field in ("templateVersion", "personalisation"):
+            if args.get(field) is not None:
+                raise BadRequest(field, "is only for a send by templateId")
+        return None
+    if args.get("subject") is not None:
+        raise BadRequest("subject", "comes from the template")
+    if render is None:
+        raise BadRequest("templateId", "templates are not available here")
+    return render(args, method)
+
+
+def parse_send_input(args: dict, settings: Settings, render=None) -> SendRequest:
+    """`render(args, method)` fills in the template a templateId names (templates/logic.py)."""
     if not isinstance(args, dict):
         raise BadRequest("input", "is required")
     method = enum(args.get("deliveryMethod"), DeliveryMethod, "deliveryMethod")
@@ -72,14 +91,17 @@ def parse_send_input(args: dict, settings: Settings) -> SendRequest:
     if not isinstance(to_raw, str) or not to_raw.strip():
         raise BadRequest("to", "is required")
     requested = None if args.get("provider") is None else enum(args["provider"], Provider, "provider")
-    body, segments = _body(args.get("body"), method, settings)
+    rendered = _by_template(args, method, render)
+    body, segments = _body(rendered.body if rendered else args.get("body"), method, settings)
+    if rendered and rendered.html and len(body.encode()) + len(rendered.html.encode()) > settings.max_email_body_bytes:
+        raise BadRequest("personalisation", f"the rendered e-mail exceeds {settings.max_email_body_bytes} bytes")
 
     if method is DeliveryMethod.EMAIL:
         to = normalise_email(address(to_raw, "to"), "to")
         if requested not in (None, Provider.SES):
             raise BadRequest("provider", "e-mail is sent through SES only")
         provider = Provider.SES
-        subject = optional_text(args, "subject", settings.max_subject_chars)
+        subject = rendered.subject if rendered else optional_text(args, "subject", settings.max_subject_chars)
         sender = settings.sender_email
         if args.get("from") is not None:
             sender = normalise_email(address(args["from"], "from"), "from")
@@ -108,4 +130,7 @@ def parse_send_input(args: dict, settings: Settings) -> SendRequest:
         reference=optional_text(args, "reference", MAX_REFERENCE_LENGTH),
         idempotency_key=_idempotency_key(args),
         segments=segments,
+        template_id=rendered.template_id if rendered else None,
+        template_version=rendered.template_version if rendered else None,
+        html=rendered.html if rendered else None,
     )

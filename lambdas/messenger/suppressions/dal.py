@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from messenger.messages.dal import is_condition_failure
+from messenger.messages.dal import is_condition_failure, partition_page
 from messenger.suppressions.models import Suppression
 
 PARTITION = "SUPPRESSION"
@@ -56,13 +56,5 @@ class SuppressionsTable:
         return "Attributes" in old
 
     def page(self, limit: int, after: str | None) -> tuple[list[Suppression], bool]:
-        request = {
-            "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": PARTITION}, ":prefix": {"S": PREFIX}},
-            "Limit": limit,
-        }
-        if after:
-            request["ExclusiveStartKey"] = _key(after)
-        response = self._db.query(**request)
-        return [_from_item(item) for item in response["Items"]], "LastEvaluatedKey" in response
+        items, cut_short = partition_page(self._db, self._table, PARTITION, PREFIX, limit, _key(after) if after else None)
+        return [_from_item(item) for item in items], cut_short

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from messenger.core.errors import BadRequest
 from messenger.core.input import address
 from messenger.core.masking import mask_recipient
+from messenger.messages.filters import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from messenger.messages.models import Message
 from messenger.messages.recipients import normalise_recipient
 from messenger.suppressions.dal import SuppressionsTable
@@ -20,8 +21,6 @@ from messenger.suppressions.models import Suppression
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 _CURSOR_PREFIX = "s1:"
 
 

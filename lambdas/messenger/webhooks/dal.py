@@ -3,12 +3,19 @@
 Webhooks: PK "WEBHOOK", SK "WEBHOOK#<id>" (getWebhooks and the worker's fan-out: one Query). The item
 holds the signing secret(s): the worker needs them in clear to sign, and the table is encrypted at rest
 (AWS managed KMS key, stacks/constructs/table.py); no other function reads these items.
+Subscriptions: PK "WEBHOOK", SK "SUBSCRIPTIONS": one string set per event type, the ids of the enabled
+webhooks that take it; what a status writer reads (subscriptions.py) to know whether to enqueue at all,
+without reading any secret. It is written with the webhook in one transaction when a webhook is
+created, enabled or disabled; when one is deleted, right after it (a failure in between leaves an id
+too many: an event enqueued for nobody, never an event lost).
 Attempts: PK "WEBHOOK#<id>", SK "ATTEMPT#<ULID>", expiring after ATTEMPT_TTL_DAYS.
 """
 
 from __future__ import annotations
 
 import time
+
+from dataclasses import replace
 
 from botocore.exceptions import ClientError
 
@@ -19,10 +26,22 @@ PARTITION = "WEBHOOK"
 PREFIX = "WEBHOOK#"
 ATTEMPT = "ATTEMPT#"
 ATTEMPT_TTL_DAYS = 30
+SUBSCRIPTIONS = {"PK": {"S": PARTITION}, "SK": {"S": "SUBSCRIPTIONS"}}
+EVENT_TYPES = frozenset(e.value for e in WebhookEvent)
 
 
 def _key(webhook_id: str) -> dict:
     return {"PK": {"S": PARTITION}, "SK": {"S": PREFIX + webhook_id}}
+
+
+def _subscriptions_change(table: str, action: str, webhook_id: str, events) -> dict:
+    """An UpdateItem request adding the id to (ADD) or removing it from (DELETE) each event type's set."""
+    names = {f"#e{n}": event.value for n, event in enumerate(events)}
+    return {
+        "TableName": table, "Key": SUBSCRIPTIONS,
+        "UpdateExpression": f"{action} " + ", ".join(f"{name} :id" for name in names),
+        "ExpressionAttributeNames": names, "ExpressionAttributeValues": {":id": {"SS": [webhook_id]}},
+    }
 
 
 def _s(item: dict, name: str) -> str | None:
@@ -61,7 +80,18 @@ class WebhooksTable:
         }
         if webhook.description:
             item["description"] = {"S": webhook.description}
-        self._db.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)")
+        self._db.transact_write_items(TransactItems=[
+            {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}},
+            {"Update": _subscriptions_change(self._table, "ADD", webhook.id, webhook.events)},
+        ])
+
+    def subscribed_event_types(self) -> frozenset[str]:
+        """The event types some enabled webhook takes: one eventually consistent read, no secret in it."""
+        item = self._db.get_item(TableName=self._table, Key=SUBSCRIPTIONS).get("Item") or {}
+        return frozenset(name for name, value in item.items() if name in EVENT_TYPES and value.get("SS"))
+
+    def _unsubscribe(self, webhook: Webhook) -> None:
+        self._db.update_item(**_subscriptions_change(self._table, "DELETE", webhook.id, webhook.events))
 
     def get(self, webhook_id: str) -> Webhook | None:
         item = self._db.get_item(TableName=self._table, Key=_key(webhook_id), ConsistentRead=True).get("Item")
@@ -82,7 +112,10 @@ class WebhooksTable:
 
     def delete(self, webhook_id: str) -> bool:
         old = self._db.delete_item(TableName=self._table, Key=_key(webhook_id), ReturnValues="ALL_OLD")
-        return "Attributes" in old
+        if "Attributes" not in old:
+            return False
+        self._unsubscribe(_webhook(old["Attributes"]))
+        return True
 
     def _update(self, webhook_id: str, expression: str, values: dict, condition: str = "") -> Webhook | None:
         try:
@@ -104,9 +137,23 @@ class WebhooksTable:
         )
 
     def enable(self, webhook_id: str) -> Webhook | None:
-        return self._update(
-            webhook_id, "SET disabled = :no REMOVE failingSince, disabledAt", {":no": {"BOOL": False}}
-        )
+        webhook = self.get(webhook_id)
+        if webhook is None:
+            return None
+        try:
+            self._db.transact_write_items(TransactItems=[
+                {"Update": {
+                    "TableName": self._table, "Key": _key(webhook_id), "ConditionExpression": "attribute_exists(PK)",
+                    "UpdateExpression": "SET disabled = :no REMOVE failingSince, disabledAt",
+                    "ExpressionAttributeValues": {":no": {"BOOL": False}},
+                }},
+                {"Update": _subscriptions_change(self._table, "ADD", webhook.id, webhook.events)},
+            ])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                return None  # deleted in between
+            raise
+        return replace(webhook, disabled=False, failing_since=None, disabled_at=None)
 
     def delivered(self, webhook_id: str) -> None:
         self._update(webhook_id, "REMOVE failingSince", {":no": {"BOOL": False}}, "disabled = :no")
@@ -115,10 +162,26 @@ class WebhooksTable:
         """Note a failure; disable the webhook when it has been failing since before the given time."""
         webhook = self._update(webhook_id, "SET failingSince = if_not_exists(failingSince, :now)", {":now": {"S": now}})
         if webhook and not webhook.disabled and webhook.failing_since and webhook.failing_since <= disable_if_failing_since:
-            return self._update(
-                webhook_id, "SET disabled = :yes, disabledAt = :now", {":yes": {"BOOL": True}, ":now": {"S": now}}
-            )
+            return self._disable(webhook, now)
         return webhook
+
+    def _disable(self, webhook: Webhook, now: str) -> Webhook | None:
+        """Disabled and out of the subscriptions in one step, so a concurrent enable cannot be undone."""
+        try:
+            self._db.transact_write_items(TransactItems=[
+                {"Update": {
+                    "TableName": self._table, "Key": _key(webhook.id),
+                    "ConditionExpression": "attribute_exists(PK) AND disabled = :no",
+                    "UpdateExpression": "SET disabled = :yes, disabledAt = :now",
+                    "ExpressionAttributeValues": {":yes": {"BOOL": True}, ":no": {"BOOL": False}, ":now": {"S": now}},
+                }},
+                {"Update": _subscriptions_change(self._table, "DELETE", webhook.id, webhook.events)},
+            ])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                return self.get(webhook.id)  # deleted, or disabled by another attempt
+            raise
+        return replace(webhook, disabled=True, disabled_at=now)
 
     def record(self, attempt: Attempt, attempt_id: str) -> None:
         item = {

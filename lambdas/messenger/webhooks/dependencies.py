@@ -1,8 +1,7 @@
-"""The webhooks domain's composition root, built on first use."""
+"""The webhooks domain's composition root, built on first use once per execution environment."""
 
 from __future__ import annotations
 
-import json
 from functools import cache
 
 from messenger.core.settings import settings
@@ -17,36 +16,45 @@ def table():
 
 
 @cache
+def subscriptions():
+    """What the status writers ask before enqueueing (cached for webhookSubscriptionCacheSeconds)."""
+    from messenger.webhooks.subscriptions import Subscriptions
+
+    return Subscriptions(lambda: table().subscribed_event_types(), settings().webhook_subscription_cache_seconds)
+
+
+@cache
+def listener():
+    """The status writers' listener (messages/dependencies.status_listeners)."""
+    from messenger.adapters.aws import client
+    from messenger.adapters.webhook_queue import WebhookQueue
+    from messenger.webhooks.listener import WebhookListener
+
+    url = settings().get("webhook_queue_url", "")
+    return WebhookListener(WebhookQueue(client("sqs"), url) if url else None, subscriptions())
+
+
+@cache
 def service():
     from messenger.webhooks.service import Webhooks
 
     return Webhooks(
         table(), allow_loopback=settings().webhook_allow_loopback,
         grace_seconds=settings().webhook_secret_grace_hours * 3600,
+        # This environment's status writers see a webhook created, enabled or deleted here at once.
+        on_change=lambda: subscriptions().invalidate(),
     )
-
-
-class SqsQueue:
-    def __init__(self, sqs, url: str, dead_letter_url: str) -> None:
-        self._sqs, self._url, self._dlq = sqs, url, dead_letter_url
-
-    def send(self, body: dict, delay_seconds: int = 0) -> None:
-        self._sqs.send_message(QueueUrl=self._url, MessageBody=json.dumps(body), DelaySeconds=delay_seconds)
-
-    def park(self, body: dict) -> None:
-        self._sqs.send_message(QueueUrl=self._dlq, MessageBody=json.dumps(body))
 
 
 @cache
 def deliverer():
-    import os
-
     from messenger.adapters.aws import client
     from messenger.adapters.webhook_http import post
+    from messenger.adapters.webhook_queue import WebhookQueue
     from messenger.webhooks.delivery import Deliverer
 
     s = settings()
-    queue = SqsQueue(client("sqs"), os.environ["WEBHOOK_QUEUE_URL"], os.environ["WEBHOOK_DEAD_LETTER_QUEUE_URL"])
+    queue = WebhookQueue(client("sqs"), s.webhook_queue_url, s.webhook_dead_letter_queue_url)
     return Deliverer(
         table(), queue, post, schedule=[int(v) for v in s.webhook_retry_schedule_seconds],
         allow_loopback=s.webhook_allow_loopback, timeout_seconds=s.webhook_timeout_seconds,

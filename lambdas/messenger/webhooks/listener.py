@@ -1,6 +1,7 @@
 """The webhooks listener of the status writer: every status a message reaches becomes one MESSAGE_STATUS
-event on the webhooks queue, in the step that changed the status. The worker fans it out to the
-webhooks (delivery.py), so a status writer needs no read of the webhooks and sends one SQS message.
+event on the webhooks queue, in the step that changed the status, when some enabled webhook takes
+MESSAGE_STATUS (subscriptions.py: a cached answer, so a service without webhooks sends nothing). The
+worker fans the event out to the webhooks (delivery.py), so a status writer never reads their secrets.
 
 An enqueue that fails never fails or repeats the status change (nor a send): it is logged without the
 recipient or body and counted (`WebhookEnqueueFailed`); that event is then not delivered.
@@ -8,8 +9,8 @@ recipient or body and counted (`WebhookEnqueueFailed`); that event is then not d
 
 from __future__ import annotations
 
-import json
 import logging
+from typing import Protocol
 
 from messenger.core.observability import count
 from messenger.messages.metrics import channel_of
@@ -17,6 +18,14 @@ from messenger.messages.models import Message
 from messenger.webhooks.models import WebhookEvent
 
 log = logging.getLogger(__name__)
+
+
+class EventQueue(Protocol):
+    def send(self, body: dict, delay_seconds: int = 0) -> None: ...
+
+
+class Subscribed(Protocol):
+    def takes(self, event_type: str) -> bool: ...
 
 
 def status_event(message: Message) -> dict:
@@ -37,8 +46,8 @@ def status_event(message: Message) -> dict:
 
 
 class WebhookListener:
-    def __init__(self, sqs, queue_url: str | None) -> None:
-        self._sqs, self._url = sqs, queue_url
+    def __init__(self, queue: EventQueue | None, subscriptions: Subscribed) -> None:
+        self._queue, self._subscriptions = queue, subscriptions
 
     def recorded(self, message: Message) -> None:
         self.enqueue(message)
@@ -47,11 +56,13 @@ class WebhookListener:
         self.enqueue(message)
 
     def enqueue(self, message: Message) -> bool:
+        """True when an event was enqueued; False when no webhook takes it or the enqueue failed."""
         try:
-            if not self._url:
+            if not self._subscriptions.takes(WebhookEvent.MESSAGE_STATUS.value):
+                return False
+            if self._queue is None:
                 raise RuntimeError("WEBHOOK_QUEUE_URL is not set")
-            body = json.dumps(status_event(message), separators=(",", ":"))
-            self._sqs.send_message(QueueUrl=self._url, MessageBody=body)
+            self._queue.send(status_event(message))
         except Exception as error:  # noqa: BLE001 - never fails the status change
             log.warning("webhook event not enqueued", extra={"messageId": message.id, "reason": type(error).__name__})
             count("WebhookEnqueueFailed", channel_of(message))

@@ -23,8 +23,9 @@ class NotFound(MessagingError):
 
 class Webhooks:
     def __init__(self, table, *, allow_loopback: bool, grace_seconds: int, resolve=safety.system_resolve,
-                 now=time.time) -> None:  # fmt: skip
+                 now=time.time, on_change=lambda: None) -> None:  # fmt: skip
         self._table, self._loopback, self._grace, self._resolve, self._now = table, allow_loopback, grace_seconds, resolve, now
+        self._on_change = on_change  # which event types some enabled webhook takes may have changed
 
     def create(self, arguments: dict) -> dict:
         data = arguments.get("input") or {}
@@ -46,13 +47,16 @@ class Webhooks:
         webhook = Webhook(id=str(uuid.uuid4()), url=url, events=chosen, created_at=iso(self._now()),
                           secret=signing.new_secret(), description=description or None)
         self._table.add(webhook)
+        self._on_change()
         return webhook.to_graphql(with_secret=True)
 
     def list(self) -> list[dict]:
         return [w.to_graphql() for w in sorted(self._table.all(), key=lambda w: w.created_at)]
 
     def delete(self, arguments: dict) -> bool:
-        return self._table.delete(str(arguments.get("id") or ""))
+        deleted = self._table.delete(str(arguments.get("id") or ""))
+        self._on_change()
+        return deleted
 
     def rotate(self, arguments: dict) -> dict:
         until = iso(self._now() + self._grace)
@@ -65,6 +69,7 @@ class Webhooks:
         webhook = self._table.enable(str(arguments.get("id") or ""))
         if webhook is None:
             raise NotFound("no such webhook")
+        self._on_change()
         return webhook.to_graphql()
 
     def deliveries(self, arguments: dict) -> dict:

@@ -7,6 +7,7 @@ provider is not `queued`; the worker sends every queued message through `sender`
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -62,6 +63,29 @@ class OneByOne:
         return GroupResult({message.id: receipt})
 
 
+class Pacer:
+    """The pacing hook: spaces one worker's requests to a provider to at most `rate` a second.
+
+    None means unpaced (today's default for every provider). Pacing across concurrent workers needs a
+    shared counter and arrives with bulk sends; a provider's spec sets its pacer in `build_pacer`.
+    """
+
+    def __init__(self, rate: float | None, now: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
+        self._gap = 1 / rate if rate else 0.0
+        self._now, self._sleep = now, sleep
+        self._next = 0.0
+
+    def wait(self) -> None:
+        if not self._gap:
+            return
+        now = self._now()
+        if self._next > now:
+            self._sleep(self._next - now)
+            now = self._next
+        self._next = now + self._gap
+
+
 @dataclass(frozen=True)
 class ProviderSpec:
     provider: Provider
@@ -72,3 +96,5 @@ class ProviderSpec:
     build_channel: Callable[[Any], Channel] | None = None
     # The worker's sender; by default the direct channel, one message per request.
     build_sender: Callable[[Any], GroupSender] | None = None
+    # The worker's pacing hook for this provider; by default unpaced.
+    build_pacer: Callable[[Any], Pacer] = lambda settings: Pacer(None)

@@ -1,0 +1,103 @@
+"""The records, errors and provider answers the logic works with."""
+
+import itertools
+
+import pytest
+from messenger.core.errors import (
+    BadRequest,
+    Conflict,
+    MessagingError,
+    ProviderError,
+    StatusConflict,
+)
+from messenger.messages.models import (
+    DeliveryMethod,
+    DeliveryStatus,
+    Message,
+    Page,
+    Provider,
+    can_move,
+    predecessors,
+)
+from messenger.sending.models import AtRequestError, Credentials, RecipientResult
+
+S = DeliveryStatus
+# The lifecycle: PENDING -> QUEUED -> ACCEPTED -> DELIVERED, FAILED from any unfinished status.
+ALLOWED = {(S.PENDING, S.QUEUED), (S.PENDING, S.ACCEPTED), (S.QUEUED, S.ACCEPTED), (S.ACCEPTED, S.DELIVERED),
+           (S.PENDING, S.FAILED), (S.QUEUED, S.FAILED), (S.ACCEPTED, S.FAILED), (S.ACCEPTED, S.UNCONFIRMED)}
+
+
+@pytest.mark.parametrize(("current", "target"), list(itertools.product(S, S)))
+def test_a_status_only_moves_forward_along_the_lifecycle(current, target):
+    assert can_move(current, target) is ((current, target) in ALLOWED)
+    assert (current in predecessors(target)) is ((current, target) in ALLOWED)
+
+
+def test_delivered_failed_and_unconfirmed_are_final():
+    assert not any(can_move(final, target) for final in (S.DELIVERED, S.FAILED, S.UNCONFIRMED) for target in S)
+    assert {status for status in S if status.final} == {S.DELIVERED, S.FAILED, S.UNCONFIRMED}
+
+
+MESSAGE = Message(
+    id="01G8NBDZ6YMH5SCEQ1BGR3QTWG", to="jane@example.com", body="Hello", delivery_method=DeliveryMethod.EMAIL,
+    delivery_status=S.ACCEPTED, provider=Provider.SES, created_at="2026-11-23T11:00:00.000Z",
+    updated_at="2026-11-23T11:00:01.000Z", sender="no-reply@example.com", subject="Hi", recipient_id="r-1",
+    sender_id="s-1", reference="order-42", provider_message_id="ses-1", failure_reason=None, segments=None, cost="0.0001",
+)
+
+
+def test_a_message_reads_as_the_graphql_message_type():
+    assert MESSAGE.to_graphql() == {
+        "id": "01G8NBDZ6YMH5SCEQ1BGR3QTWG", "to": "jane@example.com", "from": "no-reply@example.com", "subject": "Hi",
+        "body": "Hello", "deliveryMethod": "EMAIL", "deliveryStatus": "ACCEPTED", "recipientId": "r-1",
+        "senderId": "s-1", "reference": "order-42", "provider": "SES", "providerMessageId": "ses-1",
+        "failureReason": None, "segments": None, "cost": "0.0001", "createdAt": "2026-11-23T11:00:00.000Z",
+        "updatedAt": "2026-11-23T11:00:01.000Z", "sentAt": None, "completedAt": None, "events": [],
+        "templateId": None, "templateVersion": None,
+    }
+
+
+def test_a_page_reads_as_the_graphql_connection():
+    page = Page([MESSAGE], True, "cursor-1")
+    assert page.to_graphql() == {"data": [MESSAGE.to_graphql()], "pageInfo": {"hasNextPage": True, "endCursor": "cursor-1"}}
+    assert Page([], False, None).to_graphql() == {"data": [], "pageInfo": {"hasNextPage": False, "endCursor": None}}
+
+
+def test_a_message_is_a_plain_record_of_its_fields():
+    # Every scalar field; the timeline (`events`) is stored apart, as a list.
+    assert MESSAGE.as_dict()["provider_message_id"] == "ses-1" and len(MESSAGE.as_dict()) == 22
+    assert "events" not in MESSAGE.as_dict()
+
+
+def test_a_bad_request_names_its_field_for_the_client():
+    error = BadRequest("to", "is required")
+    assert (error.error_type, error.message, error.info, error.field, str(error)) == (
+        "BadRequest", "to: is required", {"field": "to"}, "to", "to: is required")
+
+
+def test_a_conflict_and_our_own_errors_have_their_error_types():
+    assert Conflict("key reused").error_type == "Conflict"
+    error = MessagingError("broken")
+    assert (error.error_type, error.message, error.info, str(error)) == ("InternalError", "broken", None, "broken")
+    assert Conflict("reused", {"field": "idempotencyKey"}).info == {"field": "idempotencyKey"}
+
+
+def test_a_provider_error_reads_as_its_reason_and_says_whether_to_retry():
+    error = ProviderError("SES:Throttling", transient=True)
+    assert (str(error), error.reason, error.transient) == ("SES:Throttling", "SES:Throttling", True)
+    assert ProviderError("SES:MessageRejected", transient=False).transient is False
+    assert isinstance(StatusConflict("x"), Exception)
+
+
+def test_an_africas_talking_request_error_reads_as_its_reason():
+    error = AtRequestError("AfricasTalking:Unauthorized", transient=True, unauthorised=True)
+    assert (str(error), error.reason, error.transient, error.unauthorised) == (
+        "AfricasTalking:Unauthorized", "AfricasTalking:Unauthorized", True, True)
+    assert AtRequestError("AfricasTalking:HTTP400", transient=False).unauthorised is False
+
+
+def test_credentials_never_show_their_key():
+    credentials = Credentials("sandbox", "very-secret-key")
+    assert "very-secret-key" not in repr(credentials) and "very-secret-key" not in str(credentials)
+    assert repr(credentials) == "Credentials(username='sandbox', api_key=***)"
+    assert RecipientResult("+254711000001", 101, "Success", "ATXid_1", None).status_code == 101
