@@ -84,8 +84,10 @@ def _point_aws_at(endpoint: str) -> None:
 def _serve(cleanup: contextlib.ExitStack) -> None:
     # Imported here: boto3 clients and handler settings must see the environment set above.
     from local.africastalking_standin import AfricasTalkingStandIn, StandInSettings
+    from local.api_keys import LocalApiKeys
     from local.appsync import MAX_REQUEST_BYTES, AppSyncApi
     from local.aws_calls import AwsCallCounter
+    from local.console import Console
     from local.function_url import function_url_path, mount_function_urls
     from local.graphql_server import GRAPHQL_PATH, GraphqlEndpoint
     from local.realtime import RealtimeEndpoint
@@ -101,14 +103,15 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     )
     from local.schedules import Schedules
     from local.webhooks import add_webhooks_route
-    from local.sqs_poller import SqsPoller, add_dead_letter_route
+    from local.sqs_poller import SqsPoller, add_dead_letter_route, peek_dead_letters
     from stacks.config import PROJECT_ROOT, load_cdk_json_config
     from stacks.wiring import build_wiring
 
     # LOCAL_CONFIG: JSON with cdk.json `messaging` keys to try other settings without editing cdk.json.
     config = load_cdk_json_config(overrides={**LOCAL_OVERRIDES, **json.loads(os.environ.get("LOCAL_CONFIG") or "{}")})
     wiring = build_wiring(config)
-    resources = create_resources(config, wiring)
+    api_key = os.environ.get("LOCAL_API_KEY") or DEFAULT_API_KEY
+    resources = create_resources(config, wiring, api_key)
     outbox = Outbox()
 
     server = LocalHttpServer(int(os.environ.get("LOCAL_PORT", DEFAULT_PORT)), MAX_REQUEST_BYTES)
@@ -139,19 +142,21 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
     period = os.environ.get("LOCAL_SCHEDULE_SECONDS")
     schedules = Schedules(wiring.schedules, functions, REGION, float(period) if period else None)
     schedules.add_routes(server)
-    api_key = os.environ.get("LOCAL_API_KEY") or DEFAULT_API_KEY
+    keys = LocalApiKeys(REGION, resources.api_id)
     appsync = AppSyncApi(PROJECT_ROOT / "schema.graphql", wiring, functions)
     hub = SubscriptionHub(appsync.schema)
     appsync.on_publish = hub.publish
     GraphqlEndpoint(
         api_key, appsync, (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]),
-        RealtimeEndpoint(api_key, hub),
+        RealtimeEndpoint(api_key, hub, accepts=keys.accepts), accepts=keys.accepts,
     ).add_routes(server)
     mount_function_urls(server, wiring.functions, functions)
     outbox.add_routes(server)
     standin.add_routes(server)
     calls.add_routes(server)
     add_dead_letter_route(server, list(resources.queues.values()), REGION)
+    Console(api_key, outbox, resources.table_name,
+            lambda: peek_dead_letters(list(resources.queues.values()), REGION)).add_routes(server)
     add_table_route(server, resources.table_name)
     add_webhooks_route(server, resources.table_name)
     pollers = [
@@ -178,6 +183,7 @@ def _serve(cleanup: contextlib.ExitStack) -> None:
         poller.start()
     server.start()
     base = server.base_url
+    print(f"Console (explorer, outbox, history, DLQ): {base}/", flush=True)
     print(f"Local messaging API: {base}/graphql  x-api-key: {api_key}", flush=True)
     print(f"Subscriptions (AppSync real-time): ws://{base.removeprefix('http://')}/graphql", flush=True)
     print(f"Outbox: {base}/local/outbox  Health: {base}/local/health  DLQ: {base}/local/dlq", flush=True)

@@ -93,7 +93,7 @@ class AppSyncApi:
 
     def execute(
         self, query: str, variables: dict[str, Any] | None, operation_name: str | None, trace_id: str | None = None,
-        auth: str = API_KEY,
+        auth: str = API_KEY, api_key: str | None = None,
     ) -> dict[str, Any]:
         """The body of AppSync's HTTP 200 answer to one GraphQL request, authorized by `auth`."""
         try:
@@ -112,7 +112,7 @@ class AppSyncApi:
             document,
             variable_values=variables,
             operation_name=operation_name,
-            context_value={"trace_id": trace_id or _trace_id(), "auth": auth},
+            context_value={"trace_id": trace_id or _trace_id(), "auth": auth, "api_key": api_key},
         )
         if self.on_publish is not None and result.data:
             for key, field in _root_fields(document, operation_name):
@@ -159,12 +159,13 @@ def _direct_lambda_resolver(function: LambdaFunction):
 
 
 def resolver_event(arguments: dict[str, Any], info: GraphQLResolveInfo) -> dict[str, Any]:
-    """The event the deployed APPSYNC_JS resolver hands the Lambda (the API key is not forwarded)."""
+    """The event the deployed APPSYNC_JS resolver hands the Lambda: of the headers, the trace id and the
+    x-api-key (the function identifies the calling client from it)."""
     return {
         "arguments": arguments,
         "identity": None,
         "source": None,
-        "request": {"headers": {"x-amzn-trace-id": info.context["trace_id"]}},
+        "request": {"headers": {"x-amzn-trace-id": info.context["trace_id"], "x-api-key": info.context.get("api_key")}},
         "info": {
             "fieldName": info.field_name,
             "parentTypeName": info.parent_type.name,

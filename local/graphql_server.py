@@ -2,6 +2,11 @@
 mutation, a SigV4 signature made with the handlers' credentials: local/iam.py), the real-time
 WebSocket protocol on the same URL upgraded (local/realtime.py), and `GET /local/health`.
 
+CORS as AppSync answers it: any origin may call /graphql (the key is what protects it). A preflight
+(OPTIONS) gets 200 with no body, the methods and headers a client may send (x-api-key among them) and
+a 48-hour max-age; every other answer, errors included, carries `Access-Control-Allow-Origin: *` and
+the response headers a script may read.
+
 /local/* needs no API key: the server listens on 127.0.0.1 only and these routes exist for the
 developer and the tests. The other /local/* routes are registered by the components they describe.
 """
@@ -11,6 +16,7 @@ from __future__ import annotations
 import hmac
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from local import iam
@@ -20,6 +26,18 @@ from local.realtime import PROTOCOL, RealtimeEndpoint
 
 GRAPHQL_PATH = "/graphql"
 HEALTH_PATH = "/local/health"
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "x-amzn-RequestId,x-amzn-ErrorType,x-amz-user-agent,x-amzn-ErrorMessage,Date",
+}
+PREFLIGHT_HEADERS = {
+    **CORS_HEADERS,
+    "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
+    "Access-Control-Allow-Headers": (
+        "authorization,content-type,x-amz-date,x-amz-security-token,x-amz-user-agent,x-api-key,x-amzn-trace-id"
+    ),
+    "Access-Control-Max-Age": "172800",
+}
 
 
 @dataclass
@@ -29,6 +47,9 @@ class GraphqlEndpoint:
     # (access key, secret key) a publish must be signed with: the handlers' own.
     iam_credentials: tuple[str, str] | None = None
     realtime: RealtimeEndpoint | None = None
+    # Whether a key is one of the API's (local/api_keys.py: moto's AppSync keys, created at runtime
+    # too); None: only `api_key`.
+    accepts: Callable[[str], bool] | None = None
 
     def add_routes(self, server: LocalHttpServer) -> None:
         server.add_route("*", GRAPHQL_PATH, self._handle)
@@ -38,9 +59,19 @@ class GraphqlEndpoint:
         server.add_get(HEALTH_PATH, lambda _: json_response(200, {"status": "ok"}))
 
     def _handle(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(200, b"", dict(PREFLIGHT_HEADERS))
         if request.method != "POST":
-            return _appsync_error(405, "MalformedHttpRequestException", "Only POST is supported locally.")
-        return self._graphql(request)
+            response = _appsync_error(405, "MalformedHttpRequestException", "Only POST is supported locally.")
+        else:
+            response = self._graphql(request)
+        response.headers.update(CORS_HEADERS)
+        return response
+
+    def _accepts(self, key: str) -> bool:
+        if self.accepts is not None:
+            return self.accepts(key)
+        return hmac.compare_digest(key.encode(), self.api_key.encode())
 
     def _authorize(self, request: Request) -> tuple[str | None, Response | None]:
         """(the auth mode, or the 401 answer)."""
@@ -51,7 +82,7 @@ class GraphqlEndpoint:
         key = request.headers.get("x-api-key", "").strip()
         if not key:
             return None, _appsync_error(401, "UnauthorizedException", "Valid authorization header not provided.")
-        if not hmac.compare_digest(key.encode(), self.api_key.encode()):
+        if not self._accepts(key):
             return None, _appsync_error(401, "UnauthorizedException", "You are not authorized to make this call.")
         return API_KEY, None
 
@@ -82,6 +113,7 @@ class GraphqlEndpoint:
             payload.get("operationName"),
             trace_id=request.headers.get("x-amzn-trace-id"),
             auth=auth or API_KEY,
+            api_key=request.headers.get("x-api-key", "").strip() or None if auth == API_KEY else None,
         )
         return json_response(200, body, {"x-amzn-RequestId": str(uuid.uuid4())})
 

@@ -27,6 +27,9 @@ class Outbox:
         self._lock = threading.Lock()
         self._sent: list[dict[str, Any]] = []
         self._seen: dict[tuple[str, str], int] = {}  # (service, region) -> sends already taken from moto
+        # Moves on at every record and refresh (the runtime refreshes after each invocation): the
+        # console's live feed (local/console.py) tells the page to look again when it changes.
+        self.version = 0
 
     def add_routes(self, server: LocalHttpServer) -> None:
         server.add_get("/local/outbox", lambda _: json_response(200, {"sent": self.entries()}))
@@ -34,6 +37,7 @@ class Outbox:
     def record(self, entry: dict[str, Any]) -> None:
         with self._lock:
             self._sent.append({**entry, "sentAt": now_iso()})
+            self.version += 1
 
     def entries(self) -> list[dict[str, Any]]:
         self.refresh()
@@ -42,6 +46,7 @@ class Outbox:
 
     def refresh(self) -> None:
         with self._lock:
+            self.version += 1
             for region, backend in list(ses_backends.get(ACCOUNT_ID, {}).items()):
                 for message in self._new("ses", region, list(backend.sent_messages)):
                     self._sent.append(_email_entry(message))

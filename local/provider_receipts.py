@@ -12,7 +12,8 @@ path the stack wires:
 
 Outcomes follow SES's mailbox simulator (success@, bounce@, ooto@, complaint@, suppressionlist@
 simulator.amazonses.com, with or without a +label) and this module's SMS test numbers; any other
-address or number is delivered. docs/local-mode.md lists them.
+address or number is delivered (the rules: lambdas/messenger/sending/simulator.py). docs/local-mode.md
+lists them.
 """
 
 from __future__ import annotations
@@ -30,32 +31,23 @@ import boto3
 
 from local.due import DueCalls
 from local.lambda_runtime import ACCOUNT_ID, LambdaFunction
+# The outcome rules live with the runtime, which applies them to TEST clients' sends in AWS too.
+from messenger.sending.simulator import (  # noqa: F401 - re-exported for tests and docs
+    CARRIER_BLOCKED,
+    SIMULATOR_DOMAIN,
+    SMS_DELIVERED_NUMBER,
+    SMS_FAILED_NUMBER,
+    SMS_NO_RECEIPT_NUMBER,
+)
+from messenger.sending.simulator import ses_events as simulated_ses_events
 
 log = logging.getLogger(__name__)
 
-SIMULATOR_DOMAIN = "simulator.amazonses.com"
-SMS_DELIVERED_NUMBER = "+14155550100"  # SUCCESS "Message has been accepted by phone carrier"
-SMS_FAILED_NUMBER = "+14155550199"  # FAILURE "Phone carrier has blocked this message"
-SMS_NO_RECEIPT_NUMBER = "+14155550142"  # no log record at all: the message stays ACCEPTED
 LOGS_RETRIES = 2
 
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def simulated_ses_events(to: str) -> list[str]:
-    """The event types SES publishes after a Send, by the mailbox simulator's rules."""
-    local, _, domain = to.lower().partition("@")
-    if domain != SIMULATOR_DOMAIN:
-        return ["Delivery"]
-    return {
-        "success": ["Delivery"],
-        "ooto": ["Delivery"],  # delivered; the out-of-office answer goes to the sender, not to events
-        "bounce": ["Bounce"],
-        "suppressionlist": ["Bounce"],
-        "complaint": ["Delivery", "Complaint"],
-    }.get(local.split("+", 1)[0], ["Delivery"])
 
 
 class ReceiptEmitter:
@@ -114,7 +106,7 @@ class ReceiptEmitter:
             "delivery": {
                 "numberOfMessageParts": 1, "destination": number, "priceInUSD": 0.00645,
                 "smsType": _attribute(params, "AWS.SNS.SMS.SMSType") or "Transactional",
-                "providerResponse": "Phone carrier has blocked this message" if failed
+                "providerResponse": CARRIER_BLOCKED if failed
                 else "Message has been accepted by phone carrier",
                 "dwellTimeMs": 599, "dwellTimeMsUntilDeviceAck": 1344,
             },

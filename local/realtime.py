@@ -20,6 +20,7 @@ import hmac
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -56,11 +57,14 @@ def header_of(request: Request) -> dict[str, Any]:
 class RealtimeEndpoint:
     api_key: str
     hub: SubscriptionHub
+    accepts: Callable[[str], bool] | None = None  # as GraphqlEndpoint.accepts
 
     def key_error(self, authorization: Any) -> str | None:
         key = authorization.get("x-api-key") if isinstance(authorization, dict) else None
         if not isinstance(key, str) or not key.strip():
             return NO_KEY
+        if self.accepts is not None:
+            return None if self.accepts(key.strip()) else WRONG_KEY
         return None if hmac.compare_digest(key.strip().encode(), self.api_key.encode()) else WRONG_KEY
 
     def handle(self, request: Request, ws: WebSocket) -> None:

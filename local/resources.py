@@ -7,6 +7,7 @@ resource prefix.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 from dataclasses import dataclass
@@ -20,10 +21,13 @@ from stacks.wiring import (
     Wiring,
     resource_names,
     ses_event_configuration_set,
+    stack_key_description,
 )
 
 REGION = "us-east-1"
 AT_USERNAME = "sandbox"
+# The stack key's id when no other is given (the local mode passes LOCAL_API_KEY).
+DEFAULT_STACK_KEY = "da2-local-development-key"
 
 
 @dataclass(frozen=True)
@@ -42,9 +46,13 @@ class LocalResources:
     at_secret_name: str
     report_token_secret_name: str
     report_token: str
+    api_id: str = ""  # the GraphQL API in moto, whose keys the local endpoint accepts
+    api_key: str = DEFAULT_STACK_KEY  # the stack's own key
 
 
-def create_resources(config: ServiceConfig, wiring: Wiring) -> LocalResources:
+def create_resources(config: ServiceConfig, wiring: Wiring, api_key: str = DEFAULT_STACK_KEY) -> LocalResources:
+    from local.api_keys import create_api
+
     names = resource_names(config)
     table_name = names.table
     _create_table(wiring, table_name)
@@ -65,7 +73,11 @@ def create_resources(config: ServiceConfig, wiring: Wiring) -> LocalResources:
     for name in {spec.name for spec in wiring.configuration_sets} | {ses_event_configuration_set(config)}:
         ses.create_configuration_set(ConfigurationSetName=name)
 
-    return LocalResources(table_name, queues, at_secret_name, report_token_secret_name, report_token)
+    # AppSync's control plane (moto): the API and the stack's key; the clients domain adds keys at runtime.
+    expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=365)
+    api_id = create_api(REGION, f"{names.prefix}-api", api_key, stack_key_description(config), expires)
+    return LocalResources(table_name, queues, at_secret_name, report_token_secret_name, report_token,
+                          api_id, api_key)  # fmt: skip
 
 
 def _create_table(wiring: Wiring, table_name: str) -> None:
@@ -128,6 +140,7 @@ def handler_environment(wiring: Wiring, resources: LocalResources, graphql_url: 
         {"africastalking": resources.at_secret_name, "report-token": resources.report_token_secret_name},
         graphql_url=graphql_url,
         dead_letter_urls={name: queue.dlq_url for name, queue in resources.queues.items()},
+        graphql_api_id=resources.api_id,
     )
     merged: dict[str, str] = {}
     owner: dict[str, str] = {}

@@ -76,6 +76,13 @@ class ServiceConfig:
     manage_sms_delivery_status: bool = True
     # Templates: how long a warm function trusts the latest version and `archived` it read.
     template_cache_seconds: int = 10
+    # Clients (docs/security.md): how long a warm API function trusts a key lookup it made, and how
+    # long a rotated-out key keeps working beside its replacement.
+    client_cache_seconds: int = 30
+    client_key_grace_seconds: int = 86_400
+    # Retention: every message record (and so its index entries) expires this many days after it was
+    # written (the table's TTL deletes it, up to ~2 days late).
+    message_retention_days: int = 90
     # Webhooks (messenger.webhooks): retry delays after attempts 1..n, in seconds.
     webhook_retry_schedule_seconds: tuple[str, ...] = ("5", "300", "1800", "7200", "18000", "36000")
     webhook_allow_loopback: bool = False  # http://127.0.0.1:<port> accepted: the local mode only
@@ -124,6 +131,9 @@ class ServiceConfig:
         _between("sweeperAlarmThreshold", self.sweeper_alarm_threshold, 1, 1_000_000)
         _between("smsDeliverySamplingPercent", self.sms_delivery_sampling_percent, 0, 100)
         _between("templateCacheSeconds", self.template_cache_seconds, 0, 300)
+        _between("clientCacheSeconds", self.client_cache_seconds, 0, 300)
+        _between("clientKeyGraceSeconds", self.client_key_grace_seconds, 0, 30 * 86_400)
+        _between("messageRetentionDays", self.message_retention_days, 1, 3650)
         if not isinstance(self.manage_sms_delivery_status, bool):
             raise ConfigError("manageSmsDeliveryStatus: true or false")
         if not isinstance(self.webhook_allow_loopback, bool):

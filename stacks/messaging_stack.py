@@ -57,7 +57,7 @@ class MessagingStack(Stack):
         api = GraphqlApi(self, "Graphql", config=config)
         resource_env = wiring.resource_environment(
             table.table_name, {queue.spec.name: queue.queue.queue_url for queue in queues},
-            graphql_url=api.api.graphql_url,
+            graphql_url=api.api.graphql_url, graphql_api_id=api.api.api_id,
             dead_letter_urls={queue.spec.name: queue.dlq.queue_url for queue in queues},
         )
         functions = MessagingFunctions(
@@ -74,6 +74,7 @@ class MessagingStack(Stack):
                 queues=queues,
                 secrets=secrets.by_key,
                 publish_field_arn=api.publish_field_arn,
+                api_arn=api.api.arn,
             ),
             resource_env=resource_env,
         )

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 # The AppSync GraphQL URL the status writers publish to (messenger.messages.publish).
 ENV_GRAPHQL_URL = "GRAPHQL_URL"
+# The AppSync API's id: the clients domain issues and deletes that API's keys (messenger.clients).
+ENV_GRAPHQL_API_ID = "GRAPHQL_API_ID"
 
 
 @dataclass(frozen=True)
@@ -155,12 +157,15 @@ class LogSubscriptionSpec:
 class ApiPart:
     """What a domain adds to the API function: its router module, its fields, what they need.
 
-    `derived` are settings computed from the config rather than read from cdk.json.
+    `scopes` names, for every field, the client scope it needs (SEND, READ, ADMIN; docs/security.md):
+    `compose` refuses a field without one. `derived` are settings computed from the config rather than
+    read from cdk.json.
     """
 
     router: str
     fields: tuple[tuple[str, str], ...]
     capabilities: frozenset[str]
+    scopes: dict[str, str] = field(default_factory=dict)  # field name -> scope
     settings: tuple[str, ...] = ()
     resource_env: tuple[str, ...] = ()
     derived: dict[str, object] = field(default_factory=dict)
@@ -214,7 +219,7 @@ class Wiring:
 
     def resource_environment(
         self, table_name: str, queue_urls: dict[str, str], secret_names: dict[str, str] | None = None,
-        graphql_url: str = "", dead_letter_urls: dict[str, str] | None = None,
+        graphql_url: str = "", graphql_api_id: str = "", dead_letter_urls: dict[str, str] | None = None,
     ) -> dict[str, str]:
         """Every resource variable with its value; the stack passes CloudFormation references.
 
@@ -224,6 +229,7 @@ class Wiring:
         return {
             self.table.env_var: table_name,
             ENV_GRAPHQL_URL: graphql_url,
+            ENV_GRAPHQL_API_ID: graphql_api_id,
             **{spec.env_var: names.get(spec.key, spec.name) for spec in self.secrets},
             **{spec.env_var: queue_urls[spec.name] for spec in self.queues if spec.env_var},
             **{spec.dlq_env_var: (dead_letter_urls or {}).get(spec.name, "") for spec in self.queues if spec.dlq_env_var},

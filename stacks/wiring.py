@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from stacks.config import ServiceConfig
 from stacks.specs import (  # noqa: F401 - the vocabulary, re-exported: domains write `w.FunctionSpec`
+    ENV_GRAPHQL_API_ID,
     ENV_GRAPHQL_URL,
     ApiPart,
     ConfigurationSetSpec,
@@ -36,8 +37,13 @@ LAMBDA_SOURCE_DIR = "lambdas"
 LAMBDA_REQUIREMENTS = "lambdas/requirements.txt"
 
 # The deepest GraphQL document the API accepts (AppSync's queryDepthLimit; the local mode applies it
-# too). A root field is depth 1; the schema's deepest useful query is 3.
-QUERY_DEPTH_LIMIT = 10
+# too, introspection included). A root field is depth 1; the schema's deepest useful query is 4, but
+# the standard introspection query (graphql-js getIntrospectionQuery, graphql-core's, sent by GraphiQL,
+# gql and codegen) is 15 deep. AppSync's documentation does not say whether queryDepthLimit counts
+# introspection fields, so the limit is set where that question does not matter: 15 admits the standard
+# query whether or not AppSync counts it, and still refuses deeper documents (the only way to nest
+# deeper in this schema is to chain introspection fields: `ofType { ofType { ... } }`).
+QUERY_DEPTH_LIMIT = 15
 
 # Names of the environment variables that carry resource names. The stack fills them with
 # CloudFormation references, the local runner with the names of the resources it created in moto.
@@ -125,6 +131,9 @@ TABLE_QUERY = "table:query"  # Query, on the table and its indexes
 TABLE_PUT = "table:put"  # PutItem (and the puts of a TransactWriteItems)
 TABLE_UPDATE = "table:update"  # UpdateItem
 TABLE_DELETE = "table:delete"  # DeleteItem
+TABLE_BATCH_WRITE = "table:batch-write"  # BatchWriteItem (the erasure's deletes, 25 a request)
+# AppSync's control plane for this API's keys only: CreateApiKey, ListApiKeys, UpdateApiKey, DeleteApiKey.
+API_KEYS = "api:keys"
 EMAIL_SEND = "email:send"  # ses:SendEmail for the configured identity only
 SMS_PUBLISH = "sms:publish"  # sns:Publish to phone numbers
 QUEUE_SEND = "queue:send:outbound"
@@ -147,6 +156,32 @@ PUBLISH_TYPE, PUBLISH_FIELD = "Mutation", "publishMessageUpdate"
 SUBSCRIPTION_FIELD = "onMessageUpdated"
 
 API_FUNCTION = "api"
+
+# The scopes a field may need (the GraphQL enum `Scope`; TEST is a mode of a sending client, never a
+# field's requirement).
+SEND, READ, ADMIN = "SEND", "READ", "ADMIN"
+FIELD_SCOPES = (SEND, READ, ADMIN)
+
+
+def stack_key_description(config: ServiceConfig) -> str:
+    """The description of the stack's own API key: how the API function recognises that key (the one
+    an existing single-key deployment's clients hold) and registers it with every live scope."""
+    return f"Valid {config.api_key_valid_days} days from {config.api_key_valid_from}"
+
+
+def check_scopes(part: ApiPart) -> dict[str, str]:
+    """`Type.field` -> scope for each of the part's fields; a field without a scope cannot be wired."""
+    names = [name for _, name in part.fields]
+    missing = [name for name in names if name not in part.scopes]
+    if missing:
+        raise ValueError(f"{part.router}: no scope for {', '.join(missing)} (ApiPart.scopes)")
+    extra = sorted(set(part.scopes) - set(names))
+    if extra:
+        raise ValueError(f"{part.router}: scopes for fields it does not have: {', '.join(extra)}")
+    wrong = [name for name, scope in part.scopes.items() if scope not in FIELD_SCOPES]
+    if wrong:
+        raise ValueError(f"{part.router}: {wrong[0]} needs one of {', '.join(FIELD_SCOPES)}")
+    return {f"{type_name}.{name}": part.scopes[name] for type_name, name in part.fields}
 
 
 def metrics_service(config: ServiceConfig) -> str:
@@ -171,17 +206,26 @@ def function_environment(config: ServiceConfig, settings: tuple[str, ...], **ext
     }
 
 
+def _api_description(parts: list[ApiPart]) -> str:
+    """Every field it resolves, or (past Lambda's 256 characters) how many, and which routers."""
+    fields = [name for part in parts for _, name in part.fields]
+    listed = "GraphQL resolvers: " + ", ".join(fields)
+    if len(listed) <= 256:
+        return listed
+    routers = ", ".join(part.router.rsplit(".", 2)[-2] for part in parts)
+    return f"GraphQL resolvers, {len(fields)} fields: {routers}"[:256]
+
+
 def compose(config: ServiceConfig, domains: tuple[Domain, ...]) -> Wiring:
     """One API function serving every domain's fields, then each domain's own functions and queues."""
     parts = [domain.api for domain in domains if domain.api is not None]
     settings = tuple(dict.fromkeys(name for part in parts for name in part.settings))
     derived = {name: value for part in parts for name, value in part.derived.items()}
+    derived["field_scopes"] = {key: scope for part in parts for key, scope in check_scopes(part).items()}
     api = FunctionSpec(
         name=API_FUNCTION,
         handler="messenger.api.lambda_handler",
-        # By domain: Lambda allows 256 characters, which the list of fields outgrew.
-        description="GraphQL resolvers of " + ", ".join(d.name for d in domains if d.api is not None)
-        + f" ({sum(len(part.fields) for part in parts)} fields)",
+        description=_api_description(parts),
         timeout_seconds=15,
         memory_mb=512,
         capabilities=frozenset().union(*(part.capabilities for part in parts)),

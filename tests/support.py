@@ -34,13 +34,16 @@ def reset_caches() -> None:
     from messenger.suppressions import dependencies as suppressions
     from messenger.templates import dependencies as templates
     from messenger.webhooks import dependencies as webhooks
+    from messenger.clients import dependencies as clients
+    from messenger.erasure import dependencies as erasure
 
     settings.cache_clear()
     client.cache_clear()
     for cached in (messages.table, messages.history, sending.repository, sending.channels, sending.senders,
                    sending.job_queue, sending.message_service, sending.dispatcher, reports.table,
                    receipts.receipts, suppressions.table, suppressions.suppressor,
-                   templates.table, templates.template_service, messages.status_listeners,
+                   templates.table, templates.template_service, clients.table, clients.api_keys,
+                   clients.client_service, erasure.table, messages.status_listeners,
                    webhooks.table, webhooks.subscriptions, webhooks.listener, webhooks.service,
                    webhooks.deliverer):  # fmt: skip
         cached.cache_clear()
@@ -89,12 +92,15 @@ class FakeLambdaContext:
         return 30_000
 
 
-def appsync_event(parent: str, field: str, arguments: dict) -> dict:
+def appsync_event(parent: str, field: str, arguments: dict, api_key: str | None = None) -> dict:
+    """As the deployed resolver sends it; the key is the stack's own (every live scope) unless given."""
+    from local.resources import DEFAULT_STACK_KEY
+
     return {
         "arguments": arguments,
         "identity": None,
         "source": None,
-        "request": {"headers": {"x-amzn-trace-id": "Root=1-test-trace"}},
+        "request": {"headers": {"x-amzn-trace-id": "Root=1-test-trace", "x-api-key": api_key or DEFAULT_STACK_KEY}},
         "info": {"fieldName": field, "parentTypeName": parent, "variables": {}, "selectionSetList": []},
         "prev": None,
         "stash": {},

@@ -22,6 +22,7 @@ from stacks.wiring import (
     QUERY_DEPTH_LIMIT,
     SUBSCRIPTION_FIELD,
     Wiring,
+    stack_key_description,
 )
 
 SCHEMA_FILE = PROJECT_ROOT / "schema.graphql"
@@ -48,7 +49,9 @@ class GraphqlApi(Construct):
                     authorization_type=appsync.AuthorizationType.API_KEY,
                     api_key_config=appsync.ApiKeyConfig(
                         name=f"{prefix}-key",
-                        description=f"Valid {config.api_key_valid_days} days from {config.api_key_valid_from}",
+                        # The API function recognises the stack's key by this description
+                        # (messenger/clients: registered as the all-scopes client `stack`).
+                        description=stack_key_description(config),
                         # A fixed date from the config: "now + n days" would change on every synth.
                         expires=Expiration.at_date(config.api_key_expires()),
                     ),

@@ -33,6 +33,8 @@ SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue",)
 EMAIL_SEND_ACTIONS = ("ses:SendEmail",)
 SMS_PUBLISH_ACTIONS = ("sns:Publish",)
 STATUS_PUBLISH_ACTIONS = ("appsync:GraphQL",)
+# The clients domain's keys: on this API's ARN and its keys' ARNs (apis/<id>/apikeys/<key id>) only.
+API_KEY_ACTIONS = ("appsync:CreateApiKey", "appsync:ListApiKeys", "appsync:UpdateApiKey", "appsync:DeleteApiKey")
 # Topics and platform endpoints have ARNs of this shape; a phone number has no ARN at all.
 SNS_ARN_PATTERN = f"arn:{Aws.PARTITION}:sns:*:*:*"
 
@@ -72,6 +74,7 @@ def capability_permissions(
     queues: Iterable[WorkQueue],
     secrets: Mapping[str, secretsmanager.ISecret],
     publish_field_arn: str,
+    api_arn: str,
 ) -> dict[str, Permission]:
     permissions = {
         w.TABLE_GET: _allow(("dynamodb:GetItem",), [table.table_arn]),
@@ -83,6 +86,17 @@ def capability_permissions(
         w.TABLE_PUT: _allow(("dynamodb:PutItem",), [table.table_arn]),
         w.TABLE_UPDATE: _allow(("dynamodb:UpdateItem",), [table.table_arn]),
         w.TABLE_DELETE: _allow(("dynamodb:DeleteItem",), [table.table_arn]),
+        w.TABLE_BATCH_WRITE: _allow(("dynamodb:BatchWriteItem",), [table.table_arn]),
+        w.API_KEYS: Permission(
+            statements=(_statement(API_KEY_ACTIONS, [api_arn, f"{api_arn}/apikeys/*"]),),
+            acknowledgments=(
+                (
+                    "AwsSolutions-IAM5[Resource::<GraphqlApi5FB08D89.Arn>/apikeys/*]",
+                    "A key's ARN ends with its id, which is the secret itself and is drawn by AppSync at "
+                    "creation: the keys of this one API are the narrowest resource that can be named.",
+                ),
+            ),
+        ),
         w.EMAIL_SEND: _allow(EMAIL_SEND_ACTIONS, ses_identity_arns(stack, config)),
         # The publish mutation only: the role can call no other field of the API.
         w.STATUS_PUBLISH: _allow(STATUS_PUBLISH_ACTIONS, [publish_field_arn]),

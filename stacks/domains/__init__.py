@@ -4,7 +4,9 @@ A domain is a module here with `contribute(config) -> Domain`; adding one is tha
 """
 
 from stacks.domains import (
+    clients,
     delivery_reports,
+    erasure,
     messages,
     receipts,
     sending,
@@ -22,5 +24,7 @@ DOMAINS = (
     sweeper.contribute,
     suppressions.contribute,
     templates.contribute,
+    clients.contribute,
+    erasure.contribute,
     webhooks.contribute,
 )

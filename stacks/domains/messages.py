@@ -13,6 +13,7 @@ def contribute(config: ServiceConfig) -> w.Domain:
             router="messenger.messages.api",
             fields=(("Query", "getMessages"), ("Query", "getMessage")),
             capabilities=frozenset({w.TABLE_QUERY}),
+            scopes={"getMessages": w.READ, "getMessage": w.READ},
             resource_env=(w.ENV_TABLE_NAME,),
         ),
     )

@@ -14,7 +14,7 @@ CHANNEL_SETTINGS = ("ses_region", "sns_region", "sms_type", "retry_base_seconds"
 SEND_SETTINGS = (
     *CHANNEL_SETTINGS, "sender_email", "allowed_from_addresses", "sms_sender_ids", "at_country_codes",
     "default_sms_provider", "max_sms_segments", "max_email_body_bytes", "max_subject_chars",
-    "idempotency_ttl_hours", *w.PUBLISHER_SETTINGS,
+    "idempotency_ttl_hours", "message_retention_days", *w.PUBLISHER_SETTINGS,
 )
 # The worker: the channels, Africa's Talking (sending/providers/africastalking.py) and retries.
 WORKER_SETTINGS = (
@@ -64,6 +64,7 @@ def contribute(config: ServiceConfig) -> w.Domain:
             capabilities=frozenset(
                 {w.TABLE_GET, w.TABLE_PUT, w.TABLE_UPDATE, w.EMAIL_SEND, w.SMS_PUBLISH, outbound.send_capability}
             ) | w.PUBLISHER_CAPABILITIES,
+            scopes={"sendMessage": w.SEND},
             settings=SEND_SETTINGS,
             resource_env=(w.ENV_TABLE_NAME, w.ENV_OUTBOUND_QUEUE_URL, *w.PUBLISHER_ENV),
             derived=channel_derived(config),

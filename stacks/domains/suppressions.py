@@ -18,6 +18,7 @@ def contribute(config: ServiceConfig) -> w.Domain:
             router="messenger.suppressions.api",
             fields=(("Query", "getSuppressions"), ("Mutation", "removeSuppression")),
             capabilities=frozenset({w.TABLE_QUERY, w.TABLE_DELETE}),
+            scopes={"getSuppressions": w.ADMIN, "removeSuppression": w.ADMIN},
             resource_env=(w.ENV_TABLE_NAME,),
         ),
     )

@@ -25,6 +25,9 @@ def contribute(config: ServiceConfig) -> w.Domain:
                 ("Query", "getTemplate"), ("Query", "getTemplates"), ("Query", "previewTemplate"),
             ),
             capabilities=frozenset({w.TABLE_GET, w.TABLE_BATCH_GET, w.TABLE_QUERY, w.TABLE_PUT, w.TABLE_UPDATE}),
+            # Writing templates is administration; reading them is for whoever sends or reads.
+            scopes={"createTemplate": w.ADMIN, "updateTemplate": w.ADMIN, "archiveTemplate": w.ADMIN,
+                    "getTemplate": w.READ, "getTemplates": w.READ, "previewTemplate": w.READ},
             settings=TEMPLATE_SETTINGS,
             resource_env=(w.ENV_TABLE_NAME,),
         ),

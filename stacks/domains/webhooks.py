@@ -58,6 +58,10 @@ def contribute(config: ServiceConfig) -> w.Domain:
                 ("Query", "getWebhookDeliveries"),
             ),
             capabilities=frozenset({w.TABLE_GET, w.TABLE_QUERY, w.TABLE_PUT, w.TABLE_UPDATE, w.TABLE_DELETE}),
+            # Webhooks receive every message's status (recipients included): managing them is administration.
+            scopes={name: w.ADMIN for name in (
+                "createWebhook", "getWebhooks", "deleteWebhook", "rotateWebhookSecret", "enableWebhook",
+                "getWebhookDeliveries")},
             settings=API_SETTINGS,
             resource_env=(w.ENV_TABLE_NAME,),
         ),

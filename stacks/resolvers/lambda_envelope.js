@@ -8,15 +8,21 @@
 import { util } from '@aws-appsync/utils';
 
 export function request(ctx) {
-  // The same event shape as a direct Lambda resolver, minus the caller's headers: only the trace
-  // id is forwarded, never the x-api-key.
+  // The same event shape as a direct Lambda resolver, with two of the caller's headers: the trace id
+  // and the x-api-key, from which the function identifies the calling client (it keeps only the
+  // key's SHA-256 and never logs it). No other header is forwarded.
   return {
     operation: 'Invoke',
     payload: {
       arguments: ctx.arguments,
       identity: null,
       source: null,
-      request: { headers: { 'x-amzn-trace-id': ctx.request.headers['x-amzn-trace-id'] } },
+      request: {
+        headers: {
+          'x-amzn-trace-id': ctx.request.headers['x-amzn-trace-id'],
+          'x-api-key': ctx.request.headers['x-api-key'],
+        },
+      },
       info: {
         fieldName: ctx.info.fieldName,
         parentTypeName: ctx.info.parentTypeName,

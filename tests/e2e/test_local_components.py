@@ -71,18 +71,18 @@ def _api(result) -> tuple[AppSyncApi, FakeFunction]:
     return AppSyncApi(PROJECT_ROOT / "schema.graphql", WIRING, {"api": function}), function
 
 
-def test_resolver_event_is_the_direct_lambda_shape_without_the_api_key():
+def test_resolver_event_is_the_direct_lambda_shape_with_the_trace_id_and_key_headers():
     api, function = _api({"data": None})
     query = """query q($f: MessageFilter!) { getMessages(filter: $f, order: NEWEST_FIRST) {
         data { ...m } pageInfo { hasNextPage } } }
         fragment m on Message { id deliveryStatus }"""
-    api.execute(query, {"f": {"to": "a@example.org"}}, None, trace_id="Root=1-abc-def")
+    api.execute(query, {"f": {"to": "a@example.org"}}, None, trace_id="Root=1-abc-def", api_key="da2-k")
     [event] = function.events
     assert event == {
         "arguments": {"filter": {"to": "a@example.org"}, "order": "NEWEST_FIRST"},
         "identity": None,
         "source": None,
-        "request": {"headers": {"x-amzn-trace-id": "Root=1-abc-def"}},
+        "request": {"headers": {"x-amzn-trace-id": "Root=1-abc-def", "x-api-key": "da2-k"}},
         "info": {
             "fieldName": "getMessages",
             "parentTypeName": "Query",

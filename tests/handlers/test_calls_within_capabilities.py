@@ -25,6 +25,8 @@ ALLOWED = {
     w.TABLE_PUT: {"dynamodb.PutItem", "dynamodb.TransactWriteItems"},
     w.TABLE_UPDATE: {"dynamodb.UpdateItem", "dynamodb.TransactWriteItems"},
     w.TABLE_DELETE: {"dynamodb.DeleteItem"},
+    w.TABLE_BATCH_WRITE: {"dynamodb.BatchWriteItem"},
+    w.API_KEYS: {"appsync.CreateApiKey", "appsync.ListApiKeys", "appsync.UpdateApiKey", "appsync.DeleteApiKey"},
     w.EMAIL_SEND: {"sesv2.SendEmail"},
     w.SMS_PUBLISH: {"sns.Publish"},
     w.QUEUE_SEND: {"sqs.SendMessage outbound"},
@@ -83,6 +85,7 @@ def test_every_handler_stays_within_its_capabilities(calls, server, monkeypatch)
         send(to="+254711000001", body="b", deliveryMethod="SMS")
         api(appsync_event("Query", "getMessages", {"filter": {"to": "user@example.com"}}), FakeLambdaContext())
         _templates_round(api)
+        _clients_round(api)
         by_function["api"], made[:] = set(made), []
 
     sqs = boto3.client("sqs")
@@ -108,7 +111,23 @@ def test_every_handler_stays_within_its_capabilities(calls, server, monkeypatch)
         assert "sqs.SendMessage webhooks" in by_function[writer], writer
     assert {"sqs.SendMessage webhooks", "sqs.SendMessage webhooks-dlq"} <= by_function["webhooks"]
     assert "dynamodb.BatchGetItem" in by_function["api"]  # the pinned template version
+    assert {"dynamodb.BatchWriteItem", "appsync.CreateApiKey", "appsync.ListApiKeys"} <= by_function["api"]
     assert "dynamodb.GetItem" in by_function["dispatch"]  # the duplicate found the message settled
+
+
+def _clients_round(api) -> None:
+    """Every clients field and an erasure, with the api function's own environment."""
+    def call(parent, field, arguments):
+        answer = api(appsync_event(parent, field, arguments), FakeLambdaContext())
+        assert "data" in answer, answer
+        return answer["data"]
+
+    created = call("Mutation", "createApiClient", {"input": {"name": "c", "scopes": ["SEND"]}})
+    call("Query", "getApiClients", {})
+    call("Mutation", "rotateApiClientKey", {"id": created["client"]["id"]})
+    call("Mutation", "revokeApiClient", {"id": created["client"]["id"]})
+    erased = call("Mutation", "eraseRecipient", {"to": "user@example.com"})
+    assert (erased["messages"], erased["idempotencyKeys"]) == (1, 1)
 
 
 def _templates_round(api) -> None:

@@ -476,6 +476,41 @@ def webhook_event_not_enqueued(world):
     assert world.send(to=EMAIL, subject=SUBJECT, body=BODY, deliveryMethod="EMAIL")["data"]["deliveryStatus"] == "ACCEPTED"
 
 
+# -- clients and erasure ---------------------------------------------------------------------------
+# Keys a path was given: no log may hold them (run_path adds them to the run's secrets).
+ISSUED_KEYS: list[str] = []
+
+
+@path
+def clients_managed_and_a_test_send(world):
+    def call(parent, field, arguments, key=None):
+        answer = world.api(appsync_event(parent, field, arguments, key), FakeLambdaContext())
+        assert "data" in answer, answer
+        return answer["data"]
+
+    created = call("Mutation", "createApiClient", {"input": {"name": "ci", "scopes": ["SEND", "TEST"]}})
+    rotated = call("Mutation", "rotateApiClientKey", {"id": created["client"]["id"]})
+    ISSUED_KEYS.extend([created["key"], rotated["key"]])
+    sent = call("Mutation", "sendMessage", {"input": {"to": EMAIL, "subject": SUBJECT, "body": BODY,
+                                                      "deliveryMethod": "EMAIL"}}, rotated["key"])  # fmt: skip
+    assert (sent["test"], sent["deliveryStatus"]) == (True, "DELIVERED")
+    assert call("Mutation", "revokeApiClient", {"id": created["client"]["id"]})["status"] == "REVOKED"
+
+
+@path
+def recipient_erased_over_two_calls(world):
+    from messenger.erasure import dal
+
+    world.monkeypatch.setattr(dal, "PAGE", 1)
+    world.monkeypatch.setattr("messenger.erasure.logic.BUDGET_SECONDS", 0)
+    for _ in range(2):
+        world.send(to=EMAIL, subject=SUBJECT, body=BODY, deliveryMethod="EMAIL")
+    erase = appsync_event("Mutation", "eraseRecipient", {"to": EMAIL})
+    assert world.api(erase, FakeLambdaContext())["data"]["complete"] is False
+    world.monkeypatch.setattr("messenger.erasure.logic.BUDGET_SECONDS", 10)
+    assert world.api(erase, FakeLambdaContext())["data"]["complete"] is True
+
+
 # -- running a path --------------------------------------------------------------------------------
 @dataclass
 class Run:
@@ -518,7 +553,9 @@ def run_path(name: str, at_url: str) -> Run:
         finally:
             logging.setLogRecordFactory(make_record)
     SITES_BY_PATH[name] = sites
-    return Run(buffer.getvalue(), sites, [at_key, resources.report_token])
+    from local.resources import DEFAULT_STACK_KEY
+
+    return Run(buffer.getvalue(), sites, [at_key, resources.report_token, DEFAULT_STACK_KEY, *ISSUED_KEYS])
 
 
 @pytest.mark.parametrize("name", list(PATHS))

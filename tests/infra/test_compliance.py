@@ -53,6 +53,8 @@ def test_the_acknowledged_findings_are_exactly_the_expected_ones(synth):
         ("AwsSolutions-SMG4", f"{prefix}/Secrets/DeliveryReportToken/Resource"),
         ("AwsSolutions-ASC3", f"{prefix}/Graphql/Api/Resource"),
         ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/Api/Role/Resource"),
+        # The clients domain's key actions: this API's keys (a key's ARN ends with the secret itself).
+        ("AwsSolutions-IAM5[Resource::<GraphqlApi5FB08D89.Arn>/apikeys/*]", f"{prefix}/Functions/Api/Role/Resource"),
         ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/Dispatch/Role/Resource"),
         *{("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/{f}/Role/DefaultPolicy/Resource")
           for f in ("Api", "Dispatch", "DeliveryReports", "Receipts", "Sweeper", "Webhooks")},

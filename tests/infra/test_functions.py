@@ -19,6 +19,8 @@ CAPABILITY_ACTIONS = {
     w.TABLE_PUT: {"dynamodb:PutItem"},
     w.TABLE_UPDATE: {"dynamodb:UpdateItem"},
     w.TABLE_DELETE: {"dynamodb:DeleteItem"},
+    w.TABLE_BATCH_WRITE: {"dynamodb:BatchWriteItem"},
+    w.API_KEYS: {"appsync:CreateApiKey", "appsync:ListApiKeys", "appsync:UpdateApiKey", "appsync:DeleteApiKey"},
     w.EMAIL_SEND: {"ses:SendEmail"},
     w.SMS_PUBLISH: {"sns:Publish"},
     w.QUEUE_SEND: {"sqs:SendMessage"},
@@ -107,6 +109,7 @@ def test_function_resource_env_points_at_the_stack_resources(synth, wiring, name
         w.ENV_GRAPHQL_URL: {"Fn::GetAtt": [next(iter(synth.of_type("AWS::AppSync::GraphQLApi"))), "GraphQLUrl"]},
         w.ENV_WEBHOOK_QUEUE_URL: {"Ref": synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-webhooks")[0]},
         w.ENV_WEBHOOK_DLQ_URL: {"Ref": synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-webhooks-dlq")[0]},
+        w.ENV_GRAPHQL_API_ID: {"Fn::GetAtt": [next(iter(synth.of_type("AWS::AppSync::GraphQLApi"))), "ApiId"]},
     }
     for key in wiring.function(name).resource_env:
         assert variables[key] == expected[key]
@@ -206,6 +209,7 @@ def test_table_actions_name_only_the_table_and_its_index(synth, name):
         "dynamodb:PutItem": ([table_arn], w.TABLE_PUT),
         "dynamodb:UpdateItem": ([table_arn], w.TABLE_UPDATE),
         "dynamodb:DeleteItem": ([table_arn], w.TABLE_DELETE),
+        "dynamodb:BatchWriteItem": ([table_arn], w.TABLE_BATCH_WRITE),  # erasure: 25 deletes a request
     }
     for action, (resources, capability) in expected.items():
         assert synth.allowed_resources(statements, action) == (resources if capability in capabilities else [])
@@ -219,7 +223,7 @@ def test_the_api_function_may_query_the_history_indexes(synth):
 
 
 @pytest.mark.parametrize(("name", "actions"), [
-    ("api", {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}),
+    ("api", {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"}),
     ("dispatch", {"GetItem", "UpdateItem"}),
     # GetItem: the webhook subscriptions item every status writer reads (at most once per cache period).
     ("delivery_reports", {"GetItem", "Query", "UpdateItem"}),
@@ -290,6 +294,19 @@ def test_every_status_writer_may_call_the_publish_mutation_only(synth, name):
     assert statement["Resource"] == {
         "Fn::Join": ["", [{"Fn::GetAtt": [api_id, "Arn"]}, "/types/Mutation/fields/publishMessageUpdate"]]
     }
+
+
+def test_only_the_api_function_manages_api_keys_and_only_this_apis(synth):
+    actions = {"appsync:CreateApiKey", "appsync:ListApiKeys", "appsync:UpdateApiKey", "appsync:DeleteApiKey"}
+    for name in FUNCTIONS:
+        granted = synth.allowed_actions(synth.function_statements(name)) & actions
+        assert granted == (actions if name == "api" else set()), name
+    (api_id,) = synth.of_type("AWS::AppSync::GraphQLApi")
+    api_arn = {"Fn::GetAtt": [api_id, "Arn"]}
+    for action in actions:
+        assert synth.allowed_resources(synth.function_statements("api"), action) == [
+            api_arn, {"Fn::Join": ["", [api_arn, "/apikeys/*"]]}
+        ]
 
 
 @pytest.mark.parametrize("name", STATUS_WRITERS)

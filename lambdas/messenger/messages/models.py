@@ -95,6 +95,10 @@ class Message:
     template_id: str | None = None  # sent by template: which one and which version
     template_version: int | None = None
     html: str | None = None  # e-mail by template: the rendered HTML part (not in the API)
+    client_id: str | None = None  # the API client that sent it (messenger.clients)
+    test: bool = False  # sent by a TEST client through the simulated providers
+    expires_at: int | None = None  # epoch seconds: the table's TTL deletes it then (messageRetentionDays)
+    idempotency_key: str | None = None  # its key item, so erasing the recipient erases that too (not in the API)
 
     def to_graphql(self) -> dict:
         """The GraphQL `Message` type's shape."""
@@ -121,6 +125,8 @@ class Message:
             "events": [event.to_graphql() for event in self.events],
             "templateId": self.template_id,
             "templateVersion": self.template_version,
+            "clientId": self.client_id,
+            "test": self.test,
         }
 
     def as_dict(self) -> dict:

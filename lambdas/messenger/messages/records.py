@@ -58,13 +58,20 @@ _FIELDS = {
     "templateId": "template_id",
     "templateVersion": "template_version",
     "html": "html",
+    "clientId": "client_id",
+    "test": "test",
+    "expiresAt": "expires_at",
+    "idempotencyKey": "idempotency_key",
 }
 _ATTRIBUTE_OF = {field: attr for attr, field in _FIELDS.items()}
-_NUMBERS = {"segments", "templateVersion"}
+_NUMBERS = {"segments", "templateVersion", "expiresAt"}
+_BOOLEANS = {"test"}
 _ENUMS = {"delivery_method": DeliveryMethod, "delivery_status": DeliveryStatus, "provider": Provider}
 
 
 def _value(attr: str, value) -> dict:
+    if attr in _BOOLEANS:
+        return {"BOOL": bool(value)}
     if attr in _NUMBERS:
         return {"N": str(value)}
     return {"S": value.value if hasattr(value, "value") else str(value)}
@@ -75,6 +82,8 @@ def _plain(av: dict):
         return av["S"]
     if "N" in av:
         return int(av["N"])
+    if "BOOL" in av:
+        return av["BOOL"]
     raise ValueError(f"unexpected attribute type {list(av)}")
 
 
@@ -117,7 +126,7 @@ def _event(av: dict) -> MessageEvent:
 def to_item(message: Message) -> dict:
     item = message_key(message.to, message.id)
     for field, value in message.as_dict().items():
-        if value is not None:
+        if value is not None and value is not False:  # `test` is stored only when true
             item[_ATTRIBUTE_OF[field]] = _value(_ATTRIBUTE_OF[field], value)
     item[EVENTS] = {"L": [event_value(event) for event in message.events]}
     if not message.delivery_status.final:

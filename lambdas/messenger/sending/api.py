@@ -9,6 +9,7 @@ router = Router()
 
 @router.mutation("sendMessage")
 def send_message(arguments: dict) -> dict:
+    from messenger.core.caller import current_caller
     from messenger.sending.dependencies import message_service
 
-    return message_service().send(arguments.get("input")).to_graphql()
+    return message_service().send(arguments.get("input"), current_caller()).to_graphql()

@@ -18,6 +18,7 @@ from messenger.core.errors import (
     ProviderError,
     StatusConflict,
 )
+from messenger.core.caller import Caller
 from messenger.core.masking import mask_recipient
 from messenger.core.settings import Settings
 from messenger.messages.models import (
@@ -32,6 +33,7 @@ from messenger.messages.status import StatusListener, StatusWriter
 from messenger.sending.models import SendRequest
 from messenger.sending.ports import Channel, JobQueue, SendingRepository
 from messenger.sending.providers import PROVIDERS
+from messenger.sending.simulator import outcome as simulated_outcome
 from messenger.sending.validation import parse_send_input
 
 log = logging.getLogger(__name__)
@@ -85,10 +87,13 @@ class MessageService:
         self._templates = templates
 
     # -- sendMessage -------------------------------------------------------------------------
-    def send(self, args: dict) -> Message:
+    def send(self, args: dict, caller: Caller | None = None) -> Message:
+        """`caller`: the API client sending (recorded as `clientId`); a TEST client's message goes to
+        the simulated providers (sending/simulator.py), in the request, whatever its provider."""
         request = parse_send_input(args, self._settings, self._render if self._templates else None)
         now = self._clock.now()
-        queued = request.provider in QUEUED_PROVIDERS
+        test = caller is not None and caller.test
+        queued = request.provider in QUEUED_PROVIDERS and not test
         suppressed = self._suppressions.get(request.to) if self._suppressions is not None else None
         status = DeliveryStatus.QUEUED if queued else DeliveryStatus.PENDING
         if suppressed is not None:
@@ -114,6 +119,10 @@ class MessageService:
             template_id=request.template_id,
             template_version=request.template_version,
             html=request.html,
+            client_id=caller.client_id if caller is not None else None,
+            test=test,
+            expires_at=self._clock.epoch() + self._settings.message_retention_days * 86_400,
+            idempotency_key=request.idempotency_key,
         )
         if request.idempotency_key:
             expected = fingerprint(request)
@@ -132,14 +141,30 @@ class MessageService:
         log.info(
             "message recorded",
             extra={"messageId": message.id, "provider": message.provider.value,
-                   "to": mask_recipient(message.to), "status": status.value},
+                   "to": mask_recipient(message.to), "status": status.value, "test": test},
         )
         self._statuses.recorded(message)
         if suppressed is not None:
             return message
+        if test:
+            return self._simulate(message)
         if queued:
             return self._enqueue(message)
         return self._send_now(message)
+
+    def _simulate(self, message: Message) -> Message:
+        """A TEST client's message: the simulated provider's answer and receipt, through the StatusWriter
+        like any other (subscriptions and metrics see them), nothing handed to a real provider."""
+        result = simulated_outcome(message)
+        if not result.accepted:
+            return self._fail(message, result.reason or "Refused")
+        accepted = self._statuses.move(message, DeliveryStatus.ACCEPTED, provider_message_id=f"test-{message.id}")
+        if result.final is None:
+            return accepted  # no receipt will come: the sweeper settles it, as a real one
+        reason = result.reason if result.final is DeliveryStatus.FAILED else None
+        return self._statuses.move(
+            accepted, result.final, detail=f"simulated: {reason or 'delivered'}", failure_reason=reason
+        )
 
     def _render(self, args: dict, method: DeliveryMethod):
         return self._templates().for_send(args, method)

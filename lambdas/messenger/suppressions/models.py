@@ -7,6 +7,7 @@ from dataclasses import dataclass
 BOUNCE = "bounce"
 COMPLAINT = "complaint"
 BLACKLISTED = "blacklisted"  # Africa's Talking refused the number (statusCode 406, UserInBlacklist)
+OPT_OUT = "opt-out"  # the recipient asked to receive nothing more
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,188 @@
+"""API clients: the stack key's bootstrap, issuing, rotating and revoking keys, and what a key may call.
+
+The real dal and AppSync adapter over moto (in-process), a clock the tests move.
+"""
+
+import datetime as dt
+import itertools
+
+import boto3
+import pytest
+from messenger.adapters.appsync_keys import AppSyncKeys
+from messenger.clients.dal import ClientsTable
+from messenger.clients.logic import DAY, ClientService
+from messenger.clients.models import ApiClient, Unauthorized, NotFound, check_scopes, key_hash
+from messenger.core.clock import iso
+from messenger.core.errors import BadRequest
+
+from local.api_keys import LocalApiKeys, create_api
+from stacks.config import load_cdk_json_config
+from stacks.wiring import TABLE, Wiring, stack_key_description
+
+STACK_KEY = "da2-stack-key-for-tests"
+REGION = "us-east-1"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.moment = dt.datetime.now(dt.timezone.utc)
+
+    def now(self) -> str:
+        return iso(self.moment)
+
+    def epoch(self) -> int:
+        return int(self.moment.timestamp())
+
+    def ago(self, seconds: int) -> str:
+        return iso(self.moment - dt.timedelta(seconds=seconds))
+
+    def advance(self, seconds: int) -> None:
+        self.moment += dt.timedelta(seconds=seconds)
+
+
+class World:
+    def __init__(self, table: str, grace=3600, cache_seconds=0) -> None:
+        from local.resources import _create_table
+
+        self.name = table
+        _create_table(Wiring(functions=(), resolvers=(), queues=(), table=TABLE), table)
+        description = stack_key_description(load_cdk_json_config())
+        self.api_id = create_api(REGION, "api", STACK_KEY, description, dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30))
+        self.appsync = boto3.client("appsync", region_name=REGION)
+        self.keys = AppSyncKeys(self.appsync, self.api_id)
+        self.table = ClientsTable(boto3.client("dynamodb", region_name=REGION), table)
+        self.clock = Clock()
+        self.ticks = [0.0]
+        self.service = ClientService(
+            self.table, self.keys, self.clock, cache_seconds=cache_seconds, grace_seconds=grace, key_valid_days=90,
+            stack_key_description=description, monotonic=lambda: self.ticks[0],
+        )
+        self.local = LocalApiKeys(REGION, self.api_id)
+
+    def items(self):
+        return boto3.client("dynamodb", region_name=REGION).scan(TableName=self.name)["Items"]
+
+
+@pytest.fixture(scope="module")
+def aws():
+    """One moto for the module (each test has its own table and API in it)."""
+    from moto import mock_aws
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                            "AWS_DEFAULT_REGION": REGION}.items():  # fmt: skip
+            patch.setenv(name, value)
+        patch.delenv("AWS_ENDPOINT_URL", raising=False)
+        with mock_aws():
+            yield itertools.count()
+
+
+@pytest.fixture
+def world(aws):
+    return World(f"t{next(aws)}")
+
+
+def create(world, name="shop", scopes=("SEND",)):
+    return world.service.create({"input": {"name": name, "scopes": list(scopes)}})
+
+
+def test_the_stack_key_is_registered_with_every_live_scope_on_first_use(world):
+    caller = world.service.identify(STACK_KEY)
+    assert caller.client_id == "stack" and caller.scopes == {"SEND", "READ", "ADMIN"} and not caller.test
+    assert world.table.get_key(key_hash(STACK_KEY)).client_id == "stack"
+    assert STACK_KEY not in str(world.items())  # only its hash is kept
+
+
+def test_a_key_appsync_holds_for_no_client_is_refused(world):
+    stray = world.keys.create("made by hand", world.clock.epoch() + 2 * DAY).key
+    for key in (stray, "da2-never-issued", "", None):
+        with pytest.raises(Unauthorized):
+            world.service.identify(key)
+
+
+def test_a_created_client_gets_its_own_key_with_its_scopes(world):
+    answer = create(world, scopes=["READ", "SEND"])
+    assert answer["client"]["scopes"] == ["SEND", "READ"] and answer["client"]["status"] == "ACTIVE"
+    caller = world.service.identify(answer["key"])
+    assert caller.client_id == answer["client"]["id"] and caller.scopes == {"SEND", "READ"}
+    assert world.local.accepts(answer["key"])  # a real AppSync key of this API (moto's here)
+    assert answer["key"] not in str(world.items())
+    page = world.service.page({"first": 10})
+    assert [c["name"] for c in page["data"]] == ["shop"]
+
+
+def test_a_test_client_is_flagged(world):
+    answer = create(world, scopes=["SEND", "TEST"])
+    assert world.service.identify(answer["key"]).test
+
+
+@pytest.mark.parametrize("scopes, field", [
+    ([], "scopes"), (["TEST"], "scopes"), (["SEND", "TEST", "ADMIN"], "scopes"), (["ROOT"], "scopes"),
+])
+def test_scopes_that_make_no_sense_are_refused(scopes, field):
+    with pytest.raises(BadRequest) as refused:
+        check_scopes(scopes)
+    assert refused.value.field == field
+
+
+def test_rotation_keeps_the_old_key_for_the_grace_period_only(world):
+    first = create(world)
+    second = world.service.rotate({"id": first["client"]["id"]})
+    assert second["key"] != first["key"]
+    assert world.service.identify(first["key"]).client_id == world.service.identify(second["key"]).client_id
+    world.clock.advance(3599)
+    world.service.identify(first["key"])
+    world.clock.advance(1)
+    with pytest.raises(Unauthorized):
+        world.service.identify(first["key"])
+    assert world.service.identify(second["key"])
+    # AppSync keeps the old key no more than a day (its minimum), on the hour
+    [old] = [k for k in world.keys.list() if k.key == first["key"]]
+    assert old.expires <= world.clock.epoch() + DAY + 3600
+
+
+def test_revoking_deletes_every_key_at_once_and_repeats_safely(world):
+    first = create(world)
+    client_id = first["client"]["id"]
+    second = world.service.rotate({"id": client_id})
+    revoked = world.service.revoke({"id": client_id})
+    assert revoked["status"] == "REVOKED" and revoked["revokedAt"]
+    for key in (first["key"], second["key"]):
+        assert not world.local.accepts(key)  # AppSync answers 401 from now on
+        with pytest.raises(Unauthorized):
+            world.service.identify(key)
+    assert world.service.revoke({"id": client_id})["status"] == "REVOKED"
+    with pytest.raises(NotFound):
+        world.service.rotate({"id": client_id})
+    with pytest.raises(NotFound):
+        world.service.revoke({"id": "nosuchclient"})
+
+
+def test_a_revoked_stack_client_is_not_registered_again(world):
+    world.service.identify(STACK_KEY)
+    world.service.revoke({"id": "stack"})
+    assert not world.local.accepts(STACK_KEY)
+    with pytest.raises(Unauthorized):
+        world.service.identify(STACK_KEY)
+    assert world.table.register_stack_key(key_hash(STACK_KEY), world.clock.now()) is None
+
+
+def test_lookups_are_cached_briefly_per_instance(world):
+    service = ClientService(world.table, world.keys, world.clock, cache_seconds=30, grace_seconds=0,
+                            key_valid_days=90, stack_key_description="x", monotonic=lambda: world.ticks[0])  # fmt: skip
+    key = create(world)["key"]
+    service.identify(key)
+    calls = []
+    world.table.get_key = lambda digest: calls.append(digest)  # a lookup now would find nothing
+    world.ticks[0] = 29
+    assert service.identify(key)  # from the cache
+    world.ticks[0] = 31
+    with pytest.raises(Unauthorized):
+        service.identify(key)
+    assert len(calls) == 1
+
+
+def test_the_client_record_round_trips(world):
+    client = ApiClient("abc", "n", ("READ",), "ACTIVE", world.clock.now())
+    world.table.create(client, "h1")
+    assert world.table.get_client("abc") == ApiClient("abc", "n", ("READ",), "ACTIVE", client.created_at, ("h1",))

@@ -1,0 +1,81 @@
+"""A TEST client's sends: simulated providers in the request, outcomes by the documented test addresses
+and numbers, status changes through the StatusWriter, nothing handed to a real provider."""
+
+import pytest
+from messenger.core.caller import Caller
+from messenger.core.settings import Settings
+from messenger.messages.models import DeliveryStatus, Provider
+from messenger.sending.service import MessageService
+from messenger.sending.simulator import outcome
+
+from tests.fakes import FakeChannel, FakeQueue, FixedClock, MemoryRepository
+
+TEST = Caller("c1", frozenset({"SEND", "TEST"}), test=True)
+LIVE = Caller("c2", frozenset({"SEND"}))
+SETTINGS = Settings({
+    "TABLE_NAME": "t", "SENDER_EMAIL": '"no-reply@example.com"', "ALLOWED_FROM_ADDRESSES": "[]",
+    "SMS_SENDER_IDS": "[]", "AT_COUNTRY_CODES": '["254"]', "DEFAULT_SMS_PROVIDER": '"SNS"', "MAX_SMS_SEGMENTS": "10",
+    "MAX_EMAIL_BODY_BYTES": "262144", "MAX_SUBJECT_CHARS": "200", "IDEMPOTENCY_TTL_HOURS": "24",
+    "RETRY_BASE_SECONDS": "10", "MESSAGE_RETENTION_DAYS": "90",
+})
+
+
+class Repository(MemoryRepository):
+    def create(self, message):
+        self.add(message)
+
+
+class Listener:
+    def __init__(self):
+        self.seen = []
+
+    def recorded(self, message):
+        self.seen.append(("recorded", message.delivery_status.value))
+
+    def moved(self, message):
+        self.seen.append(("moved", message.delivery_status.value))
+
+
+def service():
+    channels = {Provider.SES: FakeChannel("ses"), Provider.SNS: FakeChannel("sns")}
+    queue, listener = FakeQueue(), Listener()
+    ids = iter(f"01JTEST{n:019d}" for n in range(100))
+    made = MessageService(Repository(), channels, queue, SETTINGS, FixedClock(), lambda _: next(ids),
+                          listeners=(listener,))  # fmt: skip
+    return made, channels, queue, listener
+
+
+@pytest.mark.parametrize("to, method, status, reason", [
+    ("user@example.com", "EMAIL", "DELIVERED", None),
+    ("bounce+x@simulator.amazonses.com", "EMAIL", "FAILED", "Bounce: Permanent/General"),
+    ("complaint@simulator.amazonses.com", "EMAIL", "DELIVERED", None),
+    ("+14155550100", "SMS", "DELIVERED", None),
+    ("+14155550199", "SMS", "FAILED", "Carrier: Phone carrier has blocked this message"),
+    ("+14155550142", "SMS", "ACCEPTED", None),
+    ("+254700000410", "SMS", "FAILED", "DeliveryFailure"),
+    ("+254700000406", "SMS", "FAILED", "UserInBlacklist"),
+    ("+254711000001", "SMS", "DELIVERED", None),
+])
+def test_a_test_message_ends_as_its_address_or_number_says_and_reaches_no_provider(to, method, status, reason):
+    made, channels, queue, listener = service()
+    args = {"to": to, "body": "Hi", "deliveryMethod": method, **({"subject": "s"} if method == "EMAIL" else {})}
+    message = made.send(args, TEST)
+    assert (message.delivery_status.value, message.failure_reason) == (status, reason)
+    assert message.test and message.client_id == "c1"
+    assert not channels[Provider.SES].sent and not channels[Provider.SNS].sent and not queue.jobs
+    assert listener.seen[0] == ("recorded", "PENDING") and listener.seen[-1][1] == status
+
+
+def test_a_live_message_records_its_client_and_its_expiry():
+    made, channels, _, _ = service()
+    message = made.send({"to": "user@example.com", "body": "Hi", "subject": "s", "deliveryMethod": "EMAIL"}, LIVE)
+    assert message.client_id == "c2" and not message.test
+    assert message.expires_at == FixedClock().epoch() + 90 * 86_400
+    assert len(channels[Provider.SES].sent) == 1 and message.delivery_status is DeliveryStatus.ACCEPTED
+
+
+def test_outcome_rules_match_the_local_receipts():
+    from local.provider_receipts import simulated_ses_events
+
+    assert simulated_ses_events("complaint@simulator.amazonses.com") == ["Delivery", "Complaint"]
+    assert outcome.__module__ == "messenger.sending.simulator"
