@@ -55,7 +55,7 @@ def _webhook(item: dict) -> Webhook:
         secret=item["secret"]["S"], description=_s(item, "description"),
         previous_secret=_s(item, "previousSecret"), previous_secret_until=_s(item, "previousSecretUntil"),
         failing_since=_s(item, "failingSince"), disabled=item.get("disabled", {}).get("BOOL", False),
-        disabled_at=_s(item, "disabledAt"),
+        disabled_at=_s(item, "disabledAt"), client_id=_s(item, "clientId"),
     )
 
 
@@ -80,6 +80,8 @@ class WebhooksTable:
         }
         if webhook.description:
             item["description"] = {"S": webhook.description}
+        if webhook.client_id:
+            item["clientId"] = {"S": webhook.client_id}
         self._db.transact_write_items(TransactItems=[
             {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}},
             {"Update": _subscriptions_change(self._table, "ADD", webhook.id, webhook.events)},

@@ -64,8 +64,9 @@ class Deliverer:
         self._loopback, self._timeout = allow_loopback, timeout_seconds
         self._disable_after, self._now, self._resolve = disable_after_seconds, now, resolve
 
-    def fan_out(self, event_id: str, event_type: str, payload: dict) -> int:
-        webhooks = [w for w in self._table.all() if not w.disabled and event_type in {e.value for e in w.events}]
+    def fan_out(self, event_id: str, event_type: str, payload: dict, client_id: str | None = None) -> int:
+        """One copy per webhook that takes the event: its type, and its message's client (Webhook.takes)."""
+        webhooks = [w for w in self._table.all() if w.takes(event_type, client_id)]
         for webhook in webhooks:
             self._queue.send(delivery_body(Delivery(webhook.id, event_id, event_type, payload)))
         return len(webhooks)

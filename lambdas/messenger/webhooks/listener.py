@@ -42,7 +42,8 @@ def status_event(message: Message) -> dict:
             "failureReason": message.failure_reason, "statusAt": at, "sequence": sequence,
         },
     }
-    return {"kind": "event", "eventId": event_id, "eventType": WebhookEvent.MESSAGE_STATUS.value, "payload": payload}
+    return {"kind": "event", "eventId": event_id, "eventType": WebhookEvent.MESSAGE_STATUS.value, "payload": payload,
+            "clientId": message.client_id}  # which client's webhooks take it (not sent to the receiver)
 
 
 class WebhookListener:

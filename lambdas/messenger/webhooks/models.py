@@ -25,6 +25,12 @@ class Webhook:
     failing_since: str | None = None  # the first failed attempt since the last delivered one
     disabled: bool = False
     disabled_at: str | None = None
+    client_id: str | None = None  # the API client that created it: it receives that client's messages only
+
+    def takes(self, event_type: str, client_id: str | None) -> bool:
+        """Enabled, subscribed to the type, and the event's message is its client's (any, without one)."""
+        return (not self.disabled and event_type in {e.value for e in self.events}
+                and (self.client_id is None or self.client_id == client_id))
 
     def signing_secrets(self, now: str) -> tuple[str, ...]:
         keep_previous = self.previous_secret and self.previous_secret_until and now < self.previous_secret_until

@@ -27,7 +27,14 @@ class Webhooks:
         self._table, self._loopback, self._grace, self._resolve, self._now = table, allow_loopback, grace_seconds, resolve, now
         self._on_change = on_change  # which event types some enabled webhook takes may have changed
 
-    def create(self, arguments: dict) -> dict:
+    def _owned(self, webhook_id: str, owner: str | None) -> str:
+        """The id of a webhook the caller may manage (its client's, or any without clients); NotFound else."""
+        webhook = self._table.get(webhook_id) if webhook_id else None
+        if webhook is None or (owner is not None and webhook.client_id not in (None, owner)):
+            raise NotFound("no such webhook")
+        return webhook_id
+
+    def create(self, arguments: dict, owner: str | None = None) -> dict:
         data = arguments.get("input") or {}
         url, events, description = data.get("url"), data.get("events") or [], data.get("description")
         try:
@@ -45,35 +52,41 @@ class Webhooks:
         if len(self._table.all()) >= MAX_WEBHOOKS:
             raise BadRequest("url", f"at most {MAX_WEBHOOKS} webhooks")
         webhook = Webhook(id=str(uuid.uuid4()), url=url, events=chosen, created_at=iso(self._now()),
-                          secret=signing.new_secret(), description=description or None)
+                          secret=signing.new_secret(), description=description or None, client_id=owner)
         self._table.add(webhook)
         self._on_change()
         return webhook.to_graphql(with_secret=True)
 
-    def list(self) -> list[dict]:
-        return [w.to_graphql() for w in sorted(self._table.all(), key=lambda w: w.created_at)]
+    def list(self, owner: str | None = None) -> list[dict]:
+        """The caller's client's webhooks (all of them without a caller)."""
+        mine = [w for w in self._table.all() if owner is None or w.client_id in (None, owner)]
+        return [w.to_graphql() for w in sorted(mine, key=lambda w: w.created_at)]
 
-    def delete(self, arguments: dict) -> bool:
-        deleted = self._table.delete(str(arguments.get("id") or ""))
+    def delete(self, arguments: dict, owner: str | None = None) -> bool:
+        try:
+            webhook_id = self._owned(str(arguments.get("id") or ""), owner)
+        except NotFound:
+            return False
+        deleted = self._table.delete(webhook_id)
         self._on_change()
         return deleted
 
-    def rotate(self, arguments: dict) -> dict:
+    def rotate(self, arguments: dict, owner: str | None = None) -> dict:
         until = iso(self._now() + self._grace)
-        webhook = self._table.rotate(str(arguments.get("id") or ""), signing.new_secret(), until)
+        webhook = self._table.rotate(self._owned(str(arguments.get("id") or ""), owner), signing.new_secret(), until)
         if webhook is None:
             raise NotFound("no such webhook")
         return webhook.to_graphql(with_secret=True)
 
-    def enable(self, arguments: dict) -> dict:
-        webhook = self._table.enable(str(arguments.get("id") or ""))
+    def enable(self, arguments: dict, owner: str | None = None) -> dict:
+        webhook = self._table.enable(self._owned(str(arguments.get("id") or ""), owner))
         if webhook is None:
             raise NotFound("no such webhook")
         self._on_change()
         return webhook.to_graphql()
 
-    def deliveries(self, arguments: dict) -> dict:
-        webhook_id = str(arguments.get("webhookId") or "")
+    def deliveries(self, arguments: dict, owner: str | None = None) -> dict:
+        webhook_id = self._owned(str(arguments.get("webhookId") or ""), owner)
         first = arguments.get("first") or DEFAULT_PAGE
         if not 1 <= first <= MAX_PAGE:
             raise BadRequest("first", f"1 to {MAX_PAGE}")

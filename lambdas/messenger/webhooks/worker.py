@@ -21,7 +21,7 @@ def handle(body: dict) -> None:
     from messenger.webhooks.models import Delivery
 
     if body.get("kind") == "event":
-        deliverer().fan_out(body["eventId"], body["eventType"], body["payload"])
+        deliverer().fan_out(body["eventId"], body["eventType"], body["payload"], body.get("clientId"))
     elif body.get("kind") == "delivery":
         fields = {k: v for k, v in body.items() if k != "kind"}
         deliverer().attempt(Delivery(**fields))
