@@ -10,9 +10,10 @@
    Lambda runs it (AWS_LAMBDA_FUNCTION_NAME, the trace header of an unsampled invocation). Target:
    <= 1.2. The same with a sampled invocation, which loads the X-Ray SDK, is shown beside it.
 2. Run sendMessage (e-mail, SMS), getMessages (each filter key, a time range) and getMessage once each
-   against moto and count the AWS calls. Targets: sendMessage at most 5 sequential calls (was 4 before
-   the send limits' one TransactWriteItems; bench/limits.py measures that one call), getMessage
-   exactly 1 read, each getMessages page exactly 1 Query when its filter is a key or a time range.
+   against moto and count the AWS calls. Targets: sendMessage at most 5 sequential calls (the send
+   limits' one TransactWriteItems, bench/limits.py, then 4), 6 for an instance's first (it reads the
+   webhook subscriptions), getMessage exactly 1 read, each getMessages page exactly 1 Query when its
+   filter is a key or a time range; a send with a webhook adds one SQS call per status change.
 3. A status filter over a sender's history where 1 message in 50 matches: the Queries each page takes.
 
 Usage: .venv/bin/python bench/cold_start.py [--runs N]
@@ -193,9 +194,11 @@ def counted_api():
 
 
 def aws_calls_per_operation() -> dict[str, list[str]]:
+    email = {"input": {"to": "user@example.com", "subject": "Hi", "body": "Hello", "deliveryMethod": "EMAIL"}}
     operations = {
-        "sendMessage (EMAIL)": ("Mutation", "sendMessage", {"input": {
-            "to": "user@example.com", "subject": "Hi", "body": "Hello", "deliveryMethod": "EMAIL"}}),
+        # An instance's first status change reads the webhook subscriptions item (then cached 30 s).
+        FIRST_SEND: ("Mutation", "sendMessage", email),
+        "sendMessage (EMAIL)": ("Mutation", "sendMessage", email),
         "sendMessage (SMS via SNS)": ("Mutation", "sendMessage", {"input": {
             "to": "+14155550123", "body": "Hello", "deliveryMethod": "SMS"}}),
         "sendMessage (SMS via Africa's Talking: queued)": ("Mutation", "sendMessage", {"input": {
@@ -207,6 +210,10 @@ def aws_calls_per_operation() -> dict[str, list[str]]:
             "senderId": "shop", "createdAfter": "2020-01-01T00:00:00.000Z",
             "createdBefore": "2100-01-01T00:00:00.000Z"}, "first": 20}),
         "getMessage": ("Query", "getMessage", None),
+        # A webhook taking MESSAGE_STATUS, created through this instance (so its cache is forgotten).
+        "createWebhook": ("Mutation", "createWebhook", {"input": {
+            "url": "https://93.184.215.14/hook", "events": ["MESSAGE_STATUS"]}}),
+        WEBHOOK_SEND: ("Mutation", "sendMessage", email),
     }
     results = {}
     with counted_api() as (call, calls):
@@ -215,13 +222,17 @@ def aws_calls_per_operation() -> dict[str, list[str]]:
             if args is None:
                 args = {"id": "MESSAGE#" + sent_id}
             elif field == "sendMessage":
-                args["input"] |= {"senderId": "shop", "reference": "order-42"}
+                args = {"input": {**args["input"], "senderId": "shop", "reference": "order-42"}}
             data = call(parent, field, args)
             assert data is not None, name
             sent_id = sent_id or data.get("id")
             results[name] = list(calls)
         results["status filter pages"] = status_filter_reads(call, calls)
     return results
+
+
+FIRST_SEND = "sendMessage (EMAIL, an instance's first)"
+WEBHOOK_SEND = "sendMessage (EMAIL) with a webhook"
 
 
 def status_filter_reads(call, calls, messages: int = 2000, first: int = 20) -> list[int]:
@@ -283,9 +294,13 @@ def main() -> int:
     # A send: the limits' counters (one TransactWriteItems, bench/limits.py), the suppression check
     # (GetItem, eventually consistent: cheaper than folding it into a transaction, whose writes cost
     # double), the record, the provider, the settling write.
+    # Webhooks: without one, a send makes no SQS call; the subscriptions read is once per instance per
+    # webhookSubscriptionCacheSeconds (the first send shows it). With one: one SendMessage per status
+    # change (PENDING, ACCEPTED) and the read again, as creating the webhook forgot the cached answer.
     targets = {name: (lambda n: n == 1) for name in (
         "getMessages", "getMessages (senderId)", "getMessages (reference)", "getMessages (senderId + time range)",
         "getMessage")}
+    targets |= {FIRST_SEND: lambda n: n <= 6, "createWebhook": lambda n: n <= 2, WEBHOOK_SEND: lambda n: n <= 8}
     ok = ratio <= 1.5 and first_ratio <= 1.2
     results = aws_calls_per_operation()
     pages = results.pop("status filter pages")

@@ -111,6 +111,7 @@ def _serve(cleanup: contextlib.ExitStack, settings: LocalSettings) -> None:
     )
     from local.one_time_schedules import OneTimeSchedules
     from local.schedules import Schedules
+    from local.webhooks import add_webhooks_route
     from local.sqs_poller import SqsPoller, add_dead_letter_route, peek_dead_letters
     from local.startup import port_error
     from local.subscriptions import SubscriptionHub
@@ -175,6 +176,7 @@ def _serve(cleanup: contextlib.ExitStack, settings: LocalSettings) -> None:
     Console(api_key, outbox, resources.table_name,
             lambda: peek_dead_letters(list(resources.queues.values()), REGION)).add_routes(server)
     add_table_route(server, resources.table_name)
+    add_webhooks_route(server, resources.table_name)
     pollers = [
         SqsPoller(spec, resources.queues[spec.name], functions[spec.worker], REGION,
                   watch=lambda client: answer_in_process(calls.watch(client, "event source")))

@@ -173,6 +173,7 @@ def handler_environment(wiring: Wiring, resources: LocalResources, graphql_url: 
         {name: queue.url for name, queue in resources.queues.items()},
         {"africastalking": resources.at_secret_name, "report-token": resources.report_token_secret_name},
         graphql_url=graphql_url,
+        dead_letter_urls={name: queue.dlq_url for name, queue in resources.queues.items()},
         graphql_api_id=resources.api_id,
         schedule_targets=resources.schedule_targets,
         bucket_names=resources.buckets or {},

@@ -20,6 +20,12 @@ from stacks.config import CONTEXT_KEY, PROJECT_ROOT, ServiceConfig, config_from_
 
 DEFAULT_API_KEY = "da2-local-development-key"
 DEFAULT_PORT = 4000
+# What the local mode changes in cdk.json's settings (LOCAL_CONFIG may change them again): webhooks may
+# call http://127.0.0.1:<port>, and retry after seconds rather than minutes and hours.
+LOCAL_OVERRIDES = {
+    "webhookAllowLoopback": True, "webhookRetryScheduleSeconds": [1, 1, 2, 2, 3, 3],
+    "webhookSubscriptionCacheSeconds": 1,
+}
 EXIT_BAD_SETTING = 2  # as a shell utility's usage error
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -97,11 +103,11 @@ def _config(raw_overrides: str | None, cdk_json: Path) -> ServiceConfig:
     if not isinstance(base, dict):
         raise StartupError(f"{cdk_json.name}: context.{CONTEXT_KEY} must be a JSON object of settings")
     try:
-        config = config_from_context(base)
+        config_from_context(base)  # the file alone must be valid, whatever LOCAL_CONFIG says
     except ValueError as error:  # ConfigError, or a date that is not one
         raise StartupError(f"{cdk_json.name} context.{CONTEXT_KEY} has a bad value ({error}): change it there") from None
     if raw_overrides is None or not raw_overrides.strip():
-        return config
+        return config_from_context({**base, **LOCAL_OVERRIDES})
     try:
         overrides = json.loads(raw_overrides)
     except ValueError as error:
@@ -111,7 +117,7 @@ def _config(raw_overrides: str | None, cdk_json: Path) -> ServiceConfig:
     if not isinstance(overrides, dict):
         raise StartupError("LOCAL_CONFIG must be a JSON object of cdk.json settings, e.g. '{\"maxSmsSegments\": 5}'")
     try:
-        return config_from_context({**base, **overrides})
+        return config_from_context({**base, **LOCAL_OVERRIDES, **overrides})
     except ValueError as error:
         raise StartupError(f"LOCAL_CONFIG has a bad value ({error}): change it there") from None
 

@@ -118,6 +118,16 @@ class ServiceConfig:
     batch_upload_url_seconds: int = 900
     batch_upload_max_rows: int = 100_000
     batch_upload_retention_days: int = 7
+    # Webhooks (messenger.webhooks): retry delays after attempts 1..n, in seconds.
+    webhook_retry_schedule_seconds: tuple[str, ...] = ("5", "300", "1800", "7200", "18000", "36000")
+    webhook_allow_loopback: bool = False  # http://127.0.0.1:<port> accepted: the local mode only
+    webhook_timeout_seconds: int = 5
+    webhook_disable_after_hours: int = 24
+    webhook_secret_grace_hours: int = 24
+    webhook_worker_concurrency: int = 5
+    # How long a status writer trusts its answer to "does an enabled webhook take this event?": a webhook
+    # created through another instance starts receiving within this many seconds (README, "Webhooks").
+    webhook_subscription_cache_seconds: int = 30
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -187,6 +197,17 @@ class ServiceConfig:
         for domain in self.allowed_mixed_script_domains:
             if not domain or "@" in domain or domain != domain.strip().lower():
                 raise ConfigError(f"allowedMixedScriptDomains: {domain!r} must be a lower-case domain name")
+        if not isinstance(self.webhook_allow_loopback, bool):
+            raise ConfigError("webhookAllowLoopback: true or false")
+        if not self.webhook_retry_schedule_seconds or not all(
+            str(s).isdigit() and 1 <= int(s) <= 86_400 for s in self.webhook_retry_schedule_seconds
+        ):
+            raise ConfigError("webhookRetryScheduleSeconds: 1 or more delays of 1 to 86400 s")
+        _between("webhookTimeoutSeconds", self.webhook_timeout_seconds, 1, 10)
+        _between("webhookDisableAfterHours", self.webhook_disable_after_hours, 1, 24 * 30)
+        _between("webhookSecretGraceHours", self.webhook_secret_grace_hours, 0, 24 * 7)
+        _between("webhookWorkerConcurrency", self.webhook_worker_concurrency, 1, 100)
+        _between("webhookSubscriptionCacheSeconds", self.webhook_subscription_cache_seconds, 0, 300)
 
     def api_key_expires(self) -> dt.datetime:
         start = dt.datetime.fromisoformat(self.api_key_valid_from).replace(tzinfo=dt.timezone.utc)

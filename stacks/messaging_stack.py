@@ -64,6 +64,7 @@ class MessagingStack(Stack):
             table.table_name, {queue.spec.name: queue.queue.queue_url for queue in queues},
             graphql_url=api.api.graphql_url, graphql_api_id=api.api.api_id,
             schedule_targets=schedule_groups.targets(queues.by_name), bucket_names=bucket_names,
+            dead_letter_urls={queue.spec.name: queue.dlq.queue_url for queue in queues},
         )
         functions = MessagingFunctions(
             self,

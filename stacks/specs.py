@@ -75,10 +75,15 @@ class QueueSpec:
     max_receive_count: int
     dlq_retention_days: int
     visibility_multiplier: int = 6
+    dlq_env_var: str | None = None  # carries the DLQ's URL to a worker that parks messages there itself
 
     @property
     def send_capability(self) -> str:
         return f"queue:send:{self.name}"
+
+    @property
+    def dead_letter_send_capability(self) -> str:
+        return f"queue:send-dlq:{self.name}"
 
     @property
     def consume_capability(self) -> str:
@@ -263,6 +268,7 @@ class Wiring:
         graphql_url: str = "", graphql_api_id: str = "",
         schedule_targets: dict[str, str] | None = None,
         bucket_names: dict[str, str] | None = None,
+        dead_letter_urls: dict[str, str] | None = None,
     ) -> dict[str, str]:
         """Every resource variable with its value; the stack passes CloudFormation references.
 
@@ -279,4 +285,5 @@ class Wiring:
             **{spec.env_var: queue_urls[spec.name] for spec in self.queues if spec.env_var},
             **{spec.env_var: targets[spec.name] for spec in self.schedule_groups if spec.name in targets},
             **{spec.env_var: (bucket_names or {}).get(spec.name, "") for spec in self.buckets},
+            **{spec.dlq_env_var: (dead_letter_urls or {}).get(spec.name, "") for spec in self.queues if spec.dlq_env_var},
         }

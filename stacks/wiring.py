@@ -54,6 +54,9 @@ ENV_OUTBOUND_QUEUE_URL = "OUTBOUND_QUEUE_URL"
 ENV_AT_SECRET_NAME = "AT_SECRET_NAME"
 ENV_REPORT_TOKEN_SECRET_NAME = "REPORT_TOKEN_SECRET_NAME"
 ENV_UPLOADS_BUCKET = "UPLOADS_BUCKET"
+# The webhooks queue the status writers send MESSAGE_STATUS events to, and its DLQ (messenger.webhooks).
+ENV_WEBHOOK_QUEUE_URL = "WEBHOOK_QUEUE_URL"
+ENV_WEBHOOK_DLQ_URL = "WEBHOOK_DEAD_LETTER_QUEUE_URL"
 
 # Every function's metrics go to this namespace. Powertools adds a `service` dimension
 # (POWERTOOLS_SERVICE_NAME, "<stage>-messaging") to the `channel` one: alarms and the dashboard name both.
@@ -159,8 +162,13 @@ REPORT_TOKEN_READ = "secret:read:report-token"
 # appsync:GraphQL on the publishMessageUpdate field only: every function that moves a status has it.
 STATUS_PUBLISH = "api:publish:status"
 # What every status writer needs to publish: its capability and the URL it posts to.
-PUBLISHER_CAPABILITIES = frozenset({STATUS_PUBLISH})
-PUBLISHER_ENV = (ENV_GRAPHQL_URL,)
+# They also enqueue webhook events (messenger.webhooks.listener) when an enabled webhook takes them:
+# one GetItem of the subscriptions item (at most once per webhookSubscriptionCacheSeconds), then the
+# webhooks queue's send capability.
+WEBHOOK_EVENT_SEND = "queue:send:webhooks"
+PUBLISHER_CAPABILITIES = frozenset({STATUS_PUBLISH, WEBHOOK_EVENT_SEND, TABLE_GET})
+PUBLISHER_ENV = (ENV_GRAPHQL_URL, ENV_WEBHOOK_QUEUE_URL)
+PUBLISHER_SETTINGS = ("webhook_subscription_cache_seconds",)
 # Subscriptions: status writers call this mutation (IAM only; a NONE data source returns its input),
 # AppSync pushes the result to the subscription field's subscribers whose arguments match it.
 PUBLISH_TYPE, PUBLISH_FIELD = "Mutation", "publishMessageUpdate"

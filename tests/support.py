@@ -36,6 +36,7 @@ def reset_caches() -> None:
     from messenger.sending import dependencies as sending
     from messenger.suppressions import dependencies as suppressions
     from messenger.templates import dependencies as templates
+    from messenger.webhooks import dependencies as webhooks
     from messenger.clients import dependencies as clients
     from messenger.erasure import dependencies as erasure
 
@@ -49,7 +50,9 @@ def reset_caches() -> None:
                    scheduling.scheduled_sends, limits.limiter,
                    messages.status_listeners,
                    batches.table, batches.queue, batches.uploads, batches.fanout, batches.batch_service,
-                   batches.upload_processor):  # fmt: skip
+                   batches.upload_processor,
+                   webhooks.table, webhooks.subscriptions, webhooks.listener, webhooks.service,
+                   webhooks.deliverer):  # fmt: skip
         cached.cache_clear()
     parameters.clear_caches()
 

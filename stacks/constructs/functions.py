@@ -82,11 +82,11 @@ class MessagingFunctions(Construct):
             handler=spec.handler,
             timeout=Duration.seconds(spec.timeout_seconds),
             memory_size=spec.memory_mb,
+            reserved_concurrent_executions=spec.reserved_concurrency,
             environment={**spec.environment, **{key: self._resource_env[key] for key in spec.resource_env}},
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
             role=role,
-            reserved_concurrent_executions=spec.reserved_concurrency,
         )
         acknowledge(
             role.node.find_child("DefaultPolicy"),

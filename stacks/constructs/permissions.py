@@ -141,6 +141,7 @@ def capability_permissions(
     for queue in queues:
         permissions[queue.spec.send_capability] = _allow(QUEUE_SEND_ACTIONS, [queue.queue.queue_arn])
         permissions[queue.spec.consume_capability] = _allow(QUEUE_CONSUME_ACTIONS, [queue.queue.queue_arn])
+        permissions[queue.spec.dead_letter_send_capability] = _allow(QUEUE_SEND_ACTIONS, [queue.dlq.queue_arn])
     for group in (schedule_groups or {}).values():
         permissions[group.spec.manage_capability] = _manage_schedules(stack, group)
     return permissions

@@ -16,6 +16,7 @@ from stacks.domains import (
     suppressions,
     sweeper,
     templates,
+    webhooks,
 )
 
 DOMAINS = (
@@ -31,4 +32,5 @@ DOMAINS = (
     scheduling.contribute,
     limits.contribute,
     batches.contribute,
+    webhooks.contribute,
 )

@@ -14,7 +14,7 @@ def contribute(config: ServiceConfig) -> w.Domain:
         timeout_seconds=10,
         memory_mb=256,
         capabilities=frozenset({w.TABLE_QUERY, w.TABLE_UPDATE, w.REPORT_TOKEN_READ}) | w.PUBLISHER_CAPABILITIES,
-        environment=w.function_environment(config, ("report_token_max_age_seconds",)),
+        environment=w.function_environment(config, ("report_token_max_age_seconds", *w.PUBLISHER_SETTINGS)),
         resource_env=(w.ENV_TABLE_NAME, w.ENV_REPORT_TOKEN_SECRET_NAME, *w.PUBLISHER_ENV),
         function_url=True,
         # A flood of the public URL is capped here instead of starving the API and the workers.

@@ -47,7 +47,7 @@ def contribute(config: ServiceConfig) -> w.Domain:
         # Put: suppression entries.
         capabilities=frozenset({w.TABLE_GET, w.TABLE_QUERY, w.TABLE_UPDATE, w.TABLE_PUT, queue.consume_capability})
         | w.PUBLISHER_CAPABILITIES,
-        environment=w.function_environment(config, ()),
+        environment=w.function_environment(config, w.PUBLISHER_SETTINGS),
         resource_env=(w.ENV_TABLE_NAME, *w.PUBLISHER_ENV),
     )
     configuration_set = w.ses_event_configuration_set(config)

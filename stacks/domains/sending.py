@@ -15,7 +15,7 @@ SEND_SETTINGS = (
     *CHANNEL_SETTINGS, "sender_email", "allowed_from_addresses", "sms_sender_ids", "at_country_codes",
     "default_sms_provider", "max_sms_segments", "max_email_body_bytes", "max_subject_chars",
     "idempotency_ttl_hours", "message_retention_days", "allowed_sms_countries", "denied_sms_number_types",
-    "allowed_mixed_script_domains",
+    "allowed_mixed_script_domains", *w.PUBLISHER_SETTINGS,
 )
 # The worker: the channels, Africa's Talking (sending/providers/africastalking.py) and retries.
 WORKER_SETTINGS = (
@@ -23,6 +23,7 @@ WORKER_SETTINGS = (
     "at_secret_max_age_seconds", "max_receive_count",
     # Pacing (sending/providers/base.py SharedPacer): each provider's rate across every worker.
     "ses_max_send_rate", "sns_max_sms_rate", "at_max_requests_per_second",
+    *w.PUBLISHER_SETTINGS,
 )
 
 

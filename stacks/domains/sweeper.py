@@ -20,7 +20,7 @@ def contribute(config: ServiceConfig) -> w.Domain:
         timeout_seconds=60,
         memory_mb=256,
         capabilities=frozenset({w.TABLE_QUERY, w.TABLE_UPDATE}) | w.PUBLISHER_CAPABILITIES,
-        environment=w.function_environment(config, ("receipt_timeout_hours",)),
+        environment=w.function_environment(config, ("receipt_timeout_hours", *w.PUBLISHER_SETTINGS)),
         resource_env=(w.ENV_TABLE_NAME, *w.PUBLISHER_ENV),
     )
     return w.Domain(

@@ -17,7 +17,8 @@ from tests.support import (
     own_environment,
 )
 
-# The calls each capability covers (a transaction's puts are authorised as PutItem).
+# The calls each capability covers (a transaction's puts and updates are authorised as PutItem and
+# UpdateItem). SQS sends are checked per queue: (call, queue name).
 ALLOWED = {
     w.TABLE_GET: {"dynamodb.GetItem"},
     w.TABLE_BATCH_GET: {"dynamodb.BatchGetItem"},
@@ -27,15 +28,17 @@ ALLOWED = {
     "bucket:read:uploads": {"s3.GetObject"},
     # A pre-signed URL is signed locally with the function's credentials; S3 checks PutObject when it is used.
     "bucket:write:uploads": set(),
-    w.TABLE_UPDATE: {"dynamodb.UpdateItem"},
+    w.TABLE_UPDATE: {"dynamodb.UpdateItem", "dynamodb.TransactWriteItems"},
     w.TABLE_DELETE: {"dynamodb.DeleteItem"},
     w.TABLE_BATCH_WRITE: {"dynamodb.BatchWriteItem"},
     w.API_KEYS: {"appsync.CreateApiKey", "appsync.ListApiKeys", "appsync.UpdateApiKey", "appsync.DeleteApiKey"},
     w.EMAIL_SEND: {"sesv2.SendEmail"},
     w.SMS_PUBLISH: {"sns.Publish"},
-    w.QUEUE_SEND: {"sqs.SendMessage", "sqs.SendMessageBatch"},
-    w.QUEUE_CONSUME: {"sqs.ChangeMessageVisibility"},
+    w.QUEUE_SEND: {"sqs.SendMessage outbound", "sqs.SendMessageBatch outbound"},
+    w.QUEUE_CONSUME: {"sqs.ChangeMessageVisibility outbound"},
     "schedules:manage:sends": {"scheduler.CreateSchedule", "scheduler.DeleteSchedule"},
+    w.WEBHOOK_EVENT_SEND: {"sqs.SendMessage webhooks"},
+    "queue:send-dlq:webhooks": {"sqs.SendMessage webhooks-dlq"},
 }
 
 
@@ -51,7 +54,13 @@ def calls(server, monkeypatch):  # noqa: F811
             client = make(*args, **kwargs)
             service = client.meta.service_model.service_name
             client.meta.events.register("before-call", lambda model, **_: made.append(f"{service}.{model.name}"))
+            if service == "sqs":  # which queue: "sqs.SendMessage webhooks-dlq"
+                client.meta.events.register("provide-client-params.sqs", lambda params, model, **_: made.append(
+                    f"sqs.{model.name} {queue_names.get(params.get('QueueUrl'), '?')}"))
             return client
+
+        queue_names = {q.url: name for name, q in resources.queues.items()}
+        queue_names |= {q.dlq_url: f"{name}-dlq" for name, q in resources.queues.items()}
 
         monkeypatch.setattr(aws, "client", functools.cache(counted))
         yield made, resources
@@ -62,7 +71,7 @@ def allowed_for(function: str) -> set[str]:
     return set().union(*(ALLOWED.get(c, set()) for c in capabilities))
 
 
-def test_every_handler_stays_within_its_capabilities(calls, server):  # noqa: F811
+def test_every_handler_stays_within_its_capabilities(calls, server, monkeypatch):  # noqa: F811
     """Each phase runs with only its own function's environment: its settings suffice too."""
     made, resources = calls
     at = {"atBaseUrl": server}
@@ -75,6 +84,7 @@ def test_every_handler_stays_within_its_capabilities(calls, server):  # noqa: F8
 
     by_function = {}
     with own_environment("api", resources, at):
+        webhook_id = _webhooks_round(api)  # first: every status change below is then a webhook event
         send(to="user@example.com", subject="s", body="b", deliveryMethod="EMAIL", idempotencyKey="k")
         send(to="user@example.com", subject="s", body="b", deliveryMethod="EMAIL", idempotencyKey="k")
         send(to="+14155550123", body="b", deliveryMethod="SMS")
@@ -115,11 +125,17 @@ def test_every_handler_stays_within_its_capabilities(calls, server):  # noqa: F8
              "body": "id=ATXid_0&status=Success&phoneNumber=%2B254711000001", "requestContext": {"http": {"method": "POST"}}}
     with own_environment("delivery_reports", resources, at):
         assert reports(event, FakeLambdaContext())["body"] == "updated"
-    by_function["delivery_reports"] = set(made)
+    by_function["delivery_reports"], made[:] = set(made), []
+
+    by_function["webhooks"] = _webhooks_worker_round(resources, webhook_id, made, monkeypatch)
 
     for function, used in by_function.items():
+        used = {call for call in used if not call.startswith("sqs.") or " " in call}  # the per-queue form only
         assert used, function
-        assert used <= allowed_for(function), (function, used - allowed_for(function))
+        assert (function, used - allowed_for(function)) == (function, set())
+    for writer in ("api", "dispatch", "delivery_reports"):  # every status writer enqueued webhook events
+        assert "sqs.SendMessage webhooks" in by_function[writer], writer
+    assert {"sqs.SendMessage webhooks", "sqs.SendMessage webhooks-dlq"} <= by_function["webhooks"]
     assert "dynamodb.BatchGetItem" in by_function["api"]  # the pinned template version
     assert {"dynamodb.BatchWriteItem", "appsync.CreateApiKey", "appsync.ListApiKeys"} <= by_function["api"]
     assert {"scheduler.CreateSchedule", "scheduler.DeleteSchedule"} <= by_function["api"]  # sendAt, cancelMessage
@@ -177,3 +193,46 @@ def _templates_round(api) -> None:
     call("Mutation", "sendMessage", {"input": {"to": "+14155550123", "deliveryMethod": "SMS", "templateId": template["id"],
                                                "templateVersion": 1, "personalisation": '{"code": 1}'}})
     call("Mutation", "archiveTemplate", {"id": template["id"]})
+
+
+def _webhooks_round(api) -> str:
+    """Every webhooks field with the api function's own environment; the webhook stays."""
+    def call(parent, field, arguments):
+        answer = api(appsync_event(parent, field, arguments), FakeLambdaContext())
+        assert answer.get("data") is not None, answer
+        return answer["data"]
+
+    gone = call("Mutation", "createWebhook", {"input": {"url": "https://93.184.215.14/a", "events": ["MESSAGE_STATUS"]}})
+    call("Mutation", "deleteWebhook", {"id": gone["id"]})
+    webhook = call("Mutation", "createWebhook", {"input": {"url": "https://93.184.215.14/b", "events": ["MESSAGE_STATUS"]}})
+    call("Mutation", "rotateWebhookSecret", {"id": webhook["id"]})
+    call("Mutation", "enableWebhook", {"id": webhook["id"]})
+    call("Query", "getWebhooks", {})
+    call("Query", "getWebhookDeliveries", {"webhookId": webhook["id"], "first": 5})
+    return webhook["id"]
+
+
+def _webhooks_worker_round(resources, webhook_id: str, made: list, monkeypatch) -> set[str]:
+    """The webhooks worker with its own environment: fan-out, a 500 (retried), a 200, an exhausted copy."""
+    import json
+
+    from messenger.adapters import webhook_http
+    from messenger.webhooks.models import Outcome
+    from messenger.webhooks.worker import lambda_handler as worker
+
+    answers = iter([500, 200, 500])  # the two copies: retried, delivered; the exhausted copy: parked
+    monkeypatch.setattr(webhook_http, "post", lambda *args: Outcome(http_status=next(answers)))
+    url = resources.queues["webhooks"].url
+    sqs = boto3.client("sqs")
+    events = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    exhausted = json.dumps({"kind": "delivery", "webhook_id": webhook_id, "event_id": "e", "event_type": "MESSAGE_STATUS",
+                            "payload": {}, "attempt": 7})
+    made[:] = []
+    with own_environment("webhooks", resources):
+        assert worker(sqs_event([(m["Body"], m["ReceiptHandle"]) for m in events[:2]]), FakeLambdaContext()) == {
+            "batchItemFailures": []}
+        copies = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        assert len(copies) == 2
+        bodies = [(m["Body"], m["ReceiptHandle"]) for m in copies] + [(exhausted, "rh-x")]
+        assert worker(sqs_event(bodies), FakeLambdaContext()) == {"batchItemFailures": []}
+    return set(made)

@@ -492,6 +492,55 @@ def a_status_listener_fails(world):
     assert world.send(to=EMAIL, subject=SUBJECT, body=BODY, deliveryMethod="EMAIL")["data"]["deliveryStatus"] == "ACCEPTED"
 
 
+# -- webhooks ----------------------------------------------------------------------------------------
+def webhooks_worker(world, bodies: list[str]) -> dict:
+    from messenger.webhooks.worker import lambda_handler
+
+    return lambda_handler(sqs_event([(body, f"rh-{i}") for i, body in enumerate(bodies)]), FakeLambdaContext())
+
+
+def webhook_queue_bodies(world) -> list[str]:
+    url = world.resources.queues["webhooks"].url
+    received = boto3.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return [m["Body"] for m in received]
+
+
+def create_webhook(world) -> str:
+    created = world.api(appsync_event("Mutation", "createWebhook", {"input": {
+        "url": "https://93.184.215.14/hook", "events": ["MESSAGE_STATUS"]}}), FakeLambdaContext())
+    return created["data"]["id"]
+
+
+@path
+def webhook_attempts_fail_disable_the_webhook_and_events_for_a_deleted_one_are_dropped(world):
+    """Status events (holding the recipient) fanned out, POSTed, answered 500 by a webhook failing for
+    more than a day (so disabled), then one for a deleted webhook, and an unreadable queue message."""
+    from messenger.adapters import webhook_http
+    from messenger.webhooks.models import Outcome
+
+    world.monkeypatch.setattr(webhook_http, "post", lambda *args: Outcome(http_status=500))
+    webhook_id = create_webhook(world)
+    world.send(to=EMAIL, subject=SUBJECT, body=BODY, deliveryMethod="EMAIL")
+    assert webhooks_worker(world, webhook_queue_bodies(world))["batchItemFailures"] == []  # the fan-out
+    boto3.client("dynamodb").update_item(
+        TableName=world.resources.table_name, Key={"PK": {"S": "WEBHOOK"}, "SK": {"S": f"WEBHOOK#{webhook_id}"}},
+        UpdateExpression="SET failingSince = :old", ExpressionAttributeValues={":old": {"S": "2000-01-01T00:00:00.000Z"}})
+    copies = webhook_queue_bodies(world)
+    assert copies and webhooks_worker(world, copies[:1])["batchItemFailures"] == []  # 500, then disabled
+    listed = world.api(appsync_event("Query", "getWebhooks", {}), FakeLambdaContext())["data"]
+    assert [w["disabled"] for w in listed] == [True]
+    world.api(appsync_event("Mutation", "deleteWebhook", {"id": webhook_id}), FakeLambdaContext())
+    assert webhooks_worker(world, copies[1:2] + [f"not a webhook event for {EMAIL}"])["batchItemFailures"] == [
+        {"itemIdentifier": "m-1"}]
+
+
+@path
+def webhook_event_not_enqueued(world):
+    create_webhook(world)
+    boto3.client("sqs").delete_queue(QueueUrl=world.resources.queues["webhooks"].url)
+    assert world.send(to=EMAIL, subject=SUBJECT, body=BODY, deliveryMethod="EMAIL")["data"]["deliveryStatus"] == "ACCEPTED"
+
+
 # -- clients and erasure ---------------------------------------------------------------------------
 # Keys a path was given: no log may hold them (run_path adds them to the run's secrets).
 ISSUED_KEYS: list[str] = []

@@ -59,7 +59,7 @@ def test_the_acknowledged_findings_are_exactly_the_expected_ones(synth):
          f"{prefix}/Functions/Api/Role/Resource"),
         ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/Dispatch/Role/Resource"),
         *{("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/{f}/Role/DefaultPolicy/Resource")
-          for f in ("Api", "Dispatch", "DeliveryReports", "Receipts", "Sweeper", "BatchUploads")},
+          for f in ("Api", "Dispatch", "DeliveryReports", "Receipts", "Sweeper", "BatchUploads", "Webhooks")},
         # The uploads bucket: objects under uploads/ of that one bucket (createBatchUpload signs, the worker reads).
         *{(f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{prefix}-uploads-<AWS::AccountId>-<AWS::Region>"
            "/uploads/*]", f"{prefix}/Functions/{f}/Role/Resource") for f in ("Api", "BatchUploads")},

@@ -7,7 +7,10 @@ import pytest
 from stacks import wiring as w
 from stacks.wiring import build_wiring
 
-FUNCTIONS = ("api", "dispatch", "delivery_reports", "receipts", "sweeper", "batch_uploads")
+FUNCTIONS = ("api", "dispatch", "delivery_reports", "receipts", "sweeper", "batch_uploads", "webhooks")
+# Functions that move message statuses: not the upload worker (it records in bulk, counted by the
+# batch) nor the webhooks worker (it only delivers them).
+STATUS_WRITERS = ("api", "dispatch", "delivery_reports", "receipts", "sweeper")
 
 # Written out here, independently of stacks/constructs/permissions.py, so a widened policy fails.
 CAPABILITY_ACTIONS = {
@@ -48,6 +51,14 @@ CAPABILITY_ACTIONS = {
     w.STATUS_PUBLISH: {"appsync:GraphQL"},
     # Scheduled sends: make and delete the group's schedules, hand Scheduler the group's role.
     "schedules:manage:sends": {"scheduler:CreateSchedule", "scheduler:DeleteSchedule", "iam:PassRole"},
+    w.WEBHOOK_EVENT_SEND: {"sqs:SendMessage"},
+    "queue:send-dlq:webhooks": {"sqs:SendMessage"},
+    "queue:consume:webhooks": {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ChangeMessageVisibility",
+    },
 }
 # Every function writes its logs and traces.
 BASELINE_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
@@ -58,17 +69,23 @@ def test_wiring_has_exactly_the_functions_these_tests_cover(wiring):
 
 
 def test_queue_capabilities_of_the_wiring_name_their_queue(wiring):
-    outbound, receipts, uploads = wiring.queues
+    outbound, receipts, uploads, webhooks = wiring.queues
     assert (outbound.send_capability, outbound.consume_capability) == (w.QUEUE_SEND, w.QUEUE_CONSUME)
     assert receipts.consume_capability == "queue:consume:receipts"
     assert uploads.consume_capability == "queue:consume:uploads"
+    assert (webhooks.send_capability, webhooks.dead_letter_send_capability) == (
+        w.WEBHOOK_EVENT_SEND, "queue:send-dlq:webhooks")
 
 
 def test_only_the_workers_of_a_queue_may_consume_it_and_nothing_sends_to_receipts(wiring):
     consumers = {q.name: {f.name for f in wiring.functions if q.consume_capability in f.capabilities} for q in wiring.queues}
-    assert consumers == {"outbound": {"dispatch"}, "receipts": {"receipts"}, "uploads": {"batch_uploads"}}
+    assert consumers == {"outbound": {"dispatch"}, "receipts": {"receipts"}, "uploads": {"batch_uploads"},
+                         "webhooks": {"webhooks"}}
     assert not [f.name for f in wiring.functions if "queue:send:receipts" in f.capabilities]
     assert not [f.name for f in wiring.functions if "queue:send:uploads" in f.capabilities]  # only S3 sends there
+    # Only the webhooks worker parks copies in its dead-letter queue; no other DLQ is written by code.
+    assert {f.name for f in wiring.functions for q in wiring.queues if q.dead_letter_send_capability in f.capabilities} == {
+        "webhooks"}
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -77,7 +94,11 @@ def test_function_runs_python_3_14_on_arm64_with_active_tracing(synth, name):
     assert props["Runtime"] == "python3.14"
     assert props["Architectures"] == ["arm64"]
     assert props["TracingConfig"] == {"Mode": "Active"}
-    # Reserved concurrency: the public report function only (test_only_the_public_report_function_...).
+    # Reserved concurrency: the public report function (a flood cannot starve the others) and the
+    # webhooks worker (bounds what slow receivers can cost); the others share the account's pool.
+    reserved = {"delivery_reports": synth.config.report_reserved_concurrency,
+                "webhooks": synth.config.webhook_worker_concurrency}
+    assert props.get("ReservedConcurrentExecutions") == reserved.get(name)
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -103,6 +124,8 @@ def test_function_resource_env_points_at_the_stack_resources(synth, wiring, name
         w.ENV_AT_SECRET_NAME: synth.config.at_secret_name,
         w.ENV_REPORT_TOKEN_SECRET_NAME: f"{synth.config.resource_prefix()}/delivery-report-token",
         w.ENV_GRAPHQL_URL: {"Fn::GetAtt": [next(iter(synth.of_type("AWS::AppSync::GraphQLApi"))), "GraphQLUrl"]},
+        w.ENV_WEBHOOK_QUEUE_URL: {"Ref": synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-webhooks")[0]},
+        w.ENV_WEBHOOK_DLQ_URL: {"Ref": synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-webhooks-dlq")[0]},
         w.ENV_GRAPHQL_API_ID: {"Fn::GetAtt": [next(iter(synth.of_type("AWS::AppSync::GraphQLApi"))), "ApiId"]},
         "SEND_SCHEDULES": {"Fn::Join": ["", [
             f'{{"group":"{synth.config.resource_prefix()}-sends","queueArn":"', {"Fn::GetAtt": [queue_id, "Arn"]},
@@ -141,10 +164,14 @@ def test_function_role_has_no_managed_policies(synth, name):
 
 
 @pytest.mark.parametrize("name", ["delivery_reports", "receipts", "sweeper"])
-def test_functions_that_only_record_cannot_send_anything(synth, name):
-    actions = synth.allowed_actions(synth.function_statements(name))
+def test_functions_that_only_record_send_nothing_but_webhook_events(synth, name):
+    """They send no message; as status writers they may enqueue webhook events, on that queue only."""
+    statements = synth.function_statements(name)
+    actions = synth.allowed_actions(statements)
     assert not {a for a in actions if a.split(":")[0] in ("ses", "sns")}
-    assert not {a for a in actions if a.startswith("sqs:Send")}
+    assert {a for a in actions if a.startswith("sqs:Send")} == {"sqs:SendMessage"}
+    webhooks = synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-webhooks")[0]
+    assert synth.allowed_resources(statements, "sqs:SendMessage") == [{"Fn::GetAtt": [webhooks, "Arn"]}]
 
 
 def test_api_role_reads_no_secrets(synth):
@@ -222,9 +249,11 @@ def test_the_api_function_may_query_the_history_indexes(synth):
     ("api", {"GetItem", "BatchGetItem", "BatchWriteItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}),
     ("batch_uploads", {"GetItem", "BatchGetItem", "BatchWriteItem", "UpdateItem"}),
     ("dispatch", {"GetItem", "UpdateItem"}),
-    ("delivery_reports", {"Query", "UpdateItem"}),
+    # GetItem: the webhook subscriptions item every status writer reads (at most once per cache period).
+    ("delivery_reports", {"GetItem", "Query", "UpdateItem"}),
     ("receipts", {"GetItem", "Query", "PutItem", "UpdateItem"}),
-    ("sweeper", {"Query", "UpdateItem"}),
+    ("sweeper", {"GetItem", "Query", "UpdateItem"}),
+    ("webhooks", {"GetItem", "Query", "PutItem", "UpdateItem"}),
 ])
 def test_each_function_may_make_only_the_table_calls_its_code_makes(synth, name, actions):
     granted = {a.split(":")[1] for s in synth.function_statements(name) for a in _actions(s) if a.startswith("dynamodb:")}
@@ -239,16 +268,20 @@ def test_secret_read_names_only_that_functions_secret(synth, name, secret):
     assert resource["Ref"].startswith(secret)
 
 
-@pytest.mark.parametrize(("name", "action", "queue"), [
-    ("api", "sqs:SendMessage", "outbound"),
-    ("dispatch", "sqs:ReceiveMessage", "outbound"),
-    ("receipts", "sqs:ReceiveMessage", "receipts"),
-    ("batch_uploads", "sqs:SendMessage", "outbound"),
-    ("batch_uploads", "sqs:ReceiveMessage", "uploads"),
+@pytest.mark.parametrize(("name", "action", "queues"), [
+    ("api", "sqs:SendMessage", ("outbound", "webhooks")),  # jobs, and webhook events as a status writer
+    ("dispatch", "sqs:SendMessage", ("webhooks",)),
+    ("dispatch", "sqs:ReceiveMessage", ("outbound",)),
+    ("receipts", "sqs:ReceiveMessage", ("receipts",)),
+    ("webhooks", "sqs:ReceiveMessage", ("webhooks",)),
+    ("batch_uploads", "sqs:SendMessage", ("outbound",)),
+    ("batch_uploads", "sqs:ReceiveMessage", ("uploads",)),
+    ("webhooks", "sqs:SendMessage", ("webhooks", "webhooks-dlq")),  # retries, and exhausted copies
 ])
-def test_queue_actions_name_only_the_functions_queue(synth, name, action, queue):
-    queue_id = synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-{queue}")[0]
-    assert synth.allowed_resources(synth.function_statements(name), action) == [{"Fn::GetAtt": [queue_id, "Arn"]}]
+def test_queue_actions_name_only_the_functions_queue(synth, name, action, queues):
+    ids = [synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-{queue}")[0] for queue in queues]
+    granted = synth.allowed_resources(synth.function_statements(name), action)
+    assert sorted(map(str, granted)) == sorted(str({"Fn::GetAtt": [queue_id, "Arn"]}) for queue_id in ids)
 
 
 def test_only_delivery_reports_has_a_function_url_and_it_is_public(synth):
@@ -276,10 +309,6 @@ def test_senders_get_the_effective_configuration_set_only(synth, name):
     # The user's `sesConfigurationSet` reaches them only as SES_EVENT_CONFIGURATION_SET.
     variables = synth.function(name)[1]["Properties"]["Environment"]["Variables"]
     assert "SES_CONFIGURATION_SET" not in variables
-
-
-# The upload worker writes new records in bulk (counted by the batch, not announced); it moves no status.
-STATUS_WRITERS = tuple(f for f in FUNCTIONS if f != "batch_uploads")
 
 
 @pytest.mark.parametrize("name", STATUS_WRITERS)
@@ -321,8 +350,15 @@ def test_ses_send_is_conditioned_on_the_allowed_sender_addresses(synth, name):
     assert expected == ["no-reply@example.com"]
 
 
-def test_only_the_public_report_function_has_reserved_concurrency(synth):
-    assert synth.function("delivery_reports")[1]["Properties"]["ReservedConcurrentExecutions"] == 10
-    for name in FUNCTIONS:
-        if name != "delivery_reports":
-            assert "ReservedConcurrentExecutions" not in synth.function(name)[1]["Properties"]
+@pytest.mark.parametrize("name", STATUS_WRITERS)
+def test_every_status_writer_is_told_the_webhooks_queue_and_how_long_to_trust_its_subscriptions(synth, name):
+    variables = synth.function(name)[1]["Properties"]["Environment"]["Variables"]
+    queue_id = synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-webhooks")[0]
+    assert variables[w.ENV_WEBHOOK_QUEUE_URL] == {"Ref": queue_id}
+    assert variables["WEBHOOK_SUBSCRIPTION_CACHE_SECONDS"] == str(synth.config.webhook_subscription_cache_seconds)
+
+
+def test_the_webhooks_worker_moves_no_status_and_publishes_nothing(synth):
+    statements = synth.function_statements("webhooks")
+    assert not [s for s in statements if "appsync:GraphQL" in synth.as_list(s["Action"])]
+    assert w.ENV_GRAPHQL_URL not in synth.function("webhooks")[1]["Properties"]["Environment"]["Variables"]

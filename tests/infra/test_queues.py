@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 DAY = 86_400
-QUEUES = ("outbound", "receipts", "uploads")
+QUEUES = ("outbound", "receipts", "uploads", "webhooks")
 
 
 def _queue(synth, name="outbound", suffix=""):
@@ -75,7 +75,7 @@ def test_dlq_keeps_messages_for_14_days(synth, name):
     assert _queue(synth, name, "-dlq")[1]["Properties"]["MessageRetentionPeriod"] == 14 * DAY
 
 
-@pytest.mark.parametrize(("name", "batch_size"), [("outbound", 100), ("receipts", 10), ("uploads", 1)])
+@pytest.mark.parametrize(("name", "batch_size"), [("outbound", 100), ("receipts", 10), ("uploads", 1), ("webhooks", 5)])
 def test_worker_consumes_the_queue_reporting_batch_item_failures(synth, wiring, name, batch_size):
     spec = wiring.queue(name)
     queue_arn = {"Fn::GetAtt": [_queue(synth, name)[0], "Arn"]}

@@ -18,7 +18,7 @@ from typing import Any
 # Resource names: plain strings filled in by the stack (CloudFormation references) or the local mode.
 RESOURCES = frozenset({
     "table_name", "outbound_queue_url", "at_secret_name", "report_token_secret_name", "graphql_url", "graphql_api_id",
-    "uploads_bucket",
+    "uploads_bucket", "webhook_queue_url", "webhook_dead_letter_queue_url",
 })
 
 

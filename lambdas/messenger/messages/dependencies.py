@@ -24,10 +24,12 @@ def history():
 
 @cache
 def status_listeners() -> tuple:
-    """What every StatusWriter tells: the metrics, the subscriptions (publish.py), the batch counts."""
+    """What every StatusWriter tells: the metrics, the subscriptions (publish.py), the batch counts, the
+    webhooks queue (webhooks/listener.py: only when some enabled webhook takes status events)."""
     from messenger.core.clock import SystemClock
     from messenger.messages.batch_counts import BatchCountListener
     from messenger.messages.metrics import MetricListener
     from messenger.messages.publish import PublishListener
+    from messenger.webhooks.dependencies import listener
 
-    return (MetricListener(), PublishListener(), BatchCountListener(table(), SystemClock()))
+    return (MetricListener(), PublishListener(), BatchCountListener(table(), SystemClock()), listener())
