@@ -20,6 +20,7 @@ CONTEXT_KEY = "messaging"
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _COUNTRY_CODE = re.compile(r"^[1-9][0-9]{0,2}$")
+_SMS_SOURCE = re.compile(r"^(phone-number|pool|sender-id)/([A-Za-z0-9_-]{1,64}|\*)$")
 
 
 class ConfigError(ValueError):
@@ -76,6 +77,10 @@ class ServiceConfig:
     manage_sms_delivery_status: bool = True
     # Templates: how long a warm function trusts the latest version and `archived` it read.
     template_cache_seconds: int = 10
+    # Two-way SMS (docs/two-way-sms.md): the answer to HELP, and which End User Messaging resources may
+    # publish received SMS to the inbound topic ("phone-number/*": any number of this account).
+    inbound_help_text: str = "Reply STOP to stop these messages, START to receive them again."
+    inbound_sms_source: str = "phone-number/*"
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -114,6 +119,10 @@ class ServiceConfig:
         _between("sweeperAlarmThreshold", self.sweeper_alarm_threshold, 1, 1_000_000)
         _between("smsDeliverySamplingPercent", self.sms_delivery_sampling_percent, 0, 100)
         _between("templateCacheSeconds", self.template_cache_seconds, 0, 300)
+        if not isinstance(self.inbound_help_text, str) or not 1 <= len(self.inbound_help_text) <= 320:
+            raise ConfigError("inboundHelpText: 1 to 320 characters")
+        if not _SMS_SOURCE.match(self.inbound_sms_source):
+            raise ConfigError("inboundSmsSource: phone-number/<id>, pool/<id> or sender-id/<id> (or * for the id)")
         if not isinstance(self.manage_sms_delivery_status, bool):
             raise ConfigError("manageSmsDeliveryStatus: true or false")
 

@@ -45,6 +45,7 @@ ENV_TABLE_NAME = "TABLE_NAME"
 ENV_OUTBOUND_QUEUE_URL = "OUTBOUND_QUEUE_URL"
 ENV_AT_SECRET_NAME = "AT_SECRET_NAME"
 ENV_REPORT_TOKEN_SECRET_NAME = "REPORT_TOKEN_SECRET_NAME"
+ENV_INBOUND_QUEUE_URL = "INBOUND_QUEUE_URL"
 
 # Every function's metrics go to this namespace. Powertools adds a `service` dimension
 # (POWERTOOLS_SERVICE_NAME, "<stage>-messaging") to the `channel` one: alarms and the dashboard name both.
@@ -56,6 +57,8 @@ CHANNELS = ("EMAIL/SES", "SMS/SNS", "SMS/AFRICASTALKING")
 # Messages: PK "MESSAGE#<recipient>", SK "MESSAGE#<ULID>".
 # Idempotency keys: PK = SK = "IDEMPOTENCY#<key>", expiring through the TTL attribute.
 # Suppressions: PK "SUPPRESSION", SK "SUPPRESSION#<recipient>".
+# Inbound SMS: a message record (direction INBOUND) in its sender's partition, and a marker
+# PK = SK = "INBOUND#<provider>#<provider id>" making a repeated callback a no-op (TTL 7 days).
 # Templates: PK "TEMPLATES", SK "TEMPLATE#<id>" (the head); PK "TEMPLATE#<id>", SK "VERSION#<n>".
 # Two sparse indexes: one finds a message from the id its provider gave it (delivery reports and
 # receipts); the other holds only messages not yet final (they carry `openStatus`, "<status>#<shard>"),
@@ -125,6 +128,7 @@ TABLE_DELETE = "table:delete"  # DeleteItem
 EMAIL_SEND = "email:send"  # ses:SendEmail for the configured identity only
 SMS_PUBLISH = "sms:publish"  # sns:Publish to phone numbers
 QUEUE_SEND = "queue:send:outbound"
+INBOUND_QUEUE_SEND = "queue:send:inbound"  # the delivery-reports function URL queues AT's inbound callbacks
 QUEUE_CONSUME = "queue:consume:outbound"
 AT_SECRET_READ = "secret:read:africastalking"
 REPORT_TOKEN_READ = "secret:read:report-token"

@@ -28,6 +28,7 @@ def reset_caches() -> None:
     from messenger.adapters.aws import client
     from messenger.core.settings import settings
     from messenger.delivery_reports import handler as reports
+    from messenger.inbound import dependencies as inbound
     from messenger.messages import dependencies as messages
     from messenger.receipts import handler as receipts
     from messenger.sending import dependencies as sending
@@ -39,7 +40,8 @@ def reset_caches() -> None:
     for cached in (messages.table, messages.history, sending.repository, sending.channels, sending.senders,
                    sending.job_queue, sending.message_service, sending.dispatcher, reports.table,
                    receipts.receipts, suppressions.table, suppressions.suppressor,
-                   templates.table, templates.template_service):  # fmt: skip
+                   templates.table, templates.template_service, reports.callback_queue,
+                   inbound.table, inbound.inbound_service):  # fmt: skip
         cached.cache_clear()
     parameters.clear_caches()
 

@@ -5,6 +5,7 @@ A domain is a module here with `contribute(config) -> Domain`; adding one is tha
 
 from stacks.domains import (
     delivery_reports,
+    inbound,
     messages,
     receipts,
     sending,
@@ -21,4 +22,5 @@ DOMAINS = (
     sweeper.contribute,
     suppressions.contribute,
     templates.contribute,
+    inbound.contribute,
 )

@@ -1,6 +1,7 @@
 """Each handler calls only what its wiring capabilities allow (the stack turns those into IAM)."""
 
 import functools
+import json
 
 import boto3
 import pytest
@@ -23,10 +24,12 @@ ALLOWED = {
     w.TABLE_QUERY: {"dynamodb.Query"},
     w.TABLE_PUT: {"dynamodb.PutItem", "dynamodb.TransactWriteItems"},
     w.TABLE_UPDATE: {"dynamodb.UpdateItem"},
+    w.TABLE_DELETE: {"dynamodb.DeleteItem"},
     w.EMAIL_SEND: {"sesv2.SendEmail"},
     w.SMS_PUBLISH: {"sns.Publish"},
     w.QUEUE_SEND: {"sqs.SendMessage"},
     w.QUEUE_CONSUME: {"sqs.ChangeMessageVisibility"},
+    w.INBOUND_QUEUE_SEND: {"sqs.SendMessage"},
 }
 
 
@@ -85,13 +88,32 @@ def test_every_handler_stays_within_its_capabilities(calls, server):  # noqa: F8
              "body": "id=ATXid_0&status=Success&phoneNumber=%2B254711000001", "requestContext": {"http": {"method": "POST"}}}
     with own_environment("delivery_reports", resources, at):
         assert reports(event, FakeLambdaContext())["body"] == "updated"
-    by_function["delivery_reports"] = set(made)
+    form = "from=%2B254711000001&to=12345&text=HELP&date=2026-11-23+10%3A00%3A00&id=ATSMS_1"
+    with own_environment("delivery_reports", resources, at):
+        assert reports({**event, "rawPath": f"/inbound/{resources.report_token}", "body": form},
+                       FakeLambdaContext())["statusCode"] == 200
+        assert reports({**event, "rawPath": f"/opt-out/{resources.report_token}",
+                        "body": "senderId=B&phoneNumber=%2B254711000002"}, FakeLambdaContext())["statusCode"] == 200
+    by_function["delivery_reports"], made[:] = set(made), []
+
+    from messenger.inbound.handler import lambda_handler as inbound
+
+    received = sqs.receive_message(QueueUrl=resources.queues["inbound"].url, MaxNumberOfMessages=10)["Messages"]
+    sns_help = json.dumps({"Type": "Notification", "Message": json.dumps({
+        "originationNumber": "+14155550123", "destinationNumber": "+18005550100", "messageBody": "help",
+        "inboundMessageId": "e-1"})})
+    sns_start = sns_help.replace("help", "START").replace("e-1", "e-2")
+    bodies = [(m["Body"], m["ReceiptHandle"]) for m in received] + [(sns_help, "h1"), (sns_start, "h2")]
+    with own_environment("inbound", resources, at):
+        assert inbound(sqs_event(bodies), FakeLambdaContext())["batchItemFailures"] == []
+    by_function["inbound"] = set(made)
 
     for function, used in by_function.items():
         assert used, function
         assert used <= allowed_for(function), (function, used - allowed_for(function))
     assert "dynamodb.BatchGetItem" in by_function["api"]  # the pinned template version
     assert "dynamodb.GetItem" in by_function["dispatch"]  # the duplicate found the message settled
+    assert {"sns.Publish", "sqs.SendMessage", "dynamodb.TransactWriteItems", "dynamodb.DeleteItem"} <= by_function["inbound"]
 
 
 def _templates_round(api) -> None:

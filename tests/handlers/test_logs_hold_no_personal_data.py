@@ -427,6 +427,39 @@ def a_status_listener_fails(world):
     assert world.send(to=EMAIL, subject=SUBJECT, body=BODY, deliveryMethod="EMAIL")["data"]["deliveryStatus"] == "ACCEPTED"
 
 
+# -- inbound SMS (two-way) ------------------------------------------------------------------------
+def inbound_queue_bodies(world) -> list[tuple[str, str]]:
+    received = boto3.client("sqs").receive_message(QueueUrl=world.resources.queues["inbound"].url, MaxNumberOfMessages=10)
+    return [(m["Body"], m["ReceiptHandle"]) for m in received.get("Messages", [])]
+
+
+def at_callback(world, kind: str, form: dict) -> dict:
+    body = "&".join(f"{key}={quote_plus(value)}" for key, value in form.items())
+    event = {"rawPath": f"/{kind}/{world.resources.report_token}", "body": body,
+             "isBase64Encoded": False, "requestContext": {"http": {"method": "POST"}}}
+    return world.reports_handler(event, FakeLambdaContext())
+
+
+@path
+def inbound_sms_answered_and_repeated(world):
+    from messenger.inbound.handler import lambda_handler as inbound
+
+    form = {"from": PHONE_AT, "to": "12345", "text": "HELP", "date": "2026-11-23 10:00:00", "id": "ATSMS_1"}
+    assert at_callback(world, "inbound", form)["statusCode"] == 200
+    assert at_callback(world, "inbound", {**form, "text": BODY})["statusCode"] == 200  # the same id, again
+    result = inbound(sqs_event(inbound_queue_bodies(world)), FakeLambdaContext())
+    assert result["batchItemFailures"] == []
+    assert len(world.jobs()) == 1  # one HELP answer, queued for Africa's Talking
+
+
+@path
+def opt_out_notice(world):
+    from messenger.inbound.handler import lambda_handler as inbound
+
+    assert at_callback(world, "opt-out", {"senderId": "Brand", "phoneNumber": PHONE_AT})["statusCode"] == 200
+    assert inbound(sqs_event(inbound_queue_bodies(world)), FakeLambdaContext())["batchItemFailures"] == []
+
+
 # -- running a path --------------------------------------------------------------------------------
 @dataclass
 class Run:

@@ -54,8 +54,9 @@ def test_the_acknowledged_findings_are_exactly_the_expected_ones(synth):
         ("AwsSolutions-ASC3", f"{prefix}/Graphql/Api/Resource"),
         ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/Api/Role/Resource"),
         ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/Dispatch/Role/Resource"),
+        ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/Inbound/Role/Resource"),  # replies: SMS publish
         *{("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/{f}/Role/DefaultPolicy/Resource")
-          for f in ("Api", "Dispatch", "DeliveryReports", "Receipts", "Sweeper")},
+          for f in ("Api", "Dispatch", "DeliveryReports", "Receipts", "Sweeper", "Inbound")},
         ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/SmsDeliveryStatus/ProviderRole/Resource"),
         *{(f"AwsSolutions-IAM5[Resource::{_SNS_LOG_GROUP_ARN}{suffix}:*]", f"{prefix}/SmsDeliveryStatus/LoggingRole/Resource")
           for suffix in ("", "/Failure")},

@@ -7,7 +7,7 @@ import pytest
 from stacks import wiring as w
 from stacks.wiring import build_wiring
 
-FUNCTIONS = ("api", "dispatch", "delivery_reports", "receipts", "sweeper")
+FUNCTIONS = ("api", "dispatch", "delivery_reports", "receipts", "sweeper", "inbound")
 
 # Written out here, independently of stacks/constructs/permissions.py, so a widened policy fails.
 CAPABILITY_ACTIONS = {
@@ -32,6 +32,13 @@ CAPABILITY_ACTIONS = {
         "sqs:GetQueueAttributes",
         "sqs:ChangeMessageVisibility",
     },
+    "queue:consume:inbound": {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ChangeMessageVisibility",
+    },
+    w.INBOUND_QUEUE_SEND: {"sqs:SendMessage"},
     w.AT_SECRET_READ: {"secretsmanager:GetSecretValue"},
     w.REPORT_TOKEN_READ: {"secretsmanager:GetSecretValue"},
     w.STATUS_PUBLISH: {"appsync:GraphQL"},
@@ -45,15 +52,18 @@ def test_wiring_has_exactly_the_functions_these_tests_cover(wiring):
 
 
 def test_queue_capabilities_of_the_wiring_name_their_queue(wiring):
-    outbound, receipts = wiring.queues
+    outbound, receipts, inbound = wiring.queues
     assert (outbound.send_capability, outbound.consume_capability) == (w.QUEUE_SEND, w.QUEUE_CONSUME)
     assert receipts.consume_capability == "queue:consume:receipts"
+    assert (inbound.send_capability, inbound.consume_capability) == (w.INBOUND_QUEUE_SEND, "queue:consume:inbound")
 
 
 def test_only_the_workers_of_a_queue_may_consume_it_and_nothing_sends_to_receipts(wiring):
     consumers = {q.name: {f.name for f in wiring.functions if q.consume_capability in f.capabilities} for q in wiring.queues}
-    assert consumers == {"outbound": {"dispatch"}, "receipts": {"receipts"}}
+    assert consumers == {"outbound": {"dispatch"}, "receipts": {"receipts"}, "inbound": {"inbound"}}
     assert not [f.name for f in wiring.functions if "queue:send:receipts" in f.capabilities]
+    # Only the Africa's Talking callback URL puts on the inbound queue (and the inbound topic, by its policy).
+    assert [f.name for f in wiring.functions if w.INBOUND_QUEUE_SEND in f.capabilities] == ["delivery_reports"]
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -85,6 +95,7 @@ def test_function_resource_env_points_at_the_stack_resources(synth, wiring, name
     expected = {
         w.ENV_TABLE_NAME: {"Ref": table_id},
         w.ENV_OUTBOUND_QUEUE_URL: {"Ref": queue_id},
+        w.ENV_INBOUND_QUEUE_URL: {"Ref": synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-inbound")[0]},
         w.ENV_AT_SECRET_NAME: synth.config.at_secret_name,
         w.ENV_REPORT_TOKEN_SECRET_NAME: f"{synth.config.resource_prefix()}/delivery-report-token",
         w.ENV_GRAPHQL_URL: {"Fn::GetAtt": [next(iter(synth.of_type("AWS::AppSync::GraphQLApi"))), "GraphQLUrl"]},
@@ -122,6 +133,10 @@ def test_function_role_has_no_managed_policies(synth, name):
 def test_functions_that_only_record_cannot_send_anything(synth, name):
     actions = synth.allowed_actions(synth.function_statements(name))
     assert not {a for a in actions if a.split(":")[0] in ("ses", "sns")}
+    if name == "delivery_reports":  # Africa's Talking's incoming SMS, to the inbound queue only
+        inbound = synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-inbound")[0]
+        assert synth.allowed_resources(synth.function_statements(name), "sqs:SendMessage") == [{"Fn::GetAtt": [inbound, "Arn"]}]
+        return
     assert not {a for a in actions if a.startswith("sqs:Send")}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 DAY = 86_400
-QUEUES = ("outbound", "receipts")
+QUEUES = ("outbound", "receipts", "inbound")
 
 
 def _queue(synth, name="outbound", suffix=""):
@@ -48,7 +48,7 @@ def test_queue_policies_allow_nothing_but_sns_into_the_receipts_queue(synth):
     for name in QUEUES:
         for suffix in ("", "-dlq"):
             allows = [s for s in _policy_statements(synth, _queue(synth, name, suffix)[0]) if s["Effect"] == "Allow"]
-            assert len(allows) == (1 if (name, suffix) == ("receipts", "") else 0)
+            assert len(allows) == (1 if (name, suffix) in (("receipts", ""), ("inbound", "")) else 0)
 
 
 @pytest.mark.parametrize("name", QUEUES)
@@ -74,7 +74,7 @@ def test_dlq_keeps_messages_for_14_days(synth, name):
     assert _queue(synth, name, "-dlq")[1]["Properties"]["MessageRetentionPeriod"] == 14 * DAY
 
 
-@pytest.mark.parametrize(("name", "batch_size"), [("outbound", 100), ("receipts", 10)])
+@pytest.mark.parametrize(("name", "batch_size"), [("outbound", 100), ("receipts", 10), ("inbound", 10)])
 def test_worker_consumes_the_queue_reporting_batch_item_failures(synth, wiring, name, batch_size):
     spec = wiring.queue(name)
     queue_arn = {"Fn::GetAtt": [_queue(synth, name)[0], "Arn"]}

@@ -39,3 +39,23 @@ class SqsJobQueue:
         self._sqs.change_message_visibility(
             QueueUrl=self._url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
         )
+
+
+CALLBACK_JOB_VERSION = 1
+
+
+def callback_job(source: str, kind: str, form: dict[str, str], received_at: str) -> str:
+    """A provider's callback kept as it came (its form), for the inbound worker to read."""
+    return json.dumps({"v": CALLBACK_JOB_VERSION, "source": source, "kind": kind, "form": form,
+                       "receivedAt": received_at}, separators=(",", ":"))
+
+
+class SqsCallbackQueue:
+    """The inbound queue: the function URL puts Africa's Talking's callbacks on it as they came."""
+
+    def __init__(self, client, queue_url: str) -> None:
+        self._sqs = client
+        self._url = queue_url
+
+    def put(self, source: str, kind: str, form: dict[str, str], received_at: str) -> None:
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=callback_job(source, kind, form, received_at))

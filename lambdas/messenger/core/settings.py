@@ -16,7 +16,8 @@ from functools import cache
 from typing import Any
 
 # Resource names: plain strings filled in by the stack (CloudFormation references) or the local mode.
-RESOURCES = frozenset({"table_name", "outbound_queue_url", "at_secret_name", "report_token_secret_name", "graphql_url"})
+RESOURCES = frozenset({"table_name", "outbound_queue_url", "at_secret_name", "report_token_secret_name", "graphql_url",
+                       "inbound_queue_url", "verification_key_secret_name"})
 
 
 class MissingSetting(RuntimeError):

@@ -25,6 +25,11 @@ class DeliveryStatus(str, Enum):
         return self in _FINAL
 
 
+class Direction(str, Enum):
+    OUTBOUND = "OUTBOUND"  # sent by this service (every record written before two-way SMS)
+    INBOUND = "INBOUND"  # an SMS received from a phone (messenger/inbound)
+
+
 class Provider(str, Enum):
     SES = "SES"
     SNS = "SNS"
@@ -95,6 +100,12 @@ class Message:
     template_id: str | None = None  # sent by template: which one and which version
     template_version: int | None = None
     html: str | None = None  # e-mail by template: the rendered HTML part (not in the API)
+    direction: Direction = Direction.OUTBOUND
+
+    @property
+    def party(self) -> str:
+        """The number or address whose history holds this message: the recipient, or an inbound SMS's sender."""
+        return self.sender if self.direction is Direction.INBOUND and self.sender else self.to
 
     def to_graphql(self) -> dict:
         """The GraphQL `Message` type's shape."""
@@ -121,6 +132,7 @@ class Message:
             "events": [event.to_graphql() for event in self.events],
             "templateId": self.template_id,
             "templateVersion": self.template_version,
+            "direction": self.direction.value,
         }
 
     def as_dict(self) -> dict:

@@ -19,6 +19,7 @@ import zlib
 from messenger.messages.models import (
     DeliveryMethod,
     DeliveryStatus,
+    Direction,
     Message,
     MessageEvent,
     Provider,
@@ -58,10 +59,12 @@ _FIELDS = {
     "templateId": "template_id",
     "templateVersion": "template_version",
     "html": "html",
+    "direction": "direction",
 }
 _ATTRIBUTE_OF = {field: attr for attr, field in _FIELDS.items()}
 _NUMBERS = {"segments", "templateVersion"}
-_ENUMS = {"delivery_method": DeliveryMethod, "delivery_status": DeliveryStatus, "provider": Provider}
+_ENUMS = {"delivery_method": DeliveryMethod, "delivery_status": DeliveryStatus, "provider": Provider,
+          "direction": Direction}
 
 
 def _value(attr: str, value) -> dict:
@@ -115,9 +118,9 @@ def _event(av: dict) -> MessageEvent:
 
 
 def to_item(message: Message) -> dict:
-    item = message_key(message.to, message.id)
+    item = message_key(message.party, message.id)
     for field, value in message.as_dict().items():
-        if value is not None:
+        if value is not None and not (field == "direction" and value is Direction.OUTBOUND):
             item[_ATTRIBUTE_OF[field]] = _value(_ATTRIBUTE_OF[field], value)
     item[EVENTS] = {"L": [event_value(event) for event in message.events]}
     if not message.delivery_status.final:

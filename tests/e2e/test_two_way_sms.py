@@ -1,0 +1,94 @@
+"""Two-way SMS over the local mode (issue 11): inbound from both providers' callback shapes, STOP/START/HELP,
+verification codes read from the outbox only. One shared local mode (the session's), few waits.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from tests.e2e.conftest import http, wait_for
+
+SEND = """mutation send($input: MessageInput!) {
+  sendMessage(input: $input) { id to deliveryStatus failureReason provider }
+}"""
+HISTORY = """query history($to: String!) {
+  getMessages(filter: {to: $to}, first: 50, order: NEWEST_FIRST) {
+    data { id to from body direction deliveryStatus provider providerMessageId }
+  }
+}"""
+SUPPRESSIONS = "query { getSuppressions(first: 100) { data { to reason } } }"
+SHORT_CODE = "12345"
+OUR_SNS_NUMBER = "+18005550100"
+
+
+def kenyan() -> str:
+    return f"+2547{random.randint(10_000_000, 99_999_999)}"
+
+
+def us_number() -> str:
+    return f"+1415555{random.randint(1000, 9999)}"  # 555-01xx are the local receipts' test numbers
+
+
+def inbound(local_api, sender: str, text: str, provider: str = "AFRICASTALKING", to: str = SHORT_CODE,
+            provider_id: str | None = None) -> dict:
+    payload = {"from": sender, "to": to, "text": text, "provider": provider, **({"id": provider_id} if provider_id else {})}
+    status, body = http(local_api.base_url + "/local/inbound", json.dumps(payload).encode(),
+                        {"Content-Type": "application/json"})
+    assert status == 200, body
+    return body
+
+
+def history(local_api, number: str) -> list[dict]:
+    status, body = local_api.graphql(HISTORY, {"to": number})
+    assert status == 200 and "errors" not in body, body
+    return body["data"]["getMessages"]["data"]
+
+
+def send_sms(local_api, to: str, body: str) -> dict:
+    status, response = local_api.graphql(SEND, {"input": {"to": to, "body": body, "deliveryMethod": "SMS"}})
+    assert status == 200 and "errors" not in response, response
+    return response["data"]["sendMessage"]
+
+
+def suppression_of(local_api, number: str) -> str | None:
+    entries = local_api.graphql(SUPPRESSIONS)[1]["data"]["getSuppressions"]["data"]
+    return next((entry["reason"] for entry in entries if entry["to"] == number), None)
+
+
+def sent_to(local_api, number: str) -> list[dict]:
+    return [entry for entry in local_api.outbox() if entry["to"] == number]
+
+
+@pytest.mark.parametrize("provider,to", [("AFRICASTALKING", SHORT_CODE), ("SNS", OUR_SNS_NUMBER)])
+def test_inbound_is_recorded_once_in_the_senders_history(local_api, provider, to):
+    sender = kenyan() if provider == "AFRICASTALKING" else us_number()
+    provider_id = f"in-{random.getrandbits(64):x}"
+    first = inbound(local_api, sender, "Hello there", provider, to, provider_id)
+    repeat = inbound(local_api, sender, "Hello there", provider, to, provider_id)  # the callback, again
+    assert repeat["messageId"] == first["messageId"]
+    [record] = history(local_api, sender)
+    assert record == {"id": first["messageId"], "to": to, "from": sender, "body": "Hello there",
+                      "direction": "INBOUND", "deliveryStatus": "DELIVERED", "provider": provider,
+                      "providerMessageId": provider_id}
+
+
+def test_stop_suppresses_start_lifts_and_help_answers(local_api):
+    sender = kenyan()
+    inbound(local_api, sender, "  stop ")
+    assert suppression_of(local_api, sender) == "opt-out"
+    refused = send_sms(local_api, sender, "Offer of the week")
+    assert (refused["deliveryStatus"], refused["failureReason"]) == ("FAILED", "Suppressed: opt-out")
+
+    inbound(local_api, sender, "Start")
+    assert suppression_of(local_api, sender) is None
+    sent = send_sms(local_api, sender, "Welcome back")
+    assert sent["deliveryStatus"] == "QUEUED"
+
+    inbound(local_api, sender, "HELP")
+    bodies = wait_for(lambda: (lambda b: b if len(b) == 2 else None)([e["body"] for e in sent_to(local_api, sender)]))
+    assert sorted(bodies) == sorted(["Welcome back", "Reply STOP to stop these messages, START to receive them again."])
+    directions = [(m["direction"], m["body"]) for m in history(local_api, sender)]
+    assert ("INBOUND", "  stop ") in directions and ("OUTBOUND", "Offer of the week") in directions
