@@ -81,6 +81,15 @@ class ServiceConfig:
     # publish received SMS to the inbound topic ("phone-number/*": any number of this account).
     inbound_help_text: str = "Reply STOP to stop these messages, START to receive them again."
     inbound_sms_source: str = "phone-number/*"
+    # Verification codes (docs/two-way-sms.md): Twilio Verify's defaults; `{code}` and `{minutes}` in the text.
+    verification_code_length: int = 6
+    verification_valid_minutes: int = 10
+    verification_max_checks: int = 5
+    verification_max_sends: int = 5
+    verification_starts_per_hour: int = 5
+    verification_text: str = "{code} is your verification code. It expires in {minutes} minutes."
+    verification_subject: str = "Your verification code"
+    verification_key_max_age_seconds: int = 300
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -123,6 +132,21 @@ class ServiceConfig:
             raise ConfigError("inboundHelpText: 1 to 320 characters")
         if not _SMS_SOURCE.match(self.inbound_sms_source):
             raise ConfigError("inboundSmsSource: phone-number/<id>, pool/<id> or sender-id/<id> (or * for the id)")
+        _between("verificationCodeLength", self.verification_code_length, 4, 10)
+        _between("verificationValidMinutes", self.verification_valid_minutes, 1, 60)
+        _between("verificationMaxChecks", self.verification_max_checks, 1, 10)
+        _between("verificationMaxSends", self.verification_max_sends, 1, 10)
+        _between("verificationStartsPerHour", self.verification_starts_per_hour, 1, 100)
+        _between("verificationKeyMaxAgeSeconds", self.verification_key_max_age_seconds, 0, 3600)
+        if not isinstance(self.verification_text, str) or self.verification_text.count("{code}") != 1 \
+                or len(self.verification_text) > 300:
+            raise ConfigError("verificationText: at most 300 characters holding {code} once ({minutes} optional)")
+        try:
+            self.verification_text.format(code="0", minutes=1)
+        except (KeyError, IndexError, ValueError):
+            raise ConfigError("verificationText: only {code} and {minutes} may be in braces") from None
+        if not isinstance(self.verification_subject, str) or not 1 <= len(self.verification_subject) <= 200:
+            raise ConfigError("verificationSubject: 1 to 200 characters")
         if not isinstance(self.manage_sms_delivery_status, bool):
             raise ConfigError("manageSmsDeliveryStatus: true or false")
 

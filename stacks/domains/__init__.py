@@ -12,6 +12,7 @@ from stacks.domains import (
     suppressions,
     sweeper,
     templates,
+    verification,
 )
 
 DOMAINS = (
@@ -23,4 +24,5 @@ DOMAINS = (
     suppressions.contribute,
     templates.contribute,
     inbound.contribute,
+    verification.contribute,
 )

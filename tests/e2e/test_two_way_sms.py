@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 import pytest
 
@@ -92,3 +93,82 @@ def test_stop_suppresses_start_lifts_and_help_answers(local_api):
     assert sorted(bodies) == sorted(["Welcome back", "Reply STOP to stop these messages, START to receive them again."])
     directions = [(m["direction"], m["body"]) for m in history(local_api, sender)]
     assert ("INBOUND", "  stop ") in directions and ("OUTBOUND", "Offer of the week") in directions
+
+
+# -- verification codes -----------------------------------------------------------------------------
+START = """mutation start($input: VerificationInput!) {
+  startVerification(input: $input) { id to channel status expiresAt attemptsLeft sendsLeft }
+}"""
+CHECK = """mutation check($input: VerificationCheckInput!) {
+  checkVerification(input: $input) { id status attemptsLeft }
+}"""
+CODE = re.compile(r"\b(\d{6}) is your verification code")
+
+
+def start_verification(local_api, to: str) -> tuple[int, dict]:
+    return local_api.graphql(START, {"input": {"to": to, "channel": "SMS"}})
+
+
+def check(local_api, code: str, **which) -> dict:
+    status, body = local_api.graphql(CHECK, {"input": {**which, "code": code}})
+    assert status == 200, body
+    return body
+
+
+def codes_in_outbox(local_api, number: str) -> list[str]:
+    return [m.group(1) for entry in sent_to(local_api, number) if (m := CODE.search(entry["body"] or ""))]
+
+
+def test_a_code_from_the_outbox_approves_once_and_is_never_in_an_answer_or_a_log(local_api):
+    number = kenyan()  # through Africa's Talking: the queued job carries the real text
+    status, started = start_verification(local_api, number)
+    assert status == 200 and "errors" not in started, started
+    verification = started["data"]["startVerification"]
+    assert (verification["status"], verification["attemptsLeft"], verification["sendsLeft"]) == ("PENDING", 5, 4)
+    [code] = wait_for(lambda: codes_in_outbox(local_api, number))
+    assert code not in json.dumps(started)
+    [record] = history(local_api, number)
+    assert record["body"] == "****** is your verification code. It expires in 10 minutes."
+
+    wrong = "0" * 6 if code != "000000" else "111111"
+    assert check(local_api, wrong, id=verification["id"])["data"]["checkVerification"]["status"] == "PENDING"
+    approved = check(local_api, code, to=number)
+    assert approved["data"]["checkVerification"] == {"id": verification["id"], "status": "APPROVED", "attemptsLeft": 3}
+    again = check(local_api, code, id=verification["id"])
+    assert again["data"]["checkVerification"] is None and again["errors"][0]["errorType"] == "NotFound"
+    logs = "".join(local_api.stdout) + "".join(local_api.stderr)
+    assert code not in logs and "verification checked" in logs
+
+
+def test_five_wrong_codes_fail_the_verification(local_api):
+    number = us_number()
+    verification = start_verification(local_api, number)[1]["data"]["startVerification"]
+    [code] = wait_for(lambda: codes_in_outbox(local_api, number))
+    wrong = "0" * 6 if code != "000000" else "111111"
+    statuses = [check(local_api, wrong, id=verification["id"])["data"]["checkVerification"]["status"] for _ in range(5)]
+    assert statuses == ["PENDING"] * 4 + ["FAILED"]
+    assert check(local_api, code, id=verification["id"])["data"]["checkVerification"]["status"] == "FAILED"
+
+
+def test_an_expired_verification_answers_expired(local_api):
+    import boto3
+
+    number = us_number()
+    verification = start_verification(local_api, number)[1]["data"]["startVerification"]
+    [code] = wait_for(lambda: codes_in_outbox(local_api, number))
+    # Ten minutes pass: the stored expiry is moved into the past (the local clock is the real one).
+    dynamodb = boto3.client("dynamodb", endpoint_url=local_api.aws_endpoint, region_name="us-east-1",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+    key = f"VERIFICATION#{verification['id']}"
+    dynamodb.update_item(TableName="dev-messaging-messages", Key={"PK": {"S": key}, "SK": {"S": key}},
+                         UpdateExpression="SET validUntil = :past", ExpressionAttributeValues={":past": {"S": "2020-01-01T00:00:00.000Z"}})
+    assert check(local_api, code, id=verification["id"])["data"]["checkVerification"]["status"] == "EXPIRED"
+
+
+def test_the_sixth_start_within_the_hour_for_one_number_is_refused(local_api):
+    number = us_number()
+    answers = [start_verification(local_api, number)[1] for _ in range(6)]
+    assert [a["data"]["startVerification"]["sendsLeft"] for a in answers[:5]] == [4, 3, 2, 1, 0]
+    assert answers[5]["data"]["startVerification"] is None
+    assert answers[5]["errors"][0]["errorType"] == "TooManyRequests"
+    assert len(wait_for(lambda: (lambda c: c if len(c) == 5 else None)(codes_in_outbox(local_api, number)))) == 5

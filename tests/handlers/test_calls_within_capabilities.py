@@ -75,6 +75,13 @@ def test_every_handler_stays_within_its_capabilities(calls, server):  # noqa: F8
         send(to="+254711000001", body="b", deliveryMethod="SMS")
         api(appsync_event("Query", "getMessages", {"filter": {"to": "user@example.com"}}), FakeLambdaContext())
         _templates_round(api)
+        started = api(appsync_event("Mutation", "startVerification", {"input": {"to": "+14155550123", "channel": "SMS"}}),
+                      FakeLambdaContext())["data"]
+        api(appsync_event("Mutation", "startVerification", {"input": {"to": "+14155550123", "channel": "SMS"}}),
+            FakeLambdaContext())  # a new code on the pending verification
+        checked = api(appsync_event("Mutation", "checkVerification", {"input": {"to": "+14155550123", "code": "00000"}}),
+                      FakeLambdaContext())["data"]
+        assert (checked["id"], checked["status"]) == (started["id"], "PENDING")
         by_function["api"], made[:] = set(made), []
 
     sqs = boto3.client("sqs")

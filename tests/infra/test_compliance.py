@@ -51,6 +51,7 @@ def test_the_acknowledged_findings_are_exactly_the_expected_ones(synth):
     assert acknowledged == {
         ("AwsSolutions-SMG4", f"{prefix}/Secrets/AfricasTalking/Resource"),
         ("AwsSolutions-SMG4", f"{prefix}/Secrets/DeliveryReportToken/Resource"),
+        ("AwsSolutions-SMG4", f"{prefix}/Secrets/VerificationKey/Resource"),
         ("AwsSolutions-ASC3", f"{prefix}/Graphql/Api/Resource"),
         ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/Api/Role/Resource"),
         ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/Dispatch/Role/Resource"),

@@ -41,6 +41,7 @@ CAPABILITY_ACTIONS = {
     w.INBOUND_QUEUE_SEND: {"sqs:SendMessage"},
     w.AT_SECRET_READ: {"secretsmanager:GetSecretValue"},
     w.REPORT_TOKEN_READ: {"secretsmanager:GetSecretValue"},
+    w.VERIFICATION_KEY_READ: {"secretsmanager:GetSecretValue"},
     w.STATUS_PUBLISH: {"appsync:GraphQL"},
 }
 # Every function writes its logs and traces.
@@ -98,6 +99,7 @@ def test_function_resource_env_points_at_the_stack_resources(synth, wiring, name
         w.ENV_INBOUND_QUEUE_URL: {"Ref": synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-inbound")[0]},
         w.ENV_AT_SECRET_NAME: synth.config.at_secret_name,
         w.ENV_REPORT_TOKEN_SECRET_NAME: f"{synth.config.resource_prefix()}/delivery-report-token",
+        w.ENV_VERIFICATION_KEY_SECRET_NAME: f"{synth.config.resource_prefix()}/verification-key",
         w.ENV_GRAPHQL_URL: {"Fn::GetAtt": [next(iter(synth.of_type("AWS::AppSync::GraphQLApi"))), "GraphQLUrl"]},
     }
     for key in wiring.function(name).resource_env:
@@ -140,9 +142,11 @@ def test_functions_that_only_record_cannot_send_anything(synth, name):
     assert not {a for a in actions if a.startswith("sqs:Send")}
 
 
-def test_api_role_reads_no_secrets(synth):
-    actions = synth.allowed_actions(synth.function_statements("api"))
-    assert not {a for a in actions if a.startswith("secretsmanager:")}
+def test_api_role_reads_no_secret_but_the_verification_key(synth):
+    statements = synth.function_statements("api")
+    assert {a for a in synth.allowed_actions(statements) if a.startswith("secretsmanager:")} == {"secretsmanager:GetSecretValue"}
+    key_id = synth.one("AWS::SecretsManager::Secret", Name=f"{synth.config.resource_prefix()}/verification-key")[0]
+    assert synth.allowed_resources(statements, "secretsmanager:GetSecretValue") == [{"Ref": key_id}]
 
 
 @pytest.mark.parametrize("name", ["api", "dispatch"])

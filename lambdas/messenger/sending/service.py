@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import replace
 from typing import Callable, Iterable, Mapping, Protocol
 
 from messenger.core.errors import (
@@ -85,8 +86,12 @@ class MessageService:
         self._templates = templates
 
     # -- sendMessage -------------------------------------------------------------------------
-    def send(self, args: dict) -> Message:
+    def send(self, args: dict, *, record_body: str | None = None) -> Message:
+        """With `record_body`, the record (and so the API, history and subscriptions) keeps that text while
+        the provider gets the real one (a verification code masked in the record; the queued job carries
+        the real text to the worker)."""
         request = parse_send_input(args, self._settings, self._render if self._templates else None)
+        concealed = request.body if record_body is not None else None
         now = self._clock.now()
         queued = request.provider in QUEUED_PROVIDERS
         suppressed = self._suppressions.get(request.to) if self._suppressions is not None else None
@@ -96,7 +101,7 @@ class MessageService:
         message = Message(
             id=self._new_id(now),
             to=request.to,
-            body=request.body,
+            body=request.body if record_body is None else record_body,
             delivery_method=request.delivery_method,
             delivery_status=status,
             provider=request.provider,
@@ -138,8 +143,8 @@ class MessageService:
         if suppressed is not None:
             return message
         if queued:
-            return self._enqueue(message)
-        return self._send_now(message)
+            return self._enqueue(message, concealed=concealed)
+        return self._send_now(message, concealed)
 
     def _render(self, args: dict, method: DeliveryMethod):
         return self._templates().for_send(args, method)
@@ -163,20 +168,23 @@ class MessageService:
             return self._fail(original, "Interrupted (may have been sent)")
         return original
 
-    def _enqueue(self, message: Message, delay_seconds: int = 0) -> Message:
+    def _enqueue(self, message: Message, delay_seconds: int = 0, concealed: str | None = None) -> Message:
         if self._queue is None:
             return self._fail(message, "QueueNotConfigured")
         try:
-            self._queue.enqueue(message, delay_seconds)
+            if concealed is not None:
+                self._queue.enqueue(message, delay_seconds, text=concealed)
+            else:
+                self._queue.enqueue(message, delay_seconds)
         except Exception:
             log.exception("could not queue message", extra={"messageId": message.id})
             return self._fail(message, "QueueUnavailable")
         return message
 
-    def _send_now(self, message: Message) -> Message:
+    def _send_now(self, message: Message, concealed: str | None = None) -> Message:
         channel = self._channels[message.provider]
         try:
-            receipt = channel.send(message)
+            receipt = channel.send(message if concealed is None else replace(message, body=concealed))
         except ProviderError as error:
             if error.transient and self._queue is not None:
                 log.warning(
@@ -184,7 +192,7 @@ class MessageService:
                     extra={"messageId": message.id, "reason": error.reason},
                 )
                 queued = self._statuses.move(message, DeliveryStatus.QUEUED, detail=f"retry: {error.reason}")
-                return self._enqueue(queued, delay_seconds=self._settings.retry_base_seconds)
+                return self._enqueue(queued, delay_seconds=self._settings.retry_base_seconds, concealed=concealed)
             return self._fail(message, error.reason)
         return self._statuses.move(
             message, DeliveryStatus.ACCEPTED, provider_message_id=receipt.provider_message_id, cost=receipt.cost
