@@ -90,6 +90,11 @@ class ServiceConfig:
     verification_text: str = "{code} is your verification code. It expires in {minutes} minutes."
     verification_subject: str = "Your verification code"
     verification_key_max_age_seconds: int = 300
+    # Proxy sessions: the texts (`{organisation}` may appear in each).
+    proxy_organisation_name: str = "Messaging"
+    proxy_start_text: str = "{organisation}: your conversation has started. Reply to this number to write."
+    proxy_end_text: str = "{organisation}: this conversation has ended."
+    proxy_no_session_text: str = "{organisation}: there is no open conversation on this number."
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -147,6 +152,14 @@ class ServiceConfig:
             raise ConfigError("verificationText: only {code} and {minutes} may be in braces") from None
         if not isinstance(self.verification_subject, str) or not 1 <= len(self.verification_subject) <= 200:
             raise ConfigError("verificationSubject: 1 to 200 characters")
+        for key in ("proxy_start_text", "proxy_end_text", "proxy_no_session_text"):
+            value = getattr(self, key)
+            try:
+                ok = isinstance(value, str) and 1 <= len(value.format(organisation=self.proxy_organisation_name)) <= 320
+            except (KeyError, IndexError, ValueError):
+                ok = False
+            if not ok:
+                raise ConfigError(f"{_camel(key)}: 1 to 320 characters; only {{organisation}} may be in braces")
         if not isinstance(self.manage_sms_delivery_status, bool):
             raise ConfigError("manageSmsDeliveryStatus: true or false")
 
@@ -156,6 +169,11 @@ class ServiceConfig:
 
     def resource_prefix(self) -> str:
         return f"{self.stage}-messaging"
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _snake(name: str) -> str:

@@ -175,6 +175,14 @@ def function_environment(config: ServiceConfig, settings: tuple[str, ...], **ext
     }
 
 
+def _api_description(parts: list[ApiPart]) -> str:
+    """The fields it serves, within Lambda's 256 characters (then by domain router)."""
+    fields = "GraphQL resolvers: " + ", ".join(f for part in parts for _, f in part.fields)
+    if len(fields) <= 256:
+        return fields
+    return ("GraphQL resolvers of " + ", ".join(p.router.rsplit(".", 2)[-2] for p in parts))[:256]
+
+
 def compose(config: ServiceConfig, domains: tuple[Domain, ...]) -> Wiring:
     """One API function serving every domain's fields, then each domain's own functions and queues."""
     parts = [domain.api for domain in domains if domain.api is not None]
@@ -183,7 +191,7 @@ def compose(config: ServiceConfig, domains: tuple[Domain, ...]) -> Wiring:
     api = FunctionSpec(
         name=API_FUNCTION,
         handler="messenger.api.lambda_handler",
-        description="GraphQL resolvers: " + ", ".join(f for part in parts for _, f in part.fields),
+        description=_api_description(parts),
         timeout_seconds=15,
         memory_mb=512,
         capabilities=frozenset().union(*(part.capabilities for part in parts)),

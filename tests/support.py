@@ -29,6 +29,8 @@ def reset_caches() -> None:
     from messenger.core.settings import settings
     from messenger.delivery_reports import handler as reports
     from messenger.inbound import dependencies as inbound
+    from messenger.proxy import dependencies as proxy
+    from messenger.verification import dependencies as verification
     from messenger.messages import dependencies as messages
     from messenger.receipts import handler as receipts
     from messenger.sending import dependencies as sending
@@ -41,7 +43,8 @@ def reset_caches() -> None:
                    sending.job_queue, sending.message_service, sending.dispatcher, reports.table,
                    receipts.receipts, suppressions.table, suppressions.suppressor,
                    templates.table, templates.template_service, reports.callback_queue,
-                   inbound.table, inbound.inbound_service):  # fmt: skip
+                   inbound.table, inbound.inbound_service, proxy.proxy_service, verification.table,
+                   verification.verification_service):  # fmt: skip
         cached.cache_clear()
     parameters.clear_caches()
 

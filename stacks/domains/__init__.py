@@ -6,6 +6,7 @@ A domain is a module here with `contribute(config) -> Domain`; adding one is tha
 from stacks.domains import (
     delivery_reports,
     inbound,
+    proxy,
     messages,
     receipts,
     sending,
@@ -25,4 +26,5 @@ DOMAINS = (
     templates.contribute,
     inbound.contribute,
     verification.contribute,
+    proxy.contribute,
 )

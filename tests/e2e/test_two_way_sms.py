@@ -172,3 +172,63 @@ def test_the_sixth_start_within_the_hour_for_one_number_is_refused(local_api):
     assert answers[5]["data"]["startVerification"] is None
     assert answers[5]["errors"][0]["errorType"] == "TooManyRequests"
     assert len(wait_for(lambda: (lambda c: c if len(c) == 5 else None)(codes_in_outbox(local_api, number)))) == 5
+
+
+# -- proxy sessions ---------------------------------------------------------------------------------
+ADD_NUMBER = "mutation add($n: String!) { addProxyNumber(number: $n) { number provider } }"
+START_SESSION = """mutation start($input: ProxySessionInput!) {
+  startProxySession(input: $input) { id participantA participantB number provider status expiresAt }
+}"""
+END_SESSION = "mutation end($id: ID!) { endProxySession(id: $id) { id status } }"
+
+
+def gql(local_api, query: str, variables: dict) -> dict:
+    status, body = local_api.graphql(query, variables)
+    assert status == 200, body
+    return body
+
+
+def bodies_to(local_api, number: str, pool: str | None = None) -> list[str]:
+    return [e["body"] for e in sent_to(local_api, number)]
+
+
+def test_a_proxy_session_relays_both_ways_from_the_pool_number(local_api):
+    pool = [us_number(), us_number()]
+    for number in pool:
+        assert gql(local_api, ADD_NUMBER, {"n": number})["data"]["addProxyNumber"]["provider"] == "SNS"
+    alice, bob, carol, stranger = us_number(), us_number(), us_number(), us_number()
+    first = gql(local_api, START_SESSION, {"input": {"participantA": alice, "participantB": bob}})["data"]["startProxySession"]
+    second = gql(local_api, START_SESSION, {"input": {"participantA": alice, "participantB": carol,
+                                                      "expiresInMinutes": 30}})["data"]["startProxySession"]
+    assert first["number"] != second["number"]  # alice never gets one number in two open sessions
+    assert {first["number"], second["number"]} <= set(pool)
+    started = "Messaging: your conversation has started. Reply to this number to write."
+    assert wait_for(lambda: bodies_to(local_api, bob)) == [started]
+
+    inbound(local_api, alice, "Hi Bob", "SNS", first["number"])
+    inbound(local_api, bob, "Hi Alice", "SNS", first["number"])
+    inbound(local_api, stranger, "Anyone?", "SNS", first["number"])
+    assert wait_for(lambda: (lambda b: b if "Hi Bob" in b else None)(bodies_to(local_api, bob)))
+    assert wait_for(lambda: (lambda b: b if "Hi Alice" in b else None)(bodies_to(local_api, alice)))
+    assert wait_for(lambda: bodies_to(local_api, stranger)) == [
+        "Messaging: there is no open conversation on this number."]
+    relayed = [m for m in history(local_api, bob) if m["body"] == "Hi Bob"]
+    assert [(m["direction"], m["from"] if "from" in m else None) for m in relayed] == [("OUTBOUND", first["number"])]
+
+    # The second session expires (its stored expiry is moved into the past): carol's text relays nothing.
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", endpoint_url=local_api.aws_endpoint, region_name="us-east-1",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+    key = {"PK": {"S": "PROXYSESSIONS"}, "SK": {"S": f"SESSION#{second['id']}"}}
+    dynamodb.update_item(TableName="dev-messaging-messages", Key=key, UpdateExpression="SET validUntil = :past",
+                         ExpressionAttributeValues={":past": {"S": "2020-01-01T00:00:00.000Z"}})
+    inbound(local_api, carol, "Still there?", "SNS", second["number"])
+    assert "Still there?" not in bodies_to(local_api, alice)
+    assert wait_for(lambda: (lambda b: b if len(b) == 2 else None)(bodies_to(local_api, carol)))[1] == (
+        "Messaging: there is no open conversation on this number.")
+
+    ended = gql(local_api, END_SESSION, {"id": first["id"]})["data"]["endProxySession"]
+    assert ended["status"] == "CLOSED"
+    assert wait_for(lambda: (lambda b: b if b[-1:] == ["Messaging: this conversation has ended."] else None)(
+        bodies_to(local_api, bob)))

@@ -82,6 +82,12 @@ def test_every_handler_stays_within_its_capabilities(calls, server):  # noqa: F8
         checked = api(appsync_event("Mutation", "checkVerification", {"input": {"to": "+14155550123", "code": "00000"}}),
                       FakeLambdaContext())["data"]
         assert (checked["id"], checked["status"]) == (started["id"], "PENDING")
+        for field, arguments in (("addProxyNumber", {"number": "+14155550111"}),
+                                 ("startProxySession", {"input": {"participantA": "+14155550123", "participantB": "+14155550124"}}),
+                                 ("removeProxyNumber", {"number": "+14155550188"})):
+            assert "data" in api(appsync_event("Mutation", field, arguments), FakeLambdaContext())
+        assert "data" in api(appsync_event("Query", "getProxySessions", {"first": 5}), FakeLambdaContext())
+        assert "data" in api(appsync_event("Query", "getProxyNumbers", {}), FakeLambdaContext())
         by_function["api"], made[:] = set(made), []
 
     sqs = boto3.client("sqs")
@@ -110,7 +116,9 @@ def test_every_handler_stays_within_its_capabilities(calls, server):  # noqa: F8
         "originationNumber": "+14155550123", "destinationNumber": "+18005550100", "messageBody": "help",
         "inboundMessageId": "e-1"})})
     sns_start = sns_help.replace("help", "START").replace("e-1", "e-2")
-    bodies = [(m["Body"], m["ReceiptHandle"]) for m in received] + [(sns_help, "h1"), (sns_start, "h2")]
+    sns_relay = sns_help.replace("help", "hello").replace("e-1", "e-3").replace("+18005550100", "+14155550111")
+    bodies = [(m["Body"], m["ReceiptHandle"]) for m in received] + [(sns_help, "h1"), (sns_start, "h2"),
+                                                                     (sns_relay, "h3")]
     with own_environment("inbound", resources, at):
         assert inbound(sqs_event(bodies), FakeLambdaContext())["batchItemFailures"] == []
     by_function["inbound"] = set(made)

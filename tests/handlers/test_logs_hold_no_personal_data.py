@@ -476,6 +476,29 @@ def verification_started_and_checked(world):
     assert call("checkVerification", {"id": started["id"], "code": "0000000"})["data"]["status"] == "PENDING"
 
 
+@path
+def proxy_session_relays_and_answers_a_stranger(world):
+    from messenger.inbound.handler import lambda_handler as inbound
+
+    def call(parent, field, arguments):
+        answer = world.api(appsync_event(parent, field, arguments), FakeLambdaContext())
+        assert "data" in answer, answer
+        return answer["data"]
+
+    pool = "+14155550111"
+    call("Mutation", "addProxyNumber", {"number": pool})
+    session = call("Mutation", "startProxySession", {"input": {"participantA": PHONE_SNS, "participantB": "+14155550124"}})
+
+    def sns(sender, text, pid):
+        return json.dumps({"Type": "Notification", "Message": json.dumps({
+            "originationNumber": sender, "destinationNumber": pool, "messageBody": text, "inboundMessageId": pid})})
+
+    result = inbound(sqs_event([(sns(PHONE_SNS, BODY, "p-1"), "h1"), (sns("+14155550125", BODY, "p-2"), "h2")]),
+                     FakeLambdaContext())
+    assert result["batchItemFailures"] == []
+    assert call("Mutation", "endProxySession", {"id": session["id"]})["status"] == "CLOSED"
+
+
 # -- running a path --------------------------------------------------------------------------------
 @dataclass
 class Run:

@@ -19,10 +19,11 @@ def table():
 def inbound_service():
     from messenger.core.clock import SystemClock, new_message_id
     from messenger.inbound.logic import InboundService
+    from messenger.proxy.dependencies import proxy_service
     from messenger.sending.dependencies import message_service
     from messenger.suppressions.dependencies import table as suppressions
 
     return InboundService(
         table(), suppressions(), lambda args: message_service().send(args), SystemClock(), new_message_id,
-        help_text=settings().inbound_help_text, reply_senders=settings().sms_sender_ids,
+        help_text=settings().inbound_help_text, reply_senders=settings().sms_sender_ids, conversations=proxy_service,
     )

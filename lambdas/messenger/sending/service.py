@@ -86,11 +86,14 @@ class MessageService:
         self._templates = templates
 
     # -- sendMessage -------------------------------------------------------------------------
-    def send(self, args: dict, *, record_body: str | None = None) -> Message:
+    def send(self, args: dict, *, record_body: str | None = None, origination: str | None = None) -> Message:
         """With `record_body`, the record (and so the API, history and subscriptions) keeps that text while
         the provider gets the real one (a verification code masked in the record; the queued job carries
-        the real text to the worker)."""
+        the real text to the worker). `origination`: an SMS sent from one of our own numbers (a proxy
+        pool number), which callers cannot ask for through `from`."""
         request = parse_send_input(args, self._settings, self._render if self._templates else None)
+        if origination is not None:
+            request = replace(request, sender=origination)
         concealed = request.body if record_body is not None else None
         now = self._clock.now()
         queued = request.provider in QUEUED_PROVIDERS
