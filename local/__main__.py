@@ -171,6 +171,7 @@ def _serve(cleanup: contextlib.ExitStack, settings: LocalSettings) -> None:
     mount_function_urls(server, wiring.functions, functions)
     outbox.add_routes(server)
     standin.add_routes(server)
+    _inbound_injector(wiring, resources, reports_url, config).add_routes(server)
     calls.add_routes(server)
     add_dead_letter_route(server, list(resources.queues.values()), REGION)
     Console(api_key, outbox, resources.table_name,
@@ -221,6 +222,19 @@ def _receipt_emitter(wiring, resources, functions, delay: float):
     if topic is None or logs is None:
         return None
     return ReceiptEmitter(REGION, resources.queues[topic.queue].url, functions[logs.function], delay)
+
+
+def _inbound_injector(wiring, resources, reports_url: str, config):
+    """POST /local/inbound: an SMS to our number, through the callback path of the provider it names."""
+    from local.inbound import InboundInjector
+    from local.lambda_runtime import ACCOUNT_ID
+    from local.resources import REGION
+    from stacks.wiring import resource_names
+
+    topic = next(t for t in wiring.topics if t.publisher_service == "sms-voice")
+    topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{resource_names(config).topic(topic)}"
+    return InboundInjector(f"{reports_url}/inbound/{resources.report_token}", resources.queues[topic.queue].url,
+                           resources.table_name, REGION, topic_arn)
 
 
 def _join(pollers: list) -> None:

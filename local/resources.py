@@ -72,6 +72,7 @@ def create_resources(config: ServiceConfig, wiring: Wiring, api_key: str = DEFAU
     report_token_secret_name = wiring.secret("report-token").name
     report_token = secrets.token_urlsafe(32)
     secretsmanager.create_secret(Name=report_token_secret_name, SecretString=report_token)
+    secretsmanager.create_secret(Name=wiring.secret("verification-key").name, SecretString=secrets.token_urlsafe(48))
 
     ses = boto3.client("sesv2", region_name=config.ses_region or REGION)
     for identity in {config.sender_email, config.ses_identity, *config.allowed_from_addresses}:

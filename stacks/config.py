@@ -20,6 +20,7 @@ CONTEXT_KEY = "messaging"
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _COUNTRY_CODE = re.compile(r"^[1-9][0-9]{0,2}$")
+_SMS_SOURCE = re.compile(r"^(phone-number|pool|sender-id)/([A-Za-z0-9_-]{1,64}|\*)$")
 
 
 # phonenumbers' PhoneNumberType names; the default deny-list is what premium-rate SMS pumping aims at
@@ -128,6 +129,24 @@ class ServiceConfig:
     # How long a status writer trusts its answer to "does an enabled webhook take this event?": a webhook
     # created through another instance starts receiving within this many seconds (README, "Webhooks").
     webhook_subscription_cache_seconds: int = 30
+    # Two-way SMS (docs/two-way-sms.md): the answer to HELP, and which End User Messaging resources may
+    # publish received SMS to the inbound topic ("phone-number/*": any number of this account).
+    inbound_help_text: str = "Reply STOP to stop these messages, START to receive them again."
+    inbound_sms_source: str = "phone-number/*"
+    # Verification codes (docs/two-way-sms.md): Twilio Verify's defaults; `{code}` and `{minutes}` in the text.
+    verification_code_length: int = 6
+    verification_valid_minutes: int = 10
+    verification_max_checks: int = 5
+    verification_max_sends: int = 5
+    verification_starts_per_hour: int = 5
+    verification_text: str = "{code} is your verification code. It expires in {minutes} minutes."
+    verification_subject: str = "Your verification code"
+    verification_key_max_age_seconds: int = 300
+    # Proxy sessions: the texts (`{organisation}` may appear in each).
+    proxy_organisation_name: str = "Messaging"
+    proxy_start_text: str = "{organisation}: your conversation has started. Reply to this number to write."
+    proxy_end_text: str = "{organisation}: this conversation has ended."
+    proxy_no_session_text: str = "{organisation}: there is no open conversation on this number."
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -176,6 +195,33 @@ class ServiceConfig:
         _between("batchUploadUrlSeconds", self.batch_upload_url_seconds, 60, 7 * 24 * 3600)  # SigV4's limit
         _between("batchUploadMaxRows", self.batch_upload_max_rows, 1, 1_000_000)
         _between("batchUploadRetentionDays", self.batch_upload_retention_days, 1, 365)
+        if not isinstance(self.inbound_help_text, str) or not 1 <= len(self.inbound_help_text) <= 320:
+            raise ConfigError("inboundHelpText: 1 to 320 characters")
+        if not _SMS_SOURCE.match(self.inbound_sms_source):
+            raise ConfigError("inboundSmsSource: phone-number/<id>, pool/<id> or sender-id/<id> (or * for the id)")
+        _between("verificationCodeLength", self.verification_code_length, 4, 10)
+        _between("verificationValidMinutes", self.verification_valid_minutes, 1, 60)
+        _between("verificationMaxChecks", self.verification_max_checks, 1, 10)
+        _between("verificationMaxSends", self.verification_max_sends, 1, 10)
+        _between("verificationStartsPerHour", self.verification_starts_per_hour, 1, 100)
+        _between("verificationKeyMaxAgeSeconds", self.verification_key_max_age_seconds, 0, 3600)
+        if not isinstance(self.verification_text, str) or self.verification_text.count("{code}") != 1 \
+                or len(self.verification_text) > 300:
+            raise ConfigError("verificationText: at most 300 characters holding {code} once ({minutes} optional)")
+        try:
+            self.verification_text.format(code="0", minutes=1)
+        except (KeyError, IndexError, ValueError):
+            raise ConfigError("verificationText: only {code} and {minutes} may be in braces") from None
+        if not isinstance(self.verification_subject, str) or not 1 <= len(self.verification_subject) <= 200:
+            raise ConfigError("verificationSubject: 1 to 200 characters")
+        for key in ("proxy_start_text", "proxy_end_text", "proxy_no_session_text"):
+            value = getattr(self, key)
+            try:
+                ok = isinstance(value, str) and 1 <= len(value.format(organisation=self.proxy_organisation_name)) <= 320
+            except (KeyError, IndexError, ValueError):
+                ok = False
+            if not ok:
+                raise ConfigError(f"{_camel(key)}: 1 to 320 characters; only {{organisation}} may be in braces")
         if not isinstance(self.manage_sms_delivery_status, bool):
             raise ConfigError("manageSmsDeliveryStatus: true or false")
         self._check_limits()
@@ -215,6 +261,11 @@ class ServiceConfig:
 
     def resource_prefix(self) -> str:
         return f"{self.stage}-messaging"
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _snake(name: str) -> str:

@@ -57,6 +57,8 @@ ENV_UPLOADS_BUCKET = "UPLOADS_BUCKET"
 # The webhooks queue the status writers send MESSAGE_STATUS events to, and its DLQ (messenger.webhooks).
 ENV_WEBHOOK_QUEUE_URL = "WEBHOOK_QUEUE_URL"
 ENV_WEBHOOK_DLQ_URL = "WEBHOOK_DEAD_LETTER_QUEUE_URL"
+ENV_INBOUND_QUEUE_URL = "INBOUND_QUEUE_URL"
+ENV_VERIFICATION_KEY_SECRET_NAME = "VERIFICATION_KEY_SECRET_NAME"
 
 # Every function's metrics go to this namespace. Powertools adds a `service` dimension
 # (POWERTOOLS_SERVICE_NAME, "<stage>-messaging") to the `channel` one: alarms and the dashboard name both.
@@ -68,6 +70,10 @@ CHANNELS = ("EMAIL/SES", "SMS/SNS", "SMS/AFRICASTALKING")
 # Messages: PK "MESSAGE#<recipient>", SK "MESSAGE#<ULID>".
 # Idempotency keys: PK = SK = "IDEMPOTENCY#<key>", expiring through the TTL attribute.
 # Suppressions: PK "SUPPRESSION", SK "SUPPRESSION#<recipient>".
+# Verifications: PK = SK "VERIFICATION#<id>"; the latest per recipient "VERIFICATION#TO#<to>"; starts per
+# recipient and hour "VERIFYRATE#<to>#<hour>" (all with TTL).
+# Inbound SMS: a message record (direction INBOUND) in its sender's partition, and a marker
+# PK = SK = "INBOUND#<provider>#<provider id>" making a repeated callback a no-op (TTL 7 days).
 # Templates: PK "TEMPLATES", SK "TEMPLATE#<id>" (the head); PK "TEMPLATE#<id>", SK "VERSION#<n>".
 # Batches: PK "BATCH#<id>", SK "BATCH"; the list: PK "BATCHES", SK "BATCH#<id>"; a batch's messages carry
 # `batchId`, the key of the sparse index `byBatch` (sorted by SK).
@@ -104,6 +110,10 @@ class ResourceNames:
     @property
     def report_token_secret(self) -> str:
         return f"{self.prefix}/delivery-report-token"
+
+    @property
+    def verification_key_secret(self) -> str:
+        return f"{self.prefix}/verification-key"
 
     @property
     def ses_configuration_set(self) -> str:
@@ -156,9 +166,11 @@ API_KEYS = "api:keys"
 EMAIL_SEND = "email:send"  # ses:SendEmail for the configured identity only
 SMS_PUBLISH = "sms:publish"  # sns:Publish to phone numbers
 QUEUE_SEND = "queue:send:outbound"
+INBOUND_QUEUE_SEND = "queue:send:inbound"  # the delivery-reports function URL queues AT's inbound callbacks
 QUEUE_CONSUME = "queue:consume:outbound"
 AT_SECRET_READ = "secret:read:africastalking"
 REPORT_TOKEN_READ = "secret:read:report-token"
+VERIFICATION_KEY_READ = "secret:read:verification-key"  # the HMAC key of verification codes
 # appsync:GraphQL on the publishMessageUpdate field only: every function that moves a status has it.
 STATUS_PUBLISH = "api:publish:status"
 # What every status writer needs to publish: its capability and the URL it posts to.

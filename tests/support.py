@@ -30,6 +30,9 @@ def reset_caches() -> None:
     from messenger.core.settings import settings
     from messenger.delivery_reports import handler as reports
     from messenger.limits import dependencies as limits
+    from messenger.inbound import dependencies as inbound
+    from messenger.proxy import dependencies as proxy
+    from messenger.verification import dependencies as verification
     from messenger.messages import dependencies as messages
     from messenger.receipts import handler as receipts
     from messenger.scheduling import dependencies as scheduling
@@ -52,7 +55,9 @@ def reset_caches() -> None:
                    batches.table, batches.queue, batches.uploads, batches.fanout, batches.batch_service,
                    batches.upload_processor,
                    webhooks.table, webhooks.subscriptions, webhooks.listener, webhooks.service,
-                   webhooks.deliverer):  # fmt: skip
+                   webhooks.deliverer, reports.callback_queue,
+                   inbound.table, inbound.inbound_service, proxy.proxy_service, verification.table,
+                   verification.verification_service):  # fmt: skip
         cached.cache_clear()
     parameters.clear_caches()
 

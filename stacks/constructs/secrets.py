@@ -15,6 +15,7 @@ from stacks.wiring import Wiring
 
 AT_USERNAME_PLACEHOLDER = "sandbox"
 REPORT_TOKEN_LENGTH = 48
+VERIFICATION_KEY_LENGTH = 64
 
 
 class Secrets(Construct):
@@ -59,4 +60,21 @@ class Secrets(Construct):
             "The token is part of the callback URL registered in the Africa's Talking dashboard; an "
             "automatic rotation would break delivery reports until the URL is re-registered by hand.",
         )
-        self.by_key = {"africastalking": self.africastalking, "report-token": self.report_token}
+        # The HMAC key of verification codes: only hashes of codes are stored, under this key.
+        self.verification_key = secretsmanager.Secret(
+            self,
+            "VerificationKey",
+            secret_name=wiring.secret("verification-key").name,
+            description="HMAC key under which verification codes are stored (hashes only)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=VERIFICATION_KEY_LENGTH, exclude_punctuation=True, include_space=False,
+            ),
+        )
+        acknowledge(
+            self.verification_key,
+            "AwsSolutions-SMG4",
+            "Codes live 10 minutes; rotating the key by hand (put a new value) invalidates only the codes "
+            "pending at that moment, which is an operator's decision, not a schedule's.",
+        )
+        self.by_key = {"africastalking": self.africastalking, "report-token": self.report_token,
+                       "verification-key": self.verification_key}

@@ -51,9 +51,11 @@ class EventTopic(Construct):
                 principals=[principal],
                 actions=["sns:Publish"],
                 resources=[self.topic.topic_arn],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account, "aws:SourceArn": self.publisher_arn}
-                },
+                conditions=(
+                    {"StringEquals": {"aws:SourceAccount": stack.account}, "ArnLike": {"aws:SourceArn": self.publisher_arn}}
+                    if "*" in spec.publisher_resource
+                    else {"StringEquals": {"aws:SourceAccount": stack.account, "aws:SourceArn": self.publisher_arn}}
+                ),
             )
         ).policy_dependable
         # SNS notifications, not raw delivery: the worker reads the event from `Message`.

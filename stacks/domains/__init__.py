@@ -9,6 +9,8 @@ from stacks.domains import (
     delivery_reports,
     erasure,
     limits,
+    inbound,
+    proxy,
     messages,
     receipts,
     scheduling,
@@ -17,6 +19,7 @@ from stacks.domains import (
     sweeper,
     templates,
     webhooks,
+    verification,
 )
 
 DOMAINS = (
@@ -33,4 +36,7 @@ DOMAINS = (
     limits.contribute,
     batches.contribute,
     webhooks.contribute,
+    inbound.contribute,
+    verification.contribute,
+    proxy.contribute,
 )

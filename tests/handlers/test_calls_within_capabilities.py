@@ -2,6 +2,7 @@
 
 import datetime as dt
 import functools
+import json
 
 import boto3
 import pytest
@@ -39,6 +40,7 @@ ALLOWED = {
     "schedules:manage:sends": {"scheduler.CreateSchedule", "scheduler.DeleteSchedule"},
     w.WEBHOOK_EVENT_SEND: {"sqs.SendMessage webhooks"},
     "queue:send-dlq:webhooks": {"sqs.SendMessage webhooks-dlq"},
+    w.INBOUND_QUEUE_SEND: {"sqs.SendMessage inbound"},
 }
 
 
@@ -96,6 +98,19 @@ def test_every_handler_stays_within_its_capabilities(calls, server, monkeypatch)
         scheduled = send(to="user@example.com", subject="s", body="b", deliveryMethod="EMAIL", sendAt=later)["data"]
         api(appsync_event("Mutation", "cancelMessage", {"id": scheduled["id"]}), FakeLambdaContext())
         upload = _batches_round(api)
+        started = api(appsync_event("Mutation", "startVerification", {"input": {"to": "+14155550123", "channel": "SMS"}}),
+                      FakeLambdaContext())["data"]
+        api(appsync_event("Mutation", "startVerification", {"input": {"to": "+14155550123", "channel": "SMS"}}),
+            FakeLambdaContext())  # a new code on the pending verification
+        checked = api(appsync_event("Mutation", "checkVerification", {"input": {"to": "+14155550123", "code": "00000"}}),
+                      FakeLambdaContext())["data"]
+        assert (checked["id"], checked["status"]) == (started["id"], "PENDING")
+        for field, arguments in (("addProxyNumber", {"number": "+14155550111"}),
+                                 ("startProxySession", {"input": {"participantA": "+14155550123", "participantB": "+14155550124"}}),
+                                 ("removeProxyNumber", {"number": "+14155550188"})):
+            assert "data" in api(appsync_event("Mutation", field, arguments), FakeLambdaContext())
+        assert "data" in api(appsync_event("Query", "getProxySessions", {"first": 5}), FakeLambdaContext())
+        assert "data" in api(appsync_event("Query", "getProxyNumbers", {}), FakeLambdaContext())
         by_function["api"], made[:] = set(made), []
 
     sqs = boto3.client("sqs")
@@ -125,7 +140,27 @@ def test_every_handler_stays_within_its_capabilities(calls, server, monkeypatch)
              "body": "id=ATXid_0&status=Success&phoneNumber=%2B254711000001", "requestContext": {"http": {"method": "POST"}}}
     with own_environment("delivery_reports", resources, at):
         assert reports(event, FakeLambdaContext())["body"] == "updated"
+    form = "from=%2B254711000001&to=12345&text=HELP&date=2026-11-23+10%3A00%3A00&id=ATSMS_1"
+    with own_environment("delivery_reports", resources, at):
+        assert reports({**event, "rawPath": f"/inbound/{resources.report_token}", "body": form},
+                       FakeLambdaContext())["statusCode"] == 200
+        assert reports({**event, "rawPath": f"/opt-out/{resources.report_token}",
+                        "body": "senderId=B&phoneNumber=%2B254711000002"}, FakeLambdaContext())["statusCode"] == 200
     by_function["delivery_reports"], made[:] = set(made), []
+
+    from messenger.inbound.handler import lambda_handler as inbound
+
+    received = sqs.receive_message(QueueUrl=resources.queues["inbound"].url, MaxNumberOfMessages=10)["Messages"]
+    sns_help = json.dumps({"Type": "Notification", "Message": json.dumps({
+        "originationNumber": "+14155550123", "destinationNumber": "+18005550100", "messageBody": "help",
+        "inboundMessageId": "e-1"})})
+    sns_start = sns_help.replace("help", "START").replace("e-1", "e-2")
+    sns_relay = sns_help.replace("help", "hello").replace("e-1", "e-3").replace("+18005550100", "+14155550111")
+    bodies = [(m["Body"], m["ReceiptHandle"]) for m in received] + [(sns_help, "h1"), (sns_start, "h2"),
+                                                                     (sns_relay, "h3")]
+    with own_environment("inbound", resources, at):
+        assert inbound(sqs_event(bodies), FakeLambdaContext())["batchItemFailures"] == []
+    by_function["inbound"] = set(made)
 
     by_function["webhooks"] = _webhooks_worker_round(resources, webhook_id, made, monkeypatch)
 
@@ -142,6 +177,7 @@ def test_every_handler_stays_within_its_capabilities(calls, server, monkeypatch)
     assert "dynamodb.GetItem" in by_function["dispatch"]  # the duplicate found the message settled
     assert {"dynamodb.BatchWriteItem", "sqs.SendMessageBatch"} <= by_function["api"] & by_function["batch_uploads"]
     assert "s3.GetObject" in by_function["batch_uploads"]
+    assert {"sns.Publish", "sqs.SendMessage outbound", "dynamodb.TransactWriteItems", "dynamodb.DeleteItem"} <= by_function["inbound"]
 
 
 def _batches_round(api) -> dict:

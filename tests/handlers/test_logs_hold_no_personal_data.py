@@ -135,6 +135,7 @@ class World:
 
 
 PATHS: dict[str, Callable[[World], None]] = {}
+SENT_CODES: list[str] = []  # verification codes a path sent: searched in its logs like a secret
 
 
 def path(function):
@@ -574,6 +575,75 @@ def recipient_erased_over_two_calls(world):
     assert world.api(erase, FakeLambdaContext())["data"]["complete"] is False
     world.monkeypatch.setattr("messenger.erasure.logic.BUDGET_SECONDS", 10)
     assert world.api(erase, FakeLambdaContext())["data"]["complete"] is True
+# -- inbound SMS (two-way) ------------------------------------------------------------------------
+def inbound_queue_bodies(world) -> list[tuple[str, str]]:
+    received = boto3.client("sqs").receive_message(QueueUrl=world.resources.queues["inbound"].url, MaxNumberOfMessages=10)
+    return [(m["Body"], m["ReceiptHandle"]) for m in received.get("Messages", [])]
+
+
+def at_callback(world, kind: str, form: dict) -> dict:
+    body = "&".join(f"{key}={quote_plus(value)}" for key, value in form.items())
+    event = {"rawPath": f"/{kind}/{world.resources.report_token}", "body": body,
+             "isBase64Encoded": False, "requestContext": {"http": {"method": "POST"}}}
+    return world.reports_handler(event, FakeLambdaContext())
+
+
+@path
+def inbound_sms_answered_and_repeated(world):
+    from messenger.inbound.handler import lambda_handler as inbound
+
+    form = {"from": PHONE_AT, "to": "12345", "text": "HELP", "date": "2026-11-23 10:00:00", "id": "ATSMS_1"}
+    assert at_callback(world, "inbound", form)["statusCode"] == 200
+    assert at_callback(world, "inbound", {**form, "text": BODY})["statusCode"] == 200  # the same id, again
+    result = inbound(sqs_event(inbound_queue_bodies(world)), FakeLambdaContext())
+    assert result["batchItemFailures"] == []
+    assert len(world.jobs()) == 1  # one HELP answer, queued for Africa's Talking
+
+
+@path
+def opt_out_notice(world):
+    from messenger.inbound.handler import lambda_handler as inbound
+
+    assert at_callback(world, "opt-out", {"senderId": "Brand", "phoneNumber": PHONE_AT})["statusCode"] == 200
+    assert inbound(sqs_event(inbound_queue_bodies(world)), FakeLambdaContext())["batchItemFailures"] == []
+
+
+@path
+def verification_started_and_checked(world):
+    def call(field, input_):
+        return world.api(appsync_event("Mutation", field, {"input": input_}), FakeLambdaContext())
+
+    started = call("startVerification", {"to": PHONE_SNS, "channel": "SMS"})["data"]
+    assert started["status"] == "PENDING"
+    from moto.sns.models import sns_backends
+
+    texts = [text for backend in sns_backends["123456789012"].values() for _, text in backend.sms_messages.values()]
+    SENT_CODES.extend(text.split(" ")[0] for text in texts if "verification code" in text)
+    assert SENT_CODES
+    assert call("checkVerification", {"id": started["id"], "code": "0000000"})["data"]["status"] == "PENDING"
+
+
+@path
+def proxy_session_relays_and_answers_a_stranger(world):
+    from messenger.inbound.handler import lambda_handler as inbound
+
+    def call(parent, field, arguments):
+        answer = world.api(appsync_event(parent, field, arguments), FakeLambdaContext())
+        assert "data" in answer, answer
+        return answer["data"]
+
+    pool = "+14155550111"
+    call("Mutation", "addProxyNumber", {"number": pool})
+    session = call("Mutation", "startProxySession", {"input": {"participantA": PHONE_SNS, "participantB": "+14155550124"}})
+
+    def sns(sender, text, pid):
+        return json.dumps({"Type": "Notification", "Message": json.dumps({
+            "originationNumber": sender, "destinationNumber": pool, "messageBody": text, "inboundMessageId": pid})})
+
+    result = inbound(sqs_event([(sns(PHONE_SNS, BODY, "p-1"), "h1"), (sns("+14155550125", BODY, "p-2"), "h2")]),
+                     FakeLambdaContext())
+    assert result["batchItemFailures"] == []
+    assert call("Mutation", "endProxySession", {"id": session["id"]})["status"] == "CLOSED"
 
 
 # -- running a path --------------------------------------------------------------------------------
@@ -645,6 +715,7 @@ def at_url():
 def run_path(name: str, at_url: str) -> Run:
     """Run one path in a service of its own; return its log text and the log calls it executed."""
     ScriptedAt.statuses, ScriptedAt.codes, ScriptedAt.ids = [], {}, iter(range(1, 1_000))
+    SENT_CODES.clear()
     sites: set[tuple[str, int]] = set()
     make_record = logging.getLogRecordFactory()
 
@@ -669,7 +740,7 @@ def run_path(name: str, at_url: str) -> Run:
     SITES_BY_PATH[name] = sites
     from local.resources import DEFAULT_STACK_KEY
 
-    return Run(buffer.getvalue(), sites, [at_key, resources.report_token, DEFAULT_STACK_KEY, *ISSUED_KEYS])
+    return Run(buffer.getvalue(), sites, [at_key, resources.report_token, DEFAULT_STACK_KEY, *ISSUED_KEYS, *SENT_CODES])
 
 
 @pytest.mark.parametrize("name", list(PATHS))

@@ -51,6 +51,7 @@ def test_the_acknowledged_findings_are_exactly_the_expected_ones(synth):
     assert acknowledged == {
         ("AwsSolutions-SMG4", f"{prefix}/Secrets/AfricasTalking/Resource"),
         ("AwsSolutions-SMG4", f"{prefix}/Secrets/DeliveryReportToken/Resource"),
+        ("AwsSolutions-SMG4", f"{prefix}/Secrets/VerificationKey/Resource"),
         ("AwsSolutions-ASC3", f"{prefix}/Graphql/Api/Resource"),
         ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/Api/Role/Resource"),
         # The clients domain's key actions: this API's keys (a key's ARN ends with the secret itself).
@@ -58,8 +59,9 @@ def test_the_acknowledged_findings_are_exactly_the_expected_ones(synth):
         (f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/{prefix}-sends/*]",
          f"{prefix}/Functions/Api/Role/Resource"),
         ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/Dispatch/Role/Resource"),
+        ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/Inbound/Role/Resource"),  # replies: SMS publish
         *{("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/{f}/Role/DefaultPolicy/Resource")
-          for f in ("Api", "Dispatch", "DeliveryReports", "Receipts", "Sweeper", "BatchUploads", "Webhooks")},
+          for f in ("Api", "Dispatch", "DeliveryReports", "Receipts", "Sweeper", "BatchUploads", "Webhooks", "Inbound")},
         # The uploads bucket: objects under uploads/ of that one bucket (createBatchUpload signs, the worker reads).
         *{(f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{prefix}-uploads-<AWS::AccountId>-<AWS::Region>"
            "/uploads/*]", f"{prefix}/Functions/{f}/Role/Resource") for f in ("Api", "BatchUploads")},

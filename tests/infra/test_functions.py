@@ -7,10 +7,10 @@ import pytest
 from stacks import wiring as w
 from stacks.wiring import build_wiring
 
-FUNCTIONS = ("api", "dispatch", "delivery_reports", "receipts", "sweeper", "batch_uploads", "webhooks")
+FUNCTIONS = ("api", "dispatch", "delivery_reports", "receipts", "sweeper", "batch_uploads", "webhooks", "inbound")
 # Functions that move message statuses: not the upload worker (it records in bulk, counted by the
-# batch) nor the webhooks worker (it only delivers them).
-STATUS_WRITERS = ("api", "dispatch", "delivery_reports", "receipts", "sweeper")
+# batch) nor the webhooks worker (it only delivers them). The inbound worker records and replies.
+STATUS_WRITERS = ("api", "dispatch", "delivery_reports", "receipts", "sweeper", "inbound")
 
 # Written out here, independently of stacks/constructs/permissions.py, so a widened policy fails.
 CAPABILITY_ACTIONS = {
@@ -46,8 +46,16 @@ CAPABILITY_ACTIONS = {
         "sqs:GetQueueAttributes",
         "sqs:ChangeMessageVisibility",
     },
+    "queue:consume:inbound": {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ChangeMessageVisibility",
+    },
+    w.INBOUND_QUEUE_SEND: {"sqs:SendMessage"},
     w.AT_SECRET_READ: {"secretsmanager:GetSecretValue"},
     w.REPORT_TOKEN_READ: {"secretsmanager:GetSecretValue"},
+    w.VERIFICATION_KEY_READ: {"secretsmanager:GetSecretValue"},
     w.STATUS_PUBLISH: {"appsync:GraphQL"},
     # Scheduled sends: make and delete the group's schedules, hand Scheduler the group's role.
     "schedules:manage:sends": {"scheduler:CreateSchedule", "scheduler:DeleteSchedule", "iam:PassRole"},
@@ -69,23 +77,26 @@ def test_wiring_has_exactly_the_functions_these_tests_cover(wiring):
 
 
 def test_queue_capabilities_of_the_wiring_name_their_queue(wiring):
-    outbound, receipts, uploads, webhooks = wiring.queues
+    outbound, receipts, uploads, webhooks, inbound = wiring.queues
     assert (outbound.send_capability, outbound.consume_capability) == (w.QUEUE_SEND, w.QUEUE_CONSUME)
     assert receipts.consume_capability == "queue:consume:receipts"
     assert uploads.consume_capability == "queue:consume:uploads"
     assert (webhooks.send_capability, webhooks.dead_letter_send_capability) == (
         w.WEBHOOK_EVENT_SEND, "queue:send-dlq:webhooks")
+    assert (inbound.send_capability, inbound.consume_capability) == (w.INBOUND_QUEUE_SEND, "queue:consume:inbound")
 
 
 def test_only_the_workers_of_a_queue_may_consume_it_and_nothing_sends_to_receipts(wiring):
     consumers = {q.name: {f.name for f in wiring.functions if q.consume_capability in f.capabilities} for q in wiring.queues}
     assert consumers == {"outbound": {"dispatch"}, "receipts": {"receipts"}, "uploads": {"batch_uploads"},
-                         "webhooks": {"webhooks"}}
+                         "webhooks": {"webhooks"}, "inbound": {"inbound"}}
     assert not [f.name for f in wiring.functions if "queue:send:receipts" in f.capabilities]
     assert not [f.name for f in wiring.functions if "queue:send:uploads" in f.capabilities]  # only S3 sends there
     # Only the webhooks worker parks copies in its dead-letter queue; no other DLQ is written by code.
     assert {f.name for f in wiring.functions for q in wiring.queues if q.dead_letter_send_capability in f.capabilities} == {
         "webhooks"}
+    # Only the Africa's Talking callback URL puts on the inbound queue (and the inbound topic, by its policy).
+    assert [f.name for f in wiring.functions if w.INBOUND_QUEUE_SEND in f.capabilities] == ["delivery_reports"]
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -121,8 +132,10 @@ def test_function_resource_env_points_at_the_stack_resources(synth, wiring, name
     expected = {
         w.ENV_TABLE_NAME: {"Ref": table_id},
         w.ENV_OUTBOUND_QUEUE_URL: {"Ref": queue_id},
+        w.ENV_INBOUND_QUEUE_URL: {"Ref": synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-inbound")[0]},
         w.ENV_AT_SECRET_NAME: synth.config.at_secret_name,
         w.ENV_REPORT_TOKEN_SECRET_NAME: f"{synth.config.resource_prefix()}/delivery-report-token",
+        w.ENV_VERIFICATION_KEY_SECRET_NAME: f"{synth.config.resource_prefix()}/verification-key",
         w.ENV_GRAPHQL_URL: {"Fn::GetAtt": [next(iter(synth.of_type("AWS::AppSync::GraphQLApi"))), "GraphQLUrl"]},
         w.ENV_WEBHOOK_QUEUE_URL: {"Ref": synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-webhooks")[0]},
         w.ENV_WEBHOOK_DLQ_URL: {"Ref": synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-webhooks-dlq")[0]},
@@ -169,14 +182,20 @@ def test_functions_that_only_record_send_nothing_but_webhook_events(synth, name)
     statements = synth.function_statements(name)
     actions = synth.allowed_actions(statements)
     assert not {a for a in actions if a.split(":")[0] in ("ses", "sns")}
-    assert {a for a in actions if a.startswith("sqs:Send")} == {"sqs:SendMessage"}
     webhooks = synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-webhooks")[0]
-    assert synth.allowed_resources(statements, "sqs:SendMessage") == [{"Fn::GetAtt": [webhooks, "Arn"]}]
+    expected = [{"Fn::GetAtt": [webhooks, "Arn"]}]
+    if name == "delivery_reports":  # and Africa's Talking's incoming SMS, to the inbound queue
+        inbound = synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-inbound")[0]
+        expected.append({"Fn::GetAtt": [inbound, "Arn"]})
+    assert {a for a in actions if a.startswith("sqs:Send")} == {"sqs:SendMessage"}
+    assert sorted(map(str, synth.allowed_resources(statements, "sqs:SendMessage"))) == sorted(map(str, expected))
 
 
-def test_api_role_reads_no_secrets(synth):
-    actions = synth.allowed_actions(synth.function_statements("api"))
-    assert not {a for a in actions if a.startswith("secretsmanager:")}
+def test_api_role_reads_no_secret_but_the_verification_key(synth):
+    statements = synth.function_statements("api")
+    assert {a for a in synth.allowed_actions(statements) if a.startswith("secretsmanager:")} == {"secretsmanager:GetSecretValue"}
+    key_id = synth.one("AWS::SecretsManager::Secret", Name=f"{synth.config.resource_prefix()}/verification-key")[0]
+    assert synth.allowed_resources(statements, "secretsmanager:GetSecretValue") == [{"Ref": key_id}]
 
 
 @pytest.mark.parametrize("name", ["api", "dispatch"])

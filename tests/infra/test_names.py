@@ -12,7 +12,7 @@ def test_table_queue_and_secret_names_come_from_the_wiring(synth):
     queue_names = {q["Properties"]["QueueName"] for q in synth.of_type("AWS::SQS::Queue").values()}
     assert queue_names == {n for spec in wiring.queues for n in (names.queue(spec), names.dead_letter_queue(spec))}
     secret_names = {s["Properties"]["Name"] for s in synth.of_type("AWS::SecretsManager::Secret").values()}
-    assert secret_names == {config.at_secret_name, names.report_token_secret}
+    assert secret_names == {config.at_secret_name, names.report_token_secret, names.verification_key_secret}
 
 
 def test_topic_configuration_set_and_dashboard_names_come_from_the_wiring(synth):

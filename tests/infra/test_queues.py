@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 DAY = 86_400
-QUEUES = ("outbound", "receipts", "uploads", "webhooks")
+QUEUES = ("outbound", "receipts", "uploads", "webhooks", "inbound")
 
 
 def _queue(synth, name="outbound", suffix=""):
@@ -49,7 +49,7 @@ def test_queue_policies_allow_nothing_but_sns_into_receipts_and_s3_into_uploads(
     for name in QUEUES:
         for suffix in ("", "-dlq"):
             allows = [s for s in _policy_statements(synth, _queue(synth, name, suffix)[0]) if s["Effect"] == "Allow"]
-            assert len(allows) == (1 if name in ("receipts", "uploads") and suffix == "" else 0)
+            assert len(allows) == (1 if name in ("receipts", "uploads", "inbound") and suffix == "" else 0)
 
 
 @pytest.mark.parametrize("name", QUEUES)
@@ -75,7 +75,8 @@ def test_dlq_keeps_messages_for_14_days(synth, name):
     assert _queue(synth, name, "-dlq")[1]["Properties"]["MessageRetentionPeriod"] == 14 * DAY
 
 
-@pytest.mark.parametrize(("name", "batch_size"), [("outbound", 100), ("receipts", 10), ("uploads", 1), ("webhooks", 5)])
+@pytest.mark.parametrize(("name", "batch_size"), [("outbound", 100), ("receipts", 10), ("uploads", 1), ("webhooks", 5),
+                                                ("inbound", 10)])
 def test_worker_consumes_the_queue_reporting_batch_item_failures(synth, wiring, name, batch_size):
     spec = wiring.queue(name)
     queue_arn = {"Fn::GetAtt": [_queue(synth, name)[0], "Arn"]}

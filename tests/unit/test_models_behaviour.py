@@ -56,7 +56,7 @@ def test_a_message_reads_as_the_graphql_message_type():
         "senderId": "s-1", "reference": "order-42", "provider": "SES", "providerMessageId": "ses-1",
         "failureReason": None, "segments": None, "cost": "0.0001", "createdAt": "2026-11-23T11:00:00.000Z",
         "updatedAt": "2026-11-23T11:00:01.000Z", "sentAt": None, "completedAt": None, "events": [],
-        "templateId": None, "templateVersion": None, "clientId": None, "test": False, "sendAt": None, "batchId": None,
+        "templateId": None, "templateVersion": None, "clientId": None, "test": False, "sendAt": None, "batchId": None, "direction": "OUTBOUND",
     }
 
 
@@ -68,7 +68,7 @@ def test_a_page_reads_as_the_graphql_connection():
 
 def test_a_message_is_a_plain_record_of_its_fields():
     # Every scalar field; the timeline (`events`) is stored apart, as a list.
-    assert MESSAGE.as_dict()["provider_message_id"] == "ses-1" and len(MESSAGE.as_dict()) == 28
+    assert MESSAGE.as_dict()["provider_message_id"] == "ses-1" and len(MESSAGE.as_dict()) == 29
     assert "events" not in MESSAGE.as_dict()
 
 

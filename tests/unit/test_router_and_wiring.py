@@ -50,7 +50,7 @@ def test_every_domain_is_composed_once_and_functions_keep_their_names():
     names = [contribute(config).name for contribute in DOMAINS]
     assert len(names) == len(set(names))
     assert [f.name for f in WIRING.functions] == ["api", "dispatch", "delivery_reports", "receipts", "sweeper",
-                                                 "batch_uploads", "webhooks"]
+                                                 "batch_uploads", "webhooks", "inbound"]
 
 
 def test_a_function_gets_only_the_settings_its_domain_names():

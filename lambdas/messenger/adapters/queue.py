@@ -11,19 +11,30 @@ SEND_BATCH = 10  # SendMessageBatch's limit
 SEND_ATTEMPTS = 5
 
 
-def job_body(message: Message) -> str:
-    """A job names the record; the record, not the job, is the source of truth."""
-    return json.dumps({"v": JOB_VERSION, "to": message.to, "id": message.id}, separators=(",", ":"))
+def job_body(message: Message, text: str | None = None) -> str:
+    """A job names the record; the record, not the job, is the source of truth. `text`: the text to send
+    when the record keeps a masked one (a verification code); the job is deleted once settled."""
+    job = {"v": JOB_VERSION, "to": message.to, "id": message.id}
+    if text is not None:
+        job["text"] = text
+    return json.dumps(job, separators=(",", ":"))
 
 
 def parse_job(body: str) -> tuple[str, str]:
+    to, message_id, _ = parse_job_text(body)
+    return to, message_id
+
+
+def parse_job_text(body: str) -> tuple[str, str, str | None]:
     data = json.loads(body)
     if not isinstance(data, dict) or data.get("v") != JOB_VERSION:
         raise ValueError("unknown job version")
-    to, message_id = data.get("to"), data.get("id")
+    to, message_id, text = data.get("to"), data.get("id"), data.get("text")
     if not isinstance(to, str) or not isinstance(message_id, str) or not to or not message_id:
         raise ValueError("job without a message key")
-    return to, message_id
+    if text is not None and not isinstance(text, str):
+        raise ValueError("job text is not text")
+    return to, message_id, text
 
 
 class SqsJobQueue:
@@ -32,9 +43,9 @@ class SqsJobQueue:
         self._url = queue_url
         self.calls = 0  # SendMessageBatch calls made (the bench reads it)
 
-    def enqueue(self, message: Message, delay_seconds: int = 0) -> None:
+    def enqueue(self, message: Message, delay_seconds: int = 0, text: str | None = None) -> None:
         self._sqs.send_message(
-            QueueUrl=self._url, MessageBody=job_body(message), DelaySeconds=delay_seconds
+            QueueUrl=self._url, MessageBody=job_body(message, text), DelaySeconds=delay_seconds
         )
 
     def enqueue_many(self, messages: list[Message]) -> int:
@@ -58,3 +69,23 @@ class SqsJobQueue:
         self._sqs.change_message_visibility(
             QueueUrl=self._url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
         )
+
+
+CALLBACK_JOB_VERSION = 1
+
+
+def callback_job(source: str, kind: str, form: dict[str, str], received_at: str) -> str:
+    """A provider's callback kept as it came (its form), for the inbound worker to read."""
+    return json.dumps({"v": CALLBACK_JOB_VERSION, "source": source, "kind": kind, "form": form,
+                       "receivedAt": received_at}, separators=(",", ":"))
+
+
+class SqsCallbackQueue:
+    """The inbound queue: the function URL puts Africa's Talking's callbacks on it as they came."""
+
+    def __init__(self, client, queue_url: str) -> None:
+        self._sqs = client
+        self._url = queue_url
+
+    def put(self, source: str, kind: str, form: dict[str, str], received_at: str) -> None:
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=callback_job(source, kind, form, received_at))

@@ -35,7 +35,9 @@ class SnsSmsChannel:
         attributes = {
             "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": self._sms_type},
         }
-        if message.sender:
+        if message.sender and message.sender.startswith("+"):  # one of our numbers (a proxy pool number)
+            attributes["AWS.MM.SMS.OriginationNumber"] = {"DataType": "String", "StringValue": message.sender}
+        elif message.sender:
             attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": message.sender}
         try:
             response = self._sns.publish(

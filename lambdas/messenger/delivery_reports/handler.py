@@ -1,7 +1,10 @@
-"""Africa's Talking's delivery-report callback, behind a Lambda function URL.
+"""Africa's Talking's callbacks, behind a Lambda function URL: delivery reports, incoming messages, opt-outs.
 
-AT does not sign its callbacks, so the URL carries a secret token (`/reports/<token>`), compared in
-constant time; a wrong token gets 403 and changes nothing. A function URL answers in HTTP statuses,
+AT does not sign its callbacks, so the URL carries a secret token (`/reports/<token>` for delivery
+reports, `/inbound/<token>` for incoming messages, `/opt-out/<token>` for bulk opt-out notices),
+compared in constant time; a wrong token gets 403 and changes nothing. Incoming messages and opt-outs
+are checked here (400 when unreadable) and put on the inbound queue as they came; the inbound worker
+records and acts on them (messenger/inbound). A function URL answers in HTTP statuses,
 so this handler maps its own errors (400, 403, 405) instead of using the GraphQL envelope. The token lives in Secrets Manager and is
 read through a short cache, so replacing it needs no redeploy; during a rotation the secret holds
 the new token and the old one with the end of its grace period (delivery_reports/tokens.py).
@@ -20,6 +23,9 @@ from messenger.core.settings import settings
 
 settings()
 PATH_PREFIX = "/reports/"
+INBOUND_PREFIX = "/inbound/"
+OPT_OUT_PREFIX = "/opt-out/"
+PREFIXES = (PATH_PREFIX, INBOUND_PREFIX, OPT_OUT_PREFIX)
 MAX_BODY_BYTES = 16_384
 
 
@@ -35,15 +41,20 @@ def _response(status: int, text: str) -> dict:
     return {"statusCode": status, "headers": {"content-type": "text/plain"}, "body": text}
 
 
+def _callback_of(path: str) -> str | None:
+    return next((prefix for prefix in PREFIXES if path.startswith(prefix)), None)
+
+
 def _token_ok(path: str) -> bool:
     from messenger.adapters.secrets import CachedSecrets
     from messenger.core.clock import SystemClock
     from messenger.delivery_reports.tokens import accepted_tokens
 
     name = settings().get("report_token_secret_name")
-    if not name or not path.startswith(PATH_PREFIX):
+    prefix = _callback_of(path)
+    if not name or prefix is None:
         return False
-    given = path[len(PATH_PREFIX):].encode()
+    given = path[len(prefix):].encode()
     secret = CachedSecrets(settings().report_token_max_age_seconds).text(name)
     matches = [hmac.compare_digest(given, token.encode()) for token in accepted_tokens(secret, SystemClock().now())]
     return any(matches)  # every accepted token compared, in constant time each
@@ -64,6 +75,29 @@ def _form(event: dict) -> dict[str, str]:
     return {key: values[-1] for key, values in fields.items()}
 
 
+@cache
+def callback_queue():
+    from messenger.adapters.aws import client
+    from messenger.adapters.queue import SqsCallbackQueue
+
+    return SqsCallbackQueue(client("sqs"), settings().inbound_queue_url)
+
+
+def _inbound(event: dict, kind: str) -> dict:
+    """Checked as the inbound worker will read it, then queued as it came; AT gets its 200 at once."""
+    from messenger.core.clock import SystemClock
+    from messenger.inbound.validation import parse_at_inbound, parse_at_opt_out
+
+    now = SystemClock().now()
+    try:
+        form = _form(event)
+        parse_at_inbound(form, now) if kind == "inbound" else parse_at_opt_out(form)
+    except BadRequest as error:
+        return _response(400, error.message)
+    callback_queue().put("AFRICASTALKING", kind, form, now)
+    return _response(200, "queued")
+
+
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @traced
@@ -78,6 +112,9 @@ def lambda_handler(event: dict, context) -> dict:
         return _response(403, "Forbidden")
     if method != "POST":
         return _response(405, "Method Not Allowed")
+    prefix = _callback_of(event.get("rawPath", ""))
+    if prefix != PATH_PREFIX:
+        return _inbound(event, "inbound" if prefix == INBOUND_PREFIX else "opt-out")
     try:
         report = parse_report(_form(event))
     except BadRequest as error:

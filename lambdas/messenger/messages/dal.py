@@ -194,7 +194,7 @@ class MessagesTable:
         try:
             result = self._db.update_item(
                 TableName=self._table,
-                Key=message_key(message.to, message.id),
+                Key=message_key(message.party, message.id),
                 UpdateExpression=update,
                 ConditionExpression=f"attribute_exists(PK) AND {condition}",
                 ExpressionAttributeNames=names,
@@ -212,7 +212,7 @@ class MessagesTable:
         try:
             self._db.update_item(
                 TableName=self._table,
-                Key=message_key(message.to, message.id),
+                Key=message_key(message.party, message.id),
                 UpdateExpression="SET #events = list_append(if_not_exists(#events, :empty), :event)",
                 ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(#events) OR size(#events) < :max)",
                 ExpressionAttributeNames={"#events": EVENTS},

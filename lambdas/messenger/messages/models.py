@@ -29,6 +29,11 @@ class DeliveryStatus(str, Enum):
         return self in _FINAL
 
 
+class Direction(str, Enum):
+    OUTBOUND = "OUTBOUND"  # sent by this service (every record written before two-way SMS)
+    INBOUND = "INBOUND"  # an SMS received from a phone (messenger/inbound)
+
+
 class Provider(str, Enum):
     SES = "SES"
     SNS = "SNS"
@@ -111,6 +116,12 @@ class Message:
     idempotency_key: str | None = None  # its key item, so erasing the recipient erases that too (not in the API)
     send_at: str | None = None  # a scheduled send: when its schedule hands it to the queue
     batch_id: str | None = None  # one recipient of a batch (batches/)
+    direction: Direction = Direction.OUTBOUND
+
+    @property
+    def party(self) -> str:
+        """The number or address whose history holds this message: the recipient, or an inbound SMS's sender."""
+        return self.sender if self.direction is Direction.INBOUND and self.sender else self.to
 
     def to_graphql(self) -> dict:
         """The GraphQL `Message` type's shape."""
@@ -141,6 +152,7 @@ class Message:
             "test": self.test,
             "sendAt": self.send_at,
             "batchId": self.batch_id,
+            "direction": self.direction.value,
         }
 
     def as_dict(self) -> dict:

@@ -29,7 +29,7 @@ TIMEOUT_SECONDS = 3
 MESSAGE_SELECTION = (
     "id to from subject body deliveryMethod deliveryStatus recipientId senderId reference provider "
     "providerMessageId failureReason segments cost createdAt updatedAt sentAt completedAt "
-    "events { status at detail } templateId templateVersion clientId test sendAt batchId"
+    "events { status at detail } templateId templateVersion clientId test sendAt batchId direction"
 )
 PUBLISH_MUTATION = (
     f"mutation Publish($message: MessageUpdateInput!) {{ {PUBLISH_FIELD}(message: $message) {{ {MESSAGE_SELECTION} }} }}"

@@ -20,6 +20,7 @@ import zlib
 from messenger.messages.models import (
     DeliveryMethod,
     DeliveryStatus,
+    Direction,
     Message,
     MessageEvent,
     Provider,
@@ -71,11 +72,13 @@ _FIELDS = {
     "idempotencyKey": "idempotency_key",
     "sendAt": "send_at",
     "batchId": "batch_id",
+    "direction": "direction",
 }
 _ATTRIBUTE_OF = {field: attr for attr, field in _FIELDS.items()}
 _NUMBERS = {"segments", "templateVersion", "expiresAt"}
 _BOOLEANS = {"test"}
-_ENUMS = {"delivery_method": DeliveryMethod, "delivery_status": DeliveryStatus, "provider": Provider}
+_ENUMS = {"delivery_method": DeliveryMethod, "delivery_status": DeliveryStatus, "provider": Provider,
+          "direction": Direction}
 
 
 def _value(attr: str, value) -> dict:
@@ -141,9 +144,10 @@ def _event(av: dict) -> MessageEvent:
 
 
 def to_item(message: Message) -> dict:
-    item = message_key(message.to, message.id)
+    item = message_key(message.party, message.id)
     for field, value in message.as_dict().items():
-        if value is not None and value is not False:  # `test` is stored only when true
+        # `test` is stored only when true, `direction` only when INBOUND.
+        if value is not None and value is not False and not (field == "direction" and value is Direction.OUTBOUND):
             item[_ATTRIBUTE_OF[field]] = _value(_ATTRIBUTE_OF[field], value)
     item[EVENTS] = {"L": [event_value(event) for event in message.events]}
     if not message.delivery_status.final:

@@ -86,8 +86,8 @@ def job_queue():
 class _LazyQueue:
     """Defers building the SQS client until a message is actually queued."""
 
-    def enqueue(self, message: Message, delay_seconds: int = 0) -> None:
-        job_queue().enqueue(message, delay_seconds)
+    def enqueue(self, message: Message, delay_seconds: int = 0, text: str | None = None) -> None:
+        job_queue().enqueue(message, delay_seconds, text)
 
 
 def suppression_table():

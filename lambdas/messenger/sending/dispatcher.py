@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Mapping, Protocol
 
 from messenger.core.errors import StatusConflict
@@ -55,6 +55,7 @@ class Job:
     to: str
     message_id: str
     receive_count: int
+    text: str | None = None  # the text to send when the record keeps it masked (a verification code)
 
 
 class Suppressor(Protocol):
@@ -178,7 +179,8 @@ class Dispatcher:
                     "may already have this message",
                     extra={"messageId": job.message_id},
                 )
-            return _Claimed(job, claim.message, token)
+            message = claim.message if job.text is None else replace(claim.message, body=job.text)
+            return _Claimed(job, message, token)
         current = claim.message
         if current is None:
             log.error("job names no message record; dropped", extra={"messageId": job.message_id})

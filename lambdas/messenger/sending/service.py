@@ -106,16 +106,24 @@ class MessageService:
         self._limits = limits
 
     # -- sendMessage -------------------------------------------------------------------------
-    def send(self, args: dict, caller: Caller | None = None, request_id: str | None = None) -> Message:
+    def send(self, args: dict, caller: Caller | None = None, request_id: str | None = None, *,
+             record_body: str | None = None, origination: str | None = None) -> Message:
         """`caller`: the API client sending (recorded as `clientId`); a TEST client's message goes to
         the simulated providers (sending/simulator.py), in the request, whatever its provider.
         The limits (limits/logic.py) count per client and per `request_id`: checked after the input is
-        valid (a templated send has read its template) and before anything is written."""
+        valid (a templated send has read its template) and before anything is written.
+        With `record_body`, the record (and so the API, history and subscriptions) keeps that text while
+        the provider gets the real one (a verification code masked in the record; the queued job carries
+        the real text to the worker). `origination`: an SMS sent from one of our own numbers (a proxy
+        pool number), which callers cannot ask for through `from`."""
         client_id = caller.client_id if caller is not None else "default"
         test = caller is not None and caller.test
         if self._limits is not None:
             self._limits.refuse_known_full(client_id, request_id)
         request = parse_send_input(args, self._settings, self._render if self._templates else None)
+        if origination is not None:
+            request = replace(request, sender=origination)
+        concealed = request.body if record_body is not None else None
         now = self._clock.now()
         send_at = parse_send_at(args.get("sendAt"), now)
         if send_at is not None:
@@ -139,7 +147,7 @@ class MessageService:
         message = Message(
             id=self._new_id(now),
             to=request.to,
-            body=request.body,
+            body=request.body if record_body is None else record_body,
             delivery_method=request.delivery_method,
             delivery_status=status,
             provider=request.provider,
@@ -190,8 +198,8 @@ class MessageService:
         if send_at is not None:
             return self._schedule(message)
         if queued:
-            return self._enqueue(message)
-        return self._send_now(message)
+            return self._enqueue(message, concealed=concealed)
+        return self._send_now(message, concealed)
 
     def _simulate(self, message: Message) -> Message:
         """A TEST client's message: the simulated provider's answer and receipt, through the StatusWriter
@@ -237,11 +245,14 @@ class MessageService:
             return self._fail(original, "Interrupted (may have been sent)")
         return original
 
-    def _enqueue(self, message: Message, delay_seconds: int = 0) -> Message:
+    def _enqueue(self, message: Message, delay_seconds: int = 0, concealed: str | None = None) -> Message:
         if self._queue is None:
             return self._fail(message, "QueueNotConfigured")
         try:
-            self._queue.enqueue(message, delay_seconds)
+            if concealed is not None:
+                self._queue.enqueue(message, delay_seconds, text=concealed)
+            else:
+                self._queue.enqueue(message, delay_seconds)
         except Exception:
             log.exception("could not queue message", extra={"messageId": message.id})
             return self._fail(message, "QueueUnavailable")
@@ -255,10 +266,10 @@ class MessageService:
             return self._fail(message, "ScheduleUnavailable")
         return message
 
-    def _send_now(self, message: Message) -> Message:
+    def _send_now(self, message: Message, concealed: str | None = None) -> Message:
         channel = self._channels[message.provider]
         try:
-            receipt = channel.send(message)
+            receipt = channel.send(message if concealed is None else replace(message, body=concealed))
         except ProviderError as error:
             if error.transient and self._queue is not None:
                 log.warning(
@@ -266,7 +277,7 @@ class MessageService:
                     extra={"messageId": message.id, "reason": error.reason},
                 )
                 queued = self._statuses.move(message, DeliveryStatus.QUEUED, detail=f"retry: {error.reason}")
-                return self._enqueue(queued, delay_seconds=self._settings.retry_base_seconds)
+                return self._enqueue(queued, delay_seconds=self._settings.retry_base_seconds, concealed=concealed)
             return self._fail(message, error.reason)
         return self._statuses.move(
             message, DeliveryStatus.ACCEPTED, provider_message_id=receipt.provider_message_id, cost=receipt.cost

@@ -25,13 +25,13 @@ class RetryLater(Exception):
 
 def jobs_of(records: list[dict]) -> tuple[list, set[str]]:
     """Parse the jobs; a record that is not a job is retried (and so parked in the DLQ)."""
-    from messenger.adapters.queue import parse_job
+    from messenger.adapters.queue import parse_job_text
     from messenger.sending.dispatcher import Job
 
     jobs, unreadable = [], set()
     for record in records:
         try:
-            to, message_id = parse_job(record["body"])
+            to, message_id, text = parse_job_text(record["body"])
         except (ValueError, KeyError, TypeError):
             logger.error("unreadable job", extra={"sqsMessageId": record.get("messageId")})
             unreadable.add(record.get("messageId"))
@@ -42,6 +42,7 @@ def jobs_of(records: list[dict]) -> tuple[list, set[str]]:
             to=to,
             message_id=message_id,
             receive_count=int(record.get("attributes", {}).get("ApproximateReceiveCount", "1")),
+            text=text,
         ))
     return jobs, unreadable
 

@@ -69,6 +69,19 @@ class SuppressionsTable:
         old = self._db.delete_item(TableName=self._table, Key=_key(recipient), ReturnValues="ALL_OLD")
         return "Attributes" in old
 
+    def remove_if_reason(self, recipient: str, reason: str) -> bool:
+        """Lift the entry only if it is there for `reason` (START lifts an opt-out, not a bounce)."""
+        try:
+            self._db.delete_item(
+                TableName=self._table, Key=_key(recipient), ConditionExpression="reason = :reason",
+                ExpressionAttributeValues={":reason": {"S": reason}},
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
     def page(self, limit: int, after: str | None) -> tuple[list[Suppression], bool]:
         items, cut_short = partition_page(self._db, self._table, PARTITION, PREFIX, limit, _key(after) if after else None)
         return [_from_item(item) for item in items], cut_short

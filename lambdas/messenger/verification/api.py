@@ -1,0 +1,23 @@
+"""The verification domain's GraphQL fields."""
+
+from __future__ import annotations
+
+from messenger.core.router import Router
+
+router = Router()
+
+
+def _service():
+    from messenger.verification.dependencies import verification_service
+
+    return verification_service()
+
+
+@router.mutation("startVerification")
+def start_verification(arguments: dict) -> dict:
+    return _service().start(arguments.get("input"))
+
+
+@router.mutation("checkVerification")
+def check_verification(arguments: dict) -> dict:
+    return _service().check(arguments.get("input"))

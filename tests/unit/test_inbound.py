@@ -1,0 +1,160 @@
+"""Inbound SMS logic: keywords, payloads of both providers, recorded once, what each keyword does."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from messenger.core.errors import BadRequest
+from messenger.inbound.logic import InboundService
+from messenger.inbound.models import OPT_OUT_REASON, InboundSms, Keyword, OptOutNotice
+from messenger.inbound.validation import keyword_of, parse_at_inbound, parse_at_opt_out, parse_sns_inbound
+from messenger.messages.models import Direction, Provider
+from messenger.suppressions.models import Suppression
+from tests.fakes import FixedClock
+
+PHONE = "+254711000001"
+
+
+@pytest.mark.parametrize("text", ["STOP", "stop", "  Stop  ", "STOPALL", "unsubscribe", "Cancel", "END", "quit\n"])
+def test_opt_out_words_in_any_case_with_spaces(text):
+    assert keyword_of(text) is Keyword.OPT_OUT
+
+
+@pytest.mark.parametrize("text", ["START", " unstop", "yes "])
+def test_opt_in_words(text):
+    assert keyword_of(text) is Keyword.OPT_IN
+
+
+@pytest.mark.parametrize("text", ["stop please", "STOPP", "S T O P", "", "ending", "help me", "yes!"])
+def test_only_the_whole_text_is_a_keyword(text):
+    assert keyword_of(text) is None
+
+
+def test_help():
+    assert keyword_of(" Help ") is Keyword.HELP
+
+
+def test_africastalking_incoming_form():
+    sms = parse_at_inbound({"from": "+254 711 000 001", "to": "12345", "text": "Hi", "date": "2026-11-23 10:00:00",
+                            "id": "ATSMS_1", "linkId": "L1", "networkCode": "63902"}, "2026-11-23T12:00:00.000Z")
+    assert sms == InboundSms(Provider.AFRICASTALKING, "ATSMS_1", PHONE, "12345", "Hi", "2026-11-23T10:00:00.000Z", "L1")
+
+
+@pytest.mark.parametrize("form", [{"to": "1", "text": "x", "id": "i"}, {"from": PHONE, "to": "12345", "text": "x"},
+                                  {"from": "0711", "to": "12345", "id": "i"}, {"from": PHONE, "to": "a b;", "id": "i"}])
+def test_africastalking_forms_without_what_is_needed_are_refused(form):
+    with pytest.raises(BadRequest):
+        parse_at_inbound(form, "2026-11-23T12:00:00.000Z")
+
+
+def test_africastalking_opt_out_notice():
+    assert parse_at_opt_out({"senderId": "MyBrand", "phoneNumber": PHONE}) == OptOutNotice(PHONE, "MyBrand")
+
+
+def test_end_user_messaging_event_in_an_sns_notification():
+    event = {"originationNumber": "+14155550123", "destinationNumber": "+18005550100", "messageBody": "STOP",
+             "inboundMessageId": "abc-1", "messageKeyword": "STOP"}
+    sms = parse_sns_inbound({"Type": "Notification", "Message": json.dumps(event),
+                             "Timestamp": "2026-11-23T10:00:00.000Z"}, "2026-11-23T12:00:00.000Z")
+    assert sms == InboundSms(Provider.SNS, "abc-1", "+14155550123", "+18005550100", "STOP", "2026-11-23T10:00:00.000Z")
+    with pytest.raises(BadRequest):
+        parse_sns_inbound({"Type": "Notification", "Message": "not json"}, "2026-11-23T12:00:00.000Z")
+
+
+class Records:
+    """The repository: a marker per provider id, as the DAL's transaction keeps it."""
+
+    def __init__(self):
+        self.messages, self.markers = {}, {}
+
+    def record_inbound(self, message, expires_at):
+        key = (message.provider, message.provider_message_id)
+        if key in self.markers:
+            return self.markers[key][0], True, self.markers[key][1]
+        self.markers[key] = [message.id, False]
+        self.messages[message.id] = message
+        return message.id, False, False
+
+    def mark_handled(self, provider, provider_message_id):
+        self.markers[(provider, provider_message_id)][1] = True
+
+
+class OptOuts:
+    def __init__(self):
+        self.entries = {}
+
+    def add(self, suppression: Suppression) -> bool:
+        return self.entries.setdefault(suppression.to, suppression) is suppression
+
+    def remove_if_reason(self, recipient, reason):
+        if recipient in self.entries and self.entries[recipient].reason == reason:
+            del self.entries[recipient]
+            return True
+        return False
+
+
+class Relays:
+    def __init__(self):
+        self.relayed = []
+
+    def relay(self, sms, message_id):
+        self.relayed.append((sms.text, message_id))
+        return True
+
+
+@pytest.fixture
+def world():
+    records, opt_outs, sent, relays = Records(), OptOuts(), [], Relays()
+    ids = iter(f"01ID{i:022d}" for i in range(100))
+    service = InboundService(records, opt_outs, sent.append, FixedClock(), lambda at: next(ids), "Text STOP to stop",
+                             reply_senders=("12345",), conversations=lambda: relays)
+    return service, records, opt_outs, sent, relays
+
+
+def sms(text, provider_id="p1", to="12345"):
+    return InboundSms(Provider.AFRICASTALKING, provider_id, PHONE, to, text, "2026-11-23T10:00:00.000Z")
+
+
+def test_a_repeated_callback_records_and_acts_once(world):
+    service, records, opt_outs, sent, relays = world
+    first = service.receive(sms("HELP"))
+    again = service.receive(sms("HELP"))
+    assert (again.message_id, again.duplicate, first.duplicate) == (first.message_id, True, False)
+    [record] = records.messages.values()
+    assert (record.direction, record.party, record.to, record.delivery_status.value) == (
+        Direction.INBOUND, PHONE, "12345", "DELIVERED")
+    assert len(sent) == 1
+
+
+def test_stop_then_start_then_help(world):
+    service, records, opt_outs, sent, relays = world
+    service.receive(sms(" stop ", "a"))
+    assert opt_outs.entries[PHONE].reason == OPT_OUT_REASON
+    service.receive(sms("Yes", "b"))
+    assert PHONE not in opt_outs.entries
+    service.receive(sms("help", "c"))
+    [reply] = sent
+    assert reply == {"to": PHONE, "body": "Text STOP to stop", "deliveryMethod": "SMS", "provider": "AFRICASTALKING",
+                     "from": "12345", "idempotencyKey": f"inbound-{records.markers[(Provider.AFRICASTALKING, 'c')][0]}-help"}
+    assert relays.relayed == []
+
+
+def test_start_does_not_lift_a_suppression_of_another_reason(world):
+    service, records, opt_outs, sent, relays = world
+    opt_outs.add(Suppression(PHONE, "blacklisted", "2026-11-23T09:00:00.000Z"))
+    service.receive(sms("START"))
+    assert opt_outs.entries[PHONE].reason == "blacklisted"
+
+
+def test_other_texts_go_to_the_conversations(world):
+    service, records, opt_outs, sent, relays = world
+    received = service.receive(sms("See you at 5", to="+254700000000"))
+    assert relays.relayed == [("See you at 5", received.message_id)]
+
+
+def test_a_bulk_opt_out_notice_suppresses(world):
+    service, records, opt_outs, sent, relays = world
+    assert service.opt_out(OptOutNotice(PHONE, "MyBrand")) is True
+    assert opt_outs.entries[PHONE].reason == OPT_OUT_REASON

@@ -1,0 +1,113 @@
+"""Proxy sessions: pool allocation under concurrent starts, relaying, expiry checked when relaying."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+import pytest
+
+from messenger.inbound.models import InboundSms
+from messenger.messages.models import Provider
+from messenger.proxy.logic import ProxyService
+from messenger.proxy.models import OPEN, NoProxyNumberFree, ProxyNumber
+from tests.fakes import FixedClock
+
+
+class AtomicTable:
+    """The DAL's contract: `allocate` puts both participant locks and the session atomically, each lock only
+    if it is absent or expired (as the conditional transaction does), here under a lock."""
+
+    def __init__(self, numbers):
+        self._numbers = [ProxyNumber(n, "SNS", "t") for n in numbers]
+        self.locks, self.sessions = {}, {}
+        self._mutex = threading.Lock()
+
+    def numbers(self):
+        return list(self._numbers)
+
+    def get_number(self, number):
+        return next((n for n in self._numbers if n.number == number), None)
+
+    def allocate(self, session, now, expires_epoch):
+        with self._mutex:
+            keys = [(session.number, p) for p in (session.participant_a, session.participant_b)]
+            if any(k in self.locks and self.locks[k][1] > now for k in keys):
+                return False
+            threading.Event().wait(0.001)  # widen the race window the conditions must close
+            for k in keys:
+                self.locks[k] = (session.id, session.expires_at)
+            self.sessions[session.id] = session
+            return True
+
+    def session_of(self, number, participant):
+        lock = self.locks.get((number, participant))
+        return self.sessions.get(lock[0]) if lock else None
+
+
+def service(table, sent, clock=None):
+    counter = iter(range(10_000))
+    return ProxyService(table, lambda args, origination: sent.append((args, origination)), clock or FixedClock(),
+                        lambda: f"S{next(counter):05d}", at_country_codes=("254",), organisation="Org",
+                        start_text="{organisation}: started", end_text="ended", no_session_text="{organisation}: none")
+
+
+def test_concurrent_starts_never_give_one_participant_a_number_twice():
+    pool = [f"+1415555{1000 + i}" for i in range(10)]
+    table, sent = AtomicTable(pool), []
+    proxy = service(table, sent)
+
+    def start(i):
+        try:
+            return proxy.start({"participantA": "+14155550001", "participantB": f"+1415556{1000 + i}"})["number"]
+        except NoProxyNumberFree:
+            return None
+
+    with ThreadPoolExecutor(max_workers=16) as workers:
+        numbers = list(workers.map(start, range(16)))
+    given = [n for n in numbers if n is not None]
+    assert sorted(given) == sorted(pool)  # every number once, and only once, for the shared participant
+    assert numbers.count(None) == 6
+    assert len(sent) == 2 * len(given)  # a start text to both participants of each session
+
+
+def test_relays_both_ways_from_the_pool_number_and_answers_strangers():
+    table, sent = AtomicTable(["+14155551000"]), []
+    proxy = service(table, sent)
+    session = proxy.start({"participantA": "+14155550001", "participantB": "+14155550002"})
+    sent.clear()
+
+    def sms(sender, text, pid):
+        return InboundSms(Provider.SNS, pid, sender, session["number"], text, "2026-11-23T12:00:00.000Z")
+
+    assert proxy.relay(sms("+14155550001", "hi B", "1"), "m1") is True
+    assert proxy.relay(sms("+14155550002", "hi A", "2"), "m2") is True
+    assert proxy.relay(sms("+14155550003", "me?", "3"), "m3") is True
+    assert [(a["to"], a["body"], a["provider"], o) for a, o in sent] == [
+        ("+14155550002", "hi B", "SNS", "+14155551000"),
+        ("+14155550001", "hi A", "SNS", "+14155551000"),
+        ("+14155550003", "Org: none", "SNS", "+14155551000"),
+    ]
+    assert proxy.relay(InboundSms(Provider.SNS, "4", "+14155550001", "+19999999999", "x", "t"), "m4") is False
+
+
+def test_an_expired_session_relays_nothing_even_before_the_ttl():
+    table, sent = AtomicTable(["+14155551000"]), []
+    proxy = service(table, sent)
+    session = proxy.start({"participantA": "+14155550001", "participantB": "+14155550002", "expiresInMinutes": 5})
+    sent.clear()
+    stored = table.sessions[session["id"]]
+    table.sessions[session["id"]] = replace(stored, expires_at="2026-11-23T11:00:00.000Z")  # past FixedClock's now
+    proxy.relay(InboundSms(Provider.SNS, "1", "+14155550001", "+14155551000", "late", "t"), "m1")
+    assert [a["body"] for a, _ in sent] == ["Org: none"]
+    assert stored.status == OPEN
+
+
+@pytest.mark.parametrize("bad", [{"participantA": "+14155550001", "participantB": "+14155550001"},
+                                 {"participantA": "+14155550001", "participantB": "+14155550002", "expiresInMinutes": 0}])
+def test_bad_session_input_is_refused(bad):
+    from messenger.core.errors import BadRequest
+
+    with pytest.raises(BadRequest):
+        service(AtomicTable(["+14155551000"]), []).start(bad)
