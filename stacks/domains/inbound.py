@@ -10,6 +10,7 @@ through the sending path (docs/two-way-sms.md).
 from __future__ import annotations
 
 from stacks import wiring as w
+from stacks.domains.limits import LIMIT_SETTINGS
 from stacks.config import ServiceConfig
 from stacks.domains.proxy import SETTINGS as PROXY_SETTINGS
 from stacks.domains.sending import SEND_SETTINGS, channel_derived
@@ -35,14 +36,16 @@ def contribute(config: ServiceConfig) -> w.Domain:
         memory_mb=256,
         # Put: the record and its marker (a transaction), suppressions, replies; Get: the marker, the
         # suppression check of a reply, a pool number and a participant's session (proxy relays);
-        # Update: handled, reply statuses; Delete: START lifts an opt-out.
+        # Update: handled, reply statuses, the send limits (replies count per number: no auto-reply loop);
+        # Delete: START lifts an opt-out.
         # Replies go out like any send: SNS directly, Africa's Talking through the outbound queue.
         capabilities=frozenset({
             w.TABLE_GET, w.TABLE_PUT, w.TABLE_UPDATE, w.TABLE_DELETE, w.SMS_PUBLISH, w.QUEUE_SEND,
             queue.consume_capability,
         }) | w.PUBLISHER_CAPABILITIES,
         environment=w.function_environment(
-            config, tuple(dict.fromkeys((*SEND_SETTINGS, "inbound_help_text", *PROXY_SETTINGS))), **channel_derived(config)
+            config, tuple(dict.fromkeys((*SEND_SETTINGS, *LIMIT_SETTINGS, "inbound_help_text", *PROXY_SETTINGS))),
+            **channel_derived(config),
         ),
         resource_env=(w.ENV_TABLE_NAME, w.ENV_OUTBOUND_QUEUE_URL, *w.PUBLISHER_ENV),
     )

@@ -267,7 +267,9 @@ def _webhooks_worker_round(resources, webhook_id: str, made: list, monkeypatch) 
     with own_environment("webhooks", resources):
         assert worker(sqs_event([(m["Body"], m["ReceiptHandle"]) for m in events[:2]]), FakeLambdaContext()) == {
             "batchItemFailures": []}
-        visible = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        visible = []  # every message still visible: the events not taken above, and the copies
+        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            visible += batch
         # The copies the fan-out queued (one delivery per webhook and event), not the events left unread.
         copies = [m for m in visible if json.loads(m["Body"])["kind"] == "delivery"]
         assert len(copies) == 2
