@@ -125,7 +125,9 @@ def test_empty_error_object_is_still_an_error_as_in_js():
 def _resources() -> LocalResources:
     queue = LocalQueue("q", "http://queue", "arn:q", "q-dlq", "http://dlq")
     webhooks = LocalQueue("w", "http://webhooks", "arn:w", "w-dlq", "http://webhooks-dlq")
-    return LocalResources("table", {"outbound": queue, "webhooks": webhooks}, "at-secret", "token-secret", "token",
+    inbound = LocalQueue("i", "http://inbound", "arn:i", "i-dlq", "http://inbound-dlq")
+    return LocalResources("table", {"outbound": queue, "webhooks": webhooks, "inbound": inbound}, "at-secret",
+                          "token-secret", "token",
                           api_id="api",
                           schedule_groups={"sends": "g"},
                           schedule_targets={"sends": '{"group":"g","queueArn":"arn:q","roleArn":"arn:r"}'})  # fmt: skip
