@@ -62,7 +62,7 @@ run: $(STAMP) console
 	$(PY) -m local
 
 test: $(STAMP) $(NODE_STAMP) browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 synth: $(STAMP) $(NODE_STAMP)
 	npx cdk synth --quiet

@@ -60,6 +60,9 @@ def _run() -> int:
     from local.http import LOOPBACK
 
     with contextlib.ExitStack() as cleanup:  # unwinds in reverse: the last registered runs first
+        from local.in_process_aws import serialise_dynamodb_over_http
+
+        serialise_dynamodb_over_http()
         moto = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
         moto.start()
         cleanup.callback(moto.stop)

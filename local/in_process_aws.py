@@ -11,13 +11,19 @@ AWS host name moto routes on. What moto answers is the same as over HTTP: the sa
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from urllib.parse import urlsplit
 
 from moto.core.botocore_stubber import BotocoreStubber
 
 _moto = BotocoreStubber()
 _moto.enabled = True
+# moto's DynamoDB is not safe across threads (a transaction deep-copies a table another thread is writing:
+# "dictionary changed size during iteration"); DynamoDB's own calls are atomic, so each is answered alone.
+# Only DynamoDB: an SQS long poll must not hold up the other calls.
+_DYNAMODB = threading.Lock()
 
 
 def answer_in_process(client):
@@ -25,14 +31,36 @@ def answer_in_process(client):
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "").rstrip("/")
     if not endpoint:
         return client
-    host = f"{client.meta.service_model.endpoint_prefix}.{client.meta.region_name}.amazonaws.com"
+    prefix = client.meta.service_model.endpoint_prefix
+    host = f"{prefix}.{client.meta.region_name}.amazonaws.com"
+    serialised = _DYNAMODB if prefix == "dynamodb" else contextlib.nullcontext()
 
     def send(request, **kwargs):
         if not request.url.startswith(endpoint + "/") and request.url != endpoint:
             return None
         url = urlsplit(request.url)
         request.url = f"https://{host}{url.path or '/'}" + (f"?{url.query}" if url.query else "")
-        return _moto(kwargs.get("event_name", "before-send"), request)
+        with serialised:
+            return _moto(kwargs.get("event_name", "before-send"), request)
 
     client.meta.events.register_first("before-send", send)
     return client
+
+
+def serialise_dynamodb_over_http() -> None:
+    """The same one-at-a-time rule for DynamoDB requests reaching moto's HTTP server (the tests, the AWS CLI,
+    the local mode's own helpers): they share the backends with the in-process calls."""
+    from moto.server import DomainDispatcherApplication
+
+    if getattr(DomainDispatcherApplication, "_dynamodb_serialised", False):
+        return
+    answer = DomainDispatcherApplication.__call__
+
+    def __call__(self, environ, start_response):
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            with _DYNAMODB:
+                return list(answer(self, environ, start_response))
+        return answer(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = __call__
+    DomainDispatcherApplication._dynamodb_serialised = True
