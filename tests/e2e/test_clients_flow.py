@@ -118,13 +118,19 @@ def test_a_test_key_reaches_final_statuses_with_nothing_in_the_outbox(api):
     assert len(api.outbox()) == before
 
 
-def test_a_test_key_cannot_start_a_batch_whose_rows_would_really_be_sent(api):
+def test_a_test_key_cannot_start_a_batch_a_verification_or_a_proxy_session_that_would_really_send(api):
     key = new_client(api, "ci-batch", ["SEND", "READ", "TEST"])["key"]
     batch = "mutation b($input: BatchInput!) { sendBatch(input: $input) { id } }"
     rows = [{"to": "success@simulator.amazonses.com", "deliveryMethod": "EMAIL"}]
     status, body = call(api, batch, {"input": {"messages": rows, "subject": "s", "body": "b"}}, key)
     assert status == 200 and body["errors"][0]["errorType"] == "BadRequest", body
     assert "TEST key" in body["errors"][0]["message"] and body["data"]["sendBatch"] is None
+    for field, input_ in (("startVerification", {"to": "+14155550100", "channel": "SMS"}),
+                          ("startProxySession", {"participantA": "+14155550100", "participantB": "+14155550101"})):
+        kind = "VerificationInput" if field == "startVerification" else "ProxySessionInput"
+        status, body = call(api, f"mutation m($input: {kind}!) {{ {field}(input: $input) {{ id }} }}", {"input": input_}, key)
+        assert status == 200 and body["errors"][0]["errorType"] == "BadRequest", (field, body)
+        assert "TEST key" in body["errors"][0]["message"] and body["data"][field] is None
 
 
 def test_erasing_a_1000_message_history_leaves_only_the_opt_out_marker(api):

@@ -14,14 +14,9 @@ def _service():
 
 
 def _live_caller_only() -> None:
-    """A TEST client's sends are simulated in the request, one by one (sendMessage); a batch's rows go
-    through the dispatch worker to the real providers, so a TEST key may not start one."""
-    from messenger.core.caller import current_caller
-    from messenger.core.errors import BadRequest
+    from messenger.core.caller import refuse_test_caller
 
-    caller = current_caller()
-    if caller is not None and caller.test:
-        raise BadRequest("input", "batches are not available with a TEST key (use sendMessage)")
+    refuse_test_caller("input", "a batch's rows go to the real providers (use sendMessage)")
 
 
 @router.mutation("sendBatch")

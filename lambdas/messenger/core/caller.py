@@ -43,3 +43,13 @@ def acting_as(caller: Caller | None) -> Iterator[None]:
         yield
     finally:
         _CURRENT.reset(token)
+
+
+def refuse_test_caller(field: str, why: str) -> None:
+    """A TEST client's sends are simulated in the request (sendMessage only); a field whose messages go out
+    another way (a batch's worker, a verification code, a proxy session's texts) would really send them."""
+    from messenger.core.errors import BadRequest
+
+    caller = current_caller()
+    if caller is not None and caller.test:
+        raise BadRequest(field, f"not available with a TEST key: {why}")

@@ -30,6 +30,9 @@ def get_proxy_numbers(arguments: dict) -> list:
 
 @router.mutation("startProxySession")
 def start_proxy_session(arguments: dict) -> dict:
+    from messenger.core.caller import refuse_test_caller
+
+    refuse_test_caller("input", "the session's texts would really be sent")
     return _service().start(arguments.get("input"))
 
 

@@ -15,6 +15,9 @@ def _service():
 
 @router.mutation("startVerification")
 def start_verification(arguments: dict) -> dict:
+    from messenger.core.caller import refuse_test_caller
+
+    refuse_test_caller("input", "the code would really be sent")
     return _service().start(arguments.get("input"))
 
 
