@@ -32,7 +32,7 @@ from messenger.clients.ports import ApiKeys, ClientRepository
 from messenger.core.caller import Caller
 from messenger.core.clock import iso
 from messenger.core.errors import BadRequest
-from messenger.messages.filters import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from messenger.messages.filters import id_connection, id_page_arguments
 
 log = logging.getLogger(__name__)
 
@@ -109,20 +109,9 @@ class ClientService:
         return self._answer(client, issued)
 
     def page(self, args: dict) -> dict:
-        first = args.get("first")
-        first = DEFAULT_PAGE_SIZE if first is None else first
-        if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
-            raise BadRequest("first", f"must be between 1 and {MAX_PAGE_SIZE}")
-        after = args.get("after")
-        if after is not None and (not isinstance(after, str) or not after.isalnum() or len(after) > 64):
-            raise BadRequest("after", "not a valid cursor")
+        first, after = id_page_arguments(args)
         found, cut_short = self._repo.page(first + 1, after)
-        shown = found[:first]
-        return {
-            "data": [client.to_graphql() for client in shown],
-            "pageInfo": {"hasNextPage": (len(found) > first or cut_short) and bool(shown),
-                         "endCursor": shown[-1].id if shown else None},
-        }  # fmt: skip
+        return id_connection(found, first, cut_short)
 
     def rotate(self, args: dict) -> dict:
         client = self._active(args.get("id"))

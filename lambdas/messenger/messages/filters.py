@@ -146,3 +146,23 @@ def _lowest(bound: str | None, other: str | None) -> str:
 def _highest(bound: str | None, other: str | None) -> str:
     candidates = [b for b in (bound, other) if b is not None]
     return max(candidates) if candidates else ulids.to_text(ulids.MAX_ULID)
+
+
+def id_page_arguments(args: dict) -> tuple[int, str | None]:
+    """`first` and `after` of a list paged by item id (clients, proxy sessions): the cursor is the last id."""
+    first = args.get("first")
+    first = DEFAULT_PAGE_SIZE if first is None else first
+    if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
+        raise BadRequest("first", f"must be between 1 and {MAX_PAGE_SIZE}")
+    after = args.get("after")
+    if after is not None and (not isinstance(after, str) or not after.isalnum() or len(after) > 64):
+        raise BadRequest("after", "not a valid cursor")
+    return first, after
+
+
+def id_connection(found: list, first: int, cut_short: bool) -> dict:
+    """The connection of one page read as `first + 1` items (the extra one says a next page exists)."""
+    shown = found[:first]
+    return {"data": [item.to_graphql() for item in shown],
+            "pageInfo": {"hasNextPage": (len(found) > first or cut_short) and bool(shown),
+                         "endCursor": shown[-1].id if shown else None}}

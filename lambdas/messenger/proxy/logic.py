@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from messenger.core.clock import iso
 from messenger.core.errors import BadRequest
-from messenger.messages.filters import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from messenger.messages.filters import id_connection, id_page_arguments
 from messenger.messages.recipients import country_calling_code_of, normalise_phone
 from messenger.proxy.models import NO_EXPIRY, OPEN, NoProxyNumberFree, ProxyNotFound, ProxyNumber, ProxySession
 
@@ -92,18 +92,9 @@ class ProxyService:
         return closed.to_graphql()
 
     def page(self, args: dict) -> dict:
-        first = args.get("first")
-        first = DEFAULT_PAGE_SIZE if first is None else first
-        if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
-            raise BadRequest("first", f"must be between 1 and {MAX_PAGE_SIZE}")
-        after = args.get("after")
-        if after is not None and (not isinstance(after, str) or not after.isalnum() or len(after) > 64):
-            raise BadRequest("after", "not a valid cursor")
+        first, after = id_page_arguments(args)
         found, cut_short = self._table.page_sessions(first + 1, after)
-        shown = found[:first]
-        return {"data": [s.to_graphql() for s in shown],
-                "pageInfo": {"hasNextPage": (len(found) > first or cut_short) and bool(shown),
-                             "endCursor": shown[-1].id if shown else None}}
+        return id_connection(found, first, cut_short)
 
     # -- relaying (the inbound worker's conversations hook) ------------------------------------------
     def relay(self, sms, message_id: str) -> bool:
