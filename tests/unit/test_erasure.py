@@ -38,18 +38,19 @@ def tables(monkeypatch):
 _ids = itertools.count()
 
 
-def message(to: str, key: str | None = None) -> Message:
+def message(to: str, key: str | None = None, client_id: str | None = None) -> Message:
     n = next(_ids)
     return Message(id=f"01JERASE{n:018d}", to=to, body="secret", delivery_method=DeliveryMethod.SMS,
                    delivery_status=DeliveryStatus.QUEUED, provider=Provider.AFRICASTALKING,
                    created_at="2026-11-23T12:00:00.000Z", updated_at="2026-11-23T12:00:00.000Z",
-                   reference="order-1", sender_id="s1", idempotency_key=key)  # fmt: skip
+                   reference="order-1", sender_id="s1", idempotency_key=key, client_id=client_id)  # fmt: skip
 
 
 def seed(sending: SendingTable, to: str, count: int, keyed: int = 0) -> None:
     for i in range(count):
         if i < keyed:
-            sending.create_idempotent(message(to, f"k-{to}-{i}"), f"k-{to}-{i}", "f", 2**40, 0)
+            client_id = "01JCLIENTERASE" if i % 2 else None  # a client's keys are named after it
+            sending.create_idempotent(message(to, f"k-{to}-{i}", client_id), f"k-{to}-{i}", "f", 2**40, 0)
         else:
             sending.create(message(to))
 

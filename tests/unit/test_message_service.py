@@ -129,6 +129,25 @@ def test_idempotency_keys_expire_through_the_ttl_attribute(resources):
     assert int(keys[0]["expiresAt"]["N"]) > SystemClock().epoch() + 23 * 3600
 
 
+def test_an_idempotency_key_answers_only_the_client_that_used_it(resources):
+    from messenger.clients.models import STACK_CLIENT
+    from messenger.core.caller import ALL_SCOPES, SEND, Caller
+
+    service, _, channels = make_service(resources)
+    alice, bob = Caller("01JCLIENTALICE", frozenset({SEND})), Caller("01JCLIENTBOB", frozenset({SEND}))
+    stack = Caller(STACK_CLIENT, frozenset(ALL_SCOPES))
+    first = {who: service.send(email(idempotencyKey="order-42"), who) for who in (alice, bob, stack)}
+    assert len({m.id for m in first.values()}) == 3  # nobody is answered with another client's message
+    assert len(channels[Provider.SES].sent) == 3
+    assert {who: service.send(email(idempotencyKey="order-42"), who).id for who in first} == {
+        who: m.id for who, m in first.items()}
+    assert len(channels[Provider.SES].sent) == 3
+    names = sorted(i["PK"]["S"] for i in table_items(resources.table_name) if i["PK"]["S"].startswith("IDEMPOTENCY"))
+    # The stack's key keeps the name keys had before clients existed: a retry across that deploy replays.
+    assert names == ["IDEMPOTENCY#order-42", "IDEMPOTENCY-CLIENT#01JCLIENTALICE#order-42",
+                     "IDEMPOTENCY-CLIENT#01JCLIENTBOB#order-42"]
+
+
 def _history(service, count):
     return [service.send(email(body=f"Hello {i}")).id for i in range(count)]
 

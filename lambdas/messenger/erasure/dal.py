@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from messenger.messages.dal import MESSAGE_PREFIX, MessagesTable
-from messenger.sending.dal import IDEMPOTENCY_PREFIX
+from messenger.sending.dal import idempotency_item_key
 
 BATCH = 25
 PAGE = 100
@@ -23,7 +23,7 @@ class ErasureTable(MessagesTable):
             "TableName": self._table,
             "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
             "ExpressionAttributeValues": {":pk": {"S": self.partition_of(recipient)}, ":prefix": {"S": MESSAGE_PREFIX}},
-            "ProjectionExpression": "PK, SK, idempotencyKey",
+            "ProjectionExpression": "PK, SK, idempotencyKey, clientId",
             "Limit": PAGE,
             "ConsistentRead": True,
         }
@@ -34,8 +34,8 @@ class ErasureTable(MessagesTable):
         for item in response["Items"]:
             messages.append({"PK": item["PK"], "SK": item["SK"]})
             if "idempotencyKey" in item:
-                name = {"S": IDEMPOTENCY_PREFIX + item["idempotencyKey"]["S"]}
-                keys.append({"PK": name, "SK": name})
+                client_id = item["clientId"]["S"] if "clientId" in item else None
+                keys.append(idempotency_item_key(item["idempotencyKey"]["S"], client_id))
         return messages, keys, response.get("LastEvaluatedKey")
 
     def delete_keys(self, keys: list[dict]) -> None:

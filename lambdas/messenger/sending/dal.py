@@ -1,7 +1,8 @@
 """The sending domain's table operations: idempotency keys and send claims on the message record.
 
-Idempotency keys: PK = SK = "IDEMPOTENCY#<key>", written in one transaction with the message they
-created and removed by the table's TTL. A claim (claimToken, claimedAt, attempts) on a QUEUED record
+Idempotency keys: PK = SK = "IDEMPOTENCY#<key>" for the stack's own key (as since the first release), and
+"IDEMPOTENCY-CLIENT#<clientId>#<key>" for any other API client, so that one client's key never answers
+another's request; written in one transaction with the message they created and removed by the table's TTL. A claim (claimToken, claimedAt, attempts) on a QUEUED record
 marks the one attempt allowed to send it.
 """
 
@@ -11,6 +12,7 @@ import time
 
 from botocore.exceptions import ClientError
 
+from messenger.clients.models import STACK_CLIENT
 from messenger.core.errors import StatusConflict
 from messenger.messages.dal import (
     MessagesTable,
@@ -24,8 +26,23 @@ from messenger.sending.models import Claim, IdempotencyRecord
 
 TRANSACTION_ATTEMPTS = 4
 IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
+CLIENT_IDEMPOTENCY_PREFIX = "IDEMPOTENCY-CLIENT#"
 PACE_PREFIX = "PACE#"
 PACE_TTL_SECONDS = 120  # a second's counter is useless a second later; TTL removes it (late, harmlessly)
+
+
+def idempotency_item_key(key: str, client_id: str | None) -> dict:
+    """The table key of an idempotency key as `client_id` used it.
+
+    The stack's own client (and a caller with no client: workers, tests of the logic) keeps the
+    first release's "IDEMPOTENCY#<key>", so keys recorded before clients existed still replay. Client
+    ids hold no "#", and the two prefixes differ, so no two clients' names can meet.
+    """
+    if client_id is None or client_id == STACK_CLIENT:
+        name = IDEMPOTENCY_PREFIX + key
+    else:
+        name = f"{CLIENT_IDEMPOTENCY_PREFIX}{client_id}#{key}"
+    return {"PK": {"S": name}, "SK": {"S": name}}
 
 
 class SendingTable(MessagesTable):
@@ -59,7 +76,7 @@ class SendingTable(MessagesTable):
         A key past `expiresAt` counts as absent (TTL deletes items late). A transaction cancelled
         because another request's transaction on the same key is still in flight is tried again.
         """
-        key_item = {"PK": {"S": IDEMPOTENCY_PREFIX + key}, "SK": {"S": IDEMPOTENCY_PREFIX + key}}
+        key_item = idempotency_item_key(key, message.client_id)
         request = [
             {
                 "Put": {
