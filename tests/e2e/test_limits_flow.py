@@ -2,7 +2,7 @@
 
 One local mode with low limits (few real sends keep it quick): 4 sends per GraphQL request, 2 identical
 / 3 any SMS per number and 2 e-mails per address per hour, 12 messages a day for the client. Windows resetting is tested
-with an injected clock in tests/unit/test_limits.py (a minute of wall time is too long here).
+with an injected clock in tests/unit/test_limits.py; the per-minute window is also waited out once here.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import signal
 import threading
+import time
 
 import pytest
 
@@ -150,3 +151,26 @@ def test_20_concurrent_clients_cannot_pass_the_daily_quota(api):
     assert {e["errorType"] for e in errors} == {"LimitExceeded"}
     assert all("per day for this client" in e["message"] for e in errors)
     assert counts(api)[1] - sent_before == left
+
+
+def test_the_per_minute_limit_trips_at_its_number_and_resets_when_its_window_ends():
+    """A client's per-minute window over the local mode's real clock: the third send of a minute is
+    refused with the minute's end as retryAfter, and the same send after that time is accepted.
+    (Hourly and daily windows reset the same way: tests/unit/test_limits.py, with an injected clock.)"""
+    while dt.datetime.now(dt.UTC).second >= 50:  # both sends and the refusal fall in one minute
+        time.sleep(0.5)
+    local = start_local_mode(LOCAL_CONFIG=json.dumps({"clientMessagesPerMinute": 2}))
+    try:
+        assert [error_type(send(local, f"minute{n}@example.com", method="EMAIL")) for n in range(2)] == [None, None]
+        refused = send(local, "minute2@example.com", method="EMAIL")
+        assert error_type(refused) == "TooManyRequests"
+        info = refused["errors"][0]["errorInfo"]
+        assert info["limit"] == "at most 2 messages per minute for this client"
+        retry_at = dt.datetime.fromisoformat(info["retryAfter"])
+        assert retry_at.second == 0 and 0 < (retry_at - dt.datetime.now(dt.UTC)).total_seconds() <= 60
+        assert len(local.outbox()) == 2
+        time.sleep(max((retry_at - dt.datetime.now(dt.UTC)).total_seconds(), 0) + 0.2)
+        assert error_type(send(local, "minute2@example.com", method="EMAIL")) is None
+        assert len(local.outbox()) == 3
+    finally:
+        assert local.stop(signal.SIGINT) == 0
