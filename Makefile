@@ -77,6 +77,7 @@ bench: $(STAMP)
 	$(PY) bench/pacing.py
 	$(PY) bench/limits.py
 	$(PY) bench/batch.py
+	$(PY) bench/csv_upload.py
 
 schema: $(STAMP)
 	$(PY) -m local.schema_file

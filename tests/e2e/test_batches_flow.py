@@ -4,7 +4,7 @@ nothing written; a CSV PUT to the pre-signed URL (moto's S3 announces it to the 
 worker validates and fans it out) ends COMPLETED with its records and outbox entries; a CSV with one
 bad row ends FAILED with nothing sent; the same idempotencyKey returns the same batch.
 
-The CSV here has UPLOAD_ROWS rows to keep the suite fast; bench/batch.py uploads 10,000.
+The CSV here has UPLOAD_ROWS rows to keep the suite fast; bench/csv_upload.py uploads 10,000 the same way (with curl).
 """
 
 from __future__ import annotations
