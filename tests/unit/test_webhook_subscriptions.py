@@ -93,7 +93,7 @@ def message(events: int = 2) -> Message:
 
 
 def test_the_listener_enqueues_only_when_a_webhook_takes_status_events_and_never_raises(monkeypatch):
-    from messenger.webhooks import listener
+    from messenger.webhooks import events as listener
 
     counted = []
     monkeypatch.setattr(listener, "count", lambda name, channel: counted.append((name, channel)))

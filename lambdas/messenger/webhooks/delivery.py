@@ -57,7 +57,7 @@ class Deliverer:
     def __init__(
         self, table, queue: Queue, post: Post, *, schedule: Sequence[int], allow_loopback: bool,
         timeout_seconds: float, disable_after_seconds: int, now: Callable[[], float] = time.time,
-        resolve: safety.Resolve = safety.system_resolve,
+        resolve: safety.Resolve,
     ) -> None:  # fmt: skip
         self._table, self._queue, self._post = table, queue, post
         self._schedule = tuple(int(s) for s in schedule)
