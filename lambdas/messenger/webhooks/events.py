@@ -103,7 +103,10 @@ class Emitter:
             log.warning("webhook event not enqueued",
                         extra={"eventId": body.get("eventId"), "eventType": body.get("eventType"),
                                "reason": type(error).__name__})
-            count("WebhookEnqueueFailed", dimension)
+            try:
+                count("WebhookEnqueueFailed", dimension)
+            except Exception:  # noqa: BLE001 - nor does a metric that cannot be emitted
+                pass
             return False
         return True
 
