@@ -219,3 +219,37 @@ def test_racing_status_writers_announce_a_batch_once():
     for t in threads:
         t.join()
     assert counters.attempts == 4 and [s["id"] for s in announced] == ["B1"]
+
+
+# -- an erased recipient's events are not sent ------------------------------------------------------------
+def test_copies_naming_a_message_no_longer_recorded_are_dropped_unsent():
+    from messenger.webhooks import signing
+    from messenger.webhooks.delivery import Deliverer
+    from messenger.webhooks.models import Delivery, Outcome
+
+    from tests.unit.test_webhooks import FakeQueue, FakeTable
+
+    hook = Webhook("w1", "https://h.example.com/x", tuple(WebhookEvent), "t", signing.new_secret())
+    table, queue, posts, asked = FakeTable(hook), FakeQueue(), [], []
+    recorded = {("+254711000001", "M-kept"), (PHONE, "I-kept")}
+
+    def still_recorded(party, message_id):
+        asked.append((party, message_id))
+        return (party, message_id) in recorded
+
+    deliverer = Deliverer(table, queue, lambda *a: posts.append(a) or Outcome(http_status=200), schedule=[5],
+                          allow_loopback=False, timeout_seconds=5, disable_after_seconds=86_400,
+                          resolve=lambda h, p: ["93.184.215.14"], still_recorded=still_recorded)
+
+    def attempt(event_type, data):
+        return deliverer.attempt(Delivery("w1", f"e-{data.get('id')}", event_type, {"data": data}))
+
+    assert attempt("MESSAGE_STATUS", {"id": "M-kept", "to": "+254711000001"}).delivered
+    assert attempt("MESSAGE_STATUS", {"id": "M-gone", "to": "+254711000002"}) is None
+    assert attempt("MESSAGE_INBOUND", {"id": "I-kept", "from": PHONE, "to": OURS}).delivered
+    assert attempt("MESSAGE_INBOUND", {"id": "I-gone", "from": PHONE, "to": OURS}) is None
+    assert attempt("BATCH_COMPLETED", {"id": "B1", "status": "COMPLETED"}).delivered  # names no recipient
+    assert len(posts) == 3 and queue.sent == [] and queue.parked == []  # dropped: neither retried nor parked
+    assert [(a.event_id, a.error, a.delivered) for a in table.records if not a.delivered] == [
+        ("e-M-gone", "RecipientErased", False), ("e-I-gone", "RecipientErased", False)]
+    assert asked == [("+254711000001", "M-kept"), ("+254711000002", "M-gone"), (PHONE, "I-kept"), (PHONE, "I-gone")]

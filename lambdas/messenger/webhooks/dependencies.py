@@ -74,4 +74,5 @@ def deliverer():
         table(), queue, post, schedule=[int(v) for v in s.webhook_retry_schedule_seconds],
         allow_loopback=s.webhook_allow_loopback, timeout_seconds=s.webhook_timeout_seconds,
         disable_after_seconds=s.webhook_disable_after_hours * 3600, resolve=system_resolve,
+        still_recorded=table().message_recorded,
     )
