@@ -13,7 +13,8 @@ import uuid
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from tests.e2e.conftest import http as post_to, wait_for
+from tests.e2e.conftest import http as post_to
+from tests.e2e.conftest import wait_for
 
 CREATE = """mutation c($input: WebhookInput!) { createWebhook(input: $input) { id url events secret disabled } }"""
 DELETE = "mutation d($id: ID!) { deleteWebhook(id: $id) }"

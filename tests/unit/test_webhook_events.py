@@ -9,7 +9,13 @@ import pytest
 from messenger.inbound.logic import InboundService
 from messenger.inbound.models import InboundSms
 from messenger.messages.batch_counts import BatchCountListener
-from messenger.messages.models import DeliveryMethod, DeliveryStatus, Message, MessageEvent, Provider
+from messenger.messages.models import (
+    DeliveryMethod,
+    DeliveryStatus,
+    Message,
+    MessageEvent,
+    Provider,
+)
 from messenger.webhooks.events import Emitter, batch_event, inbound_event
 from messenger.webhooks.models import Webhook, WebhookEvent
 from messenger.webhooks.service import Webhooks

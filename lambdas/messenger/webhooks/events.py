@@ -13,6 +13,7 @@ without any recipient or text and counted (`WebhookEnqueueFailed`); that event i
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Protocol
 
@@ -103,10 +104,8 @@ class Emitter:
             log.warning("webhook event not enqueued",
                         extra={"eventId": body.get("eventId"), "eventType": body.get("eventType"),
                                "reason": type(error).__name__})
-            try:
+            with contextlib.suppress(Exception):  # nor does a metric that cannot be emitted
                 count("WebhookEnqueueFailed", dimension)
-            except Exception:  # noqa: BLE001 - nor does a metric that cannot be emitted
-                pass
             return False
         return True
 
