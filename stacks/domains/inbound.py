@@ -4,7 +4,7 @@ Africa's Talking posts incoming messages and bulk opt-out notices to the deliver
 (`/inbound/<token>`, `/opt-out/<token>`), which checks them and puts them on the `inbound` queue.
 AWS End User Messaging's two-way channel publishes received SMS to the `inbound-sms` topic, which feeds
 the same queue. The `inbound` worker records each SMS once and acts on it: STOP/START/HELP, replies
-through the sending path (docs/two-way-sms.md).
+through the sending path (docs/two-way-sms.md), then enqueues its MESSAGE_INBOUND webhook event.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def contribute(config: ServiceConfig) -> w.Domain:
         # Update: handled, reply statuses, the send limits (replies count per number: no auto-reply loop);
         # Delete: START lifts an opt-out.
         # Replies go out like any send: SNS directly, Africa's Talking through the outbound queue.
+        # The publisher capabilities also carry each SMS's MESSAGE_INBOUND webhook event (the webhooks queue).
         capabilities=frozenset({
             w.TABLE_GET, w.TABLE_PUT, w.TABLE_UPDATE, w.TABLE_DELETE, w.SMS_PUBLISH, w.QUEUE_SEND,
             queue.consume_capability,

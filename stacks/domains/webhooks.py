@@ -1,12 +1,14 @@
-"""The webhooks domain: signed HTTP callbacks (Standard Webhooks) of message status changes.
+"""The webhooks domain: signed HTTP callbacks (Standard Webhooks) of status changes, inbound SMS, batches.
 
 Every status writer enqueues a MESSAGE_STATUS event on the `webhooks` queue (wiring.PUBLISHER_*) when
 an enabled webhook takes them (one cached read of the subscriptions item, no read of any secret); the
+inbound worker enqueues MESSAGE_INBOUND with the same capabilities, and whoever makes a batch final
+(a status writer, the API's fan-out, the upload worker: stacks/domains/batches.py) BATCH_COMPLETED; the
 `webhooks` worker fans each event out to the webhooks that take it and POSTs each copy, re-enqueueing
 retries with DelaySeconds (chained past SQS's 15-minute maximum) and parking exhausted ones in the DLQ
 itself (its alarm is the queues' usual `<stage>-messaging-webhooks-dlq-not-empty`). The worker can
-touch nothing but the table and its own queue and DLQ; its reserved concurrency bounds what slow
-receivers cost.
+touch nothing but the table and its own queue and DLQ (it reads an event's message, to drop an erased
+recipient's events); its reserved concurrency bounds what slow receivers cost.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def contribute(config: ServiceConfig) -> w.Domain:
     worker = w.FunctionSpec(
         name="webhooks",
         handler="messenger.webhooks.worker.lambda_handler",
-        description="Webhooks: fans status events out and POSTs them, signed, with retries",
+        description="Webhooks: fans events out and POSTs them, signed, with retries",
         timeout_seconds=WEBHOOK_TIMEOUT_SECONDS,
         memory_mb=256,
         capabilities=frozenset({

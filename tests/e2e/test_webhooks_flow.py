@@ -1,5 +1,6 @@
 """Webhooks through the local mode: a receiver this test starts on 127.0.0.1 gets every status change,
-signed (verified with the `standardwebhooks` library), retried on 500, not retried on 400."""
+signed (verified with the `standardwebhooks` library), retried on 500, not retried on 400; an inbound
+SMS arrives as one MESSAGE_INBOUND event and a batch as one BATCH_COMPLETED once all its messages are final."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import uuid
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from tests.e2e.conftest import http as post_to
 from tests.e2e.conftest import wait_for
 
 CREATE = """mutation c($input: WebhookInput!) { createWebhook(input: $input) { id url events secret disabled } }"""
@@ -58,9 +60,9 @@ class Receiver:
 def webhook(local_api):
     made = []
 
-    def create(script=None):
+    def create(script=None, events=("MESSAGE_STATUS",)):
         receiver = Receiver(script)
-        status, body = local_api.graphql(CREATE, {"input": {"url": receiver.url, "events": ["MESSAGE_STATUS"]}})
+        status, body = local_api.graphql(CREATE, {"input": {"url": receiver.url, "events": list(events)}})
         assert status == 200 and "errors" not in body, body
         made.append((receiver, body["data"]["createWebhook"]["id"]))
         return receiver, body["data"]["createWebhook"]
@@ -143,3 +145,40 @@ def test_unsafe_urls_are_refused_at_creation(local_api):
                 "https://2130706433/", "http://localhost:8080/"):
         status, body = local_api.graphql(CREATE, {"input": {"url": url, "events": ["MESSAGE_STATUS"]}})
         assert body["errors"][0]["errorType"] == "BadRequest", (url, body)
+
+
+BATCH = """mutation b($input: BatchInput!) { sendBatch(input: $input) { id status total } }"""
+GET_BATCH = "query g($id: ID!) { getBatch(id: $id) { status completedAt counts { status count } } }"
+
+
+def test_an_inbound_sms_and_a_batch_each_arrive_once_signed(local_api, webhook):
+    receiver, created = webhook(events=("MESSAGE_INBOUND", "BATCH_COMPLETED"))
+    t = uuid.uuid4().hex[:8]
+    phone = f"+2547{int(t, 16) % 10**8:08d}"
+    payload = json.dumps({"from": phone, "to": "12345", "text": f"Where is my order {t}?", "provider": "AFRICASTALKING"})
+    status, recorded = post_to(local_api.base_url + "/local/inbound", payload.encode(), {"Content-Type": "application/json"})
+    assert status == 200, recorded
+    rows = [{"to": f"success+{t}@simulator.amazonses.com", "deliveryMethod": "EMAIL"},
+            {"to": f"+2547{(int(t, 16) + 1) % 10**8:08d}", "deliveryMethod": "SMS"}]
+    status, body = local_api.graphql(BATCH, {"input": {"messages": rows, "body": f"Sale {t}", "subject": "Sale",
+                                                       "reference": f"sale-{t}"}})
+    assert status == 200 and "errors" not in body, body
+    batch = body["data"]["sendBatch"]
+
+    def final():
+        found = local_api.graphql(GET_BATCH, {"id": batch["id"]})[1]["data"]["getBatch"]
+        return found if found["status"] == "COMPLETED" else None
+
+    done = wait_for(final, timeout=30)
+    wait_for(lambda: receiver.events(recorded["messageId"]) and receiver.events(batch["id"]), timeout=15)
+    time.sleep(1)  # nothing more may come
+    [inbound], [completed] = receiver.events(recorded["messageId"]), receiver.events(batch["id"])
+    assert {r["headers"]["webhook-id"] for r in receiver.received} <= {f"in_{recorded['messageId']}", f"batch_{batch['id']}"}
+    got = Webhook(created["secret"]).verify(inbound["body"], inbound["headers"])
+    assert (got["type"], got["data"]["from"], got["data"]["to"], got["data"]["body"], got["data"]["provider"]) == (
+        "message.inbound", phone, "12345", f"Where is my order {t}?", "AFRICASTALKING")
+    assert got["data"]["receivedAt"] and got["data"]["proxySessionId"] is None
+    got = Webhook(created["secret"]).verify(completed["body"], completed["headers"])
+    assert got["type"] == "batch.completed" and got["data"]["completedAt"] == done["completedAt"]
+    assert (got["data"]["status"], got["data"]["total"], got["data"]["reference"]) == ("COMPLETED", 2, f"sale-{t}")
+    assert got["data"]["counts"] == {c["status"]: c["count"] for c in done["counts"]}

@@ -98,6 +98,8 @@ def test_every_handler_stays_within_its_capabilities(calls, server, monkeypatch)
         scheduled = send(to="user@example.com", subject="s", body="b", deliveryMethod="EMAIL", sendAt=later)["data"]
         api(appsync_event("Mutation", "cancelMessage", {"id": scheduled["id"]}), FakeLambdaContext())
         upload = _batches_round(api)
+        rejected = api(appsync_event("Mutation", "createBatchUpload", {"input": {"body": "Code ((code))"}}),
+                       FakeLambdaContext())["data"]  # its file has a bad row: FAILED, announced by the worker
         started = api(appsync_event("Mutation", "startVerification", {"input": {"to": "+14155550123", "channel": "SMS"}}),
                       FakeLambdaContext())["data"]
         api(appsync_event("Mutation", "startVerification", {"input": {"to": "+14155550123", "channel": "SMS"}}),
@@ -116,6 +118,8 @@ def test_every_handler_stays_within_its_capabilities(calls, server, monkeypatch)
     sqs = boto3.client("sqs")
     boto3.client("s3").put_object(Bucket=resources.buckets["uploads"], Key=f"uploads/{upload['batchId']}.csv",
                                   Body=b"to,code\n+254711000009,7\n")
+    boto3.client("s3").put_object(Bucket=resources.buckets["uploads"], Key=f"uploads/{rejected['batchId']}.csv",
+                                  Body=b"to,code\nnot a number,7\n")
     notices = sqs.receive_message(QueueUrl=resources.queues["uploads"].url, MaxNumberOfMessages=10)["Messages"]
     made[:] = []
     with own_environment("batch_uploads", resources, at):
@@ -177,6 +181,8 @@ def test_every_handler_stays_within_its_capabilities(calls, server, monkeypatch)
     assert "dynamodb.GetItem" in by_function["dispatch"]  # the duplicate found the message settled
     assert {"dynamodb.BatchWriteItem", "sqs.SendMessageBatch"} <= by_function["api"] & by_function["batch_uploads"]
     assert "s3.GetObject" in by_function["batch_uploads"]
+    assert "sqs.SendMessage webhooks" in by_function["batch_uploads"]  # BATCH_COMPLETED of the FAILED upload
+    assert "sqs.SendMessage webhooks" in by_function["inbound"]  # MESSAGE_INBOUND
     assert {"sns.Publish", "sqs.SendMessage outbound", "dynamodb.TransactWriteItems", "dynamodb.DeleteItem"} <= by_function["inbound"]
 
 
@@ -240,7 +246,8 @@ def _webhooks_round(api) -> str:
 
     gone = call("Mutation", "createWebhook", {"input": {"url": "https://93.184.215.14/a", "events": ["MESSAGE_STATUS"]}})
     call("Mutation", "deleteWebhook", {"id": gone["id"]})
-    webhook = call("Mutation", "createWebhook", {"input": {"url": "https://93.184.215.14/b", "events": ["MESSAGE_STATUS"]}})
+    webhook = call("Mutation", "createWebhook", {"input": {"url": "https://93.184.215.14/b", "events": [
+        "MESSAGE_STATUS", "MESSAGE_INBOUND", "BATCH_COMPLETED"]}})
     call("Mutation", "rotateWebhookSecret", {"id": webhook["id"]})
     call("Mutation", "enableWebhook", {"id": webhook["id"]})
     call("Query", "getWebhooks", {})

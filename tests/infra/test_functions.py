@@ -293,7 +293,7 @@ def test_secret_read_names_only_that_functions_secret(synth, name, secret):
     ("dispatch", "sqs:ReceiveMessage", ("outbound",)),
     ("receipts", "sqs:ReceiveMessage", ("receipts",)),
     ("webhooks", "sqs:ReceiveMessage", ("webhooks",)),
-    ("batch_uploads", "sqs:SendMessage", ("outbound",)),
+    ("batch_uploads", "sqs:SendMessage", ("outbound", "webhooks")),  # jobs, and BATCH_COMPLETED events
     ("batch_uploads", "sqs:ReceiveMessage", ("uploads",)),
     ("webhooks", "sqs:SendMessage", ("webhooks", "webhooks-dlq")),  # retries, and exhausted copies
 ])

@@ -227,3 +227,27 @@ def test_a_batch_by_template_renders_each_row_and_refuses_rows_of_the_other_chan
     bodies = sorted(m["body"]["S"] for m in world.messages())
     assert bodies == ["Code 0", "Code 1"] and {m["templateId"]["S"] for m in world.messages()} == {template.id}
     assert batch.total == 2
+
+
+def test_the_write_that_makes_a_batch_final_answers_its_summary_once(world):
+    """BATCH_COMPLETED's single trigger: of two conditional writes, only one gets the batch back."""
+    announced = []
+    fanout = Fanout(world.table, world.queue, world.suppressions, SystemClock(), on_final=announced.append)
+    service = BatchService(world.table, fanout, settings(), SystemClock(), new_message_id, uploads=world.bucket)
+    world.suppressions.add(Suppression("user0@example.com", "bounce", "2026-11-23T00:00:00.000Z"))
+    batch = service.send({"messages": rows(1), "body": "Hi ((name))", "reference": "r-1"}, client_id="shop")
+    assert batch.status is BatchStatus.COMPLETED and batch.client_id == "shop"  # every row suppressed
+    assert [(s["id"], s["status"], s["total"], s["counts"], s["reference"], s["clientId"]) for s in announced] == [
+        (batch.id, "COMPLETED", 1, {"FAILED": 1}, "r-1", "shop")]
+    assert world.table.complete_batch(batch.id, "2026-11-23T10:00:00.000Z") is None  # a racing writer: nothing
+
+    sent = service.send({"messages": rows(2)[1:], "body": "Hi ((name))"}, client_id="shop")
+    assert {m["clientId"]["S"] for m in world.messages() if m["batchId"]["S"] == sent.id} == {"shop"}
+
+    uploads = UploadProcessor(world.table, fanout, world.bucket, settings(), SystemClock(), on_final=announced.append)
+    upload = service.create_upload({"body": "Hi ((name))"}, client_id="crm")
+    boto3.client("s3").put_object(Bucket=world.resources.buckets["uploads"], Key=upload_key(upload.batch_id),
+                                  Body=b"to,name\n+2547,B\n")
+    assert uploads.process(upload_key(upload.batch_id)).status is BatchStatus.FAILED
+    assert uploads.process(upload_key(upload.batch_id)).status is BatchStatus.FAILED  # notified again: ignored
+    assert [(s["status"], s["badRows"], s["clientId"]) for s in announced[1:]] == [("FAILED", 1, "crm")]

@@ -81,15 +81,15 @@ def test_relays_both_ways_from_the_pool_number_and_answers_strangers():
     def sms(sender, text, pid):
         return InboundSms(Provider.SNS, pid, sender, session["number"], text, "2026-11-23T12:00:00.000Z")
 
-    assert proxy.relay(sms("+14155550001", "hi B", "1"), "m1") is True
-    assert proxy.relay(sms("+14155550002", "hi A", "2"), "m2") is True
-    assert proxy.relay(sms("+14155550003", "me?", "3"), "m3") is True
+    assert proxy.relay(sms("+14155550001", "hi B", "1"), "m1") == session["id"]
+    assert proxy.relay(sms("+14155550002", "hi A", "2"), "m2") == session["id"]
+    assert proxy.relay(sms("+14155550003", "me?", "3"), "m3") is None  # the no-session text
     assert [(a["to"], a["body"], a["provider"], o) for a, o in sent] == [
         ("+14155550002", "hi B", "SNS", "+14155551000"),
         ("+14155550001", "hi A", "SNS", "+14155551000"),
         ("+14155550003", "Org: none", "SNS", "+14155551000"),
     ]
-    assert proxy.relay(InboundSms(Provider.SNS, "4", "+14155550001", "+19999999999", "x", "t"), "m4") is False
+    assert proxy.relay(InboundSms(Provider.SNS, "4", "+14155550001", "+19999999999", "x", "t"), "m4") is None
 
 
 def test_an_expired_session_relays_nothing_even_before_the_ttl():

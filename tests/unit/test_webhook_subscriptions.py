@@ -93,7 +93,7 @@ def message(events: int = 2) -> Message:
 
 
 def test_the_listener_enqueues_only_when_a_webhook_takes_status_events_and_never_raises(monkeypatch):
-    from messenger.webhooks import listener
+    from messenger.webhooks import events as listener
 
     counted = []
     monkeypatch.setattr(listener, "count", lambda name, channel: counted.append((name, channel)))
@@ -155,3 +155,16 @@ def test_a_webhook_failing_for_24_hours_is_disabled_shown_in_get_webhooks_and_le
     assert not enabled["disabled"] and enabled["failingSince"] is None
     assert table.subscribed_event_types() == {STATUS}
     assert not service.list()[0]["disabled"]
+
+
+def test_the_worker_sees_whether_an_events_message_is_still_recorded(world):
+    from messenger.messages.dal import to_item
+
+    table, *_ = world
+    db, name = boto3.client("dynamodb"), table._table
+    recorded = message()
+    db.put_item(TableName=name, Item=to_item(recorded))
+    assert table.message_recorded(recorded.to, recorded.id)
+    assert not table.message_recorded("someone@example.com", recorded.id)
+    db.delete_item(TableName=name, Key={"PK": {"S": f"MESSAGE#{recorded.to}"}, "SK": {"S": f"MESSAGE#{recorded.id}"}})
+    assert not table.message_recorded(recorded.to, recorded.id)  # as eraseRecipient leaves it

@@ -124,7 +124,7 @@ def deliverer(answers: list[Outcome], now=1000.0, table=None):
     table = table or FakeTable(hook)
     queue = FakeQueue()
     d = Deliverer(table, queue, post, schedule=[5, 300, 1800, 7200, 18000, 36000], allow_loopback=True,
-                  timeout_seconds=5, disable_after_seconds=86400, now=lambda: now)
+                  timeout_seconds=5, disable_after_seconds=86400, now=lambda: now, resolve=PUBLIC)
     return d, table, queue, posts
 
 

@@ -19,16 +19,24 @@ def _live_caller_only() -> None:
     refuse_test_caller("input", "a batch's rows go to the real providers (use sendMessage)")
 
 
+def _client_id() -> str | None:
+    """The calling client: a batch (and its messages) is its client's, as a sendMessage is."""
+    from messenger.core.caller import current_caller
+
+    caller = current_caller()
+    return caller.client_id if caller else None
+
+
 @router.mutation("sendBatch")
 def send_batch(arguments: dict) -> dict:
     _live_caller_only()
-    return _service().send(arguments.get("input")).to_graphql()
+    return _service().send(arguments.get("input"), _client_id()).to_graphql()
 
 
 @router.mutation("createBatchUpload")
 def create_batch_upload(arguments: dict) -> dict:
     _live_caller_only()
-    return _service().create_upload(arguments.get("input")).to_graphql()
+    return _service().create_upload(arguments.get("input"), _client_id()).to_graphql()
 
 
 @router.query("getBatch")

@@ -1,6 +1,7 @@
 """The batches domain's table operations: the batch item, the list of batches, bulk record writes.
 
-Batch: PK "BATCH#<id>", SK "BATCH" (status, total, content, counts `n<STATUS>`, `slicesDone`, errors).
+Batch: PK "BATCH#<id>", SK "BATCH" (status, total, content, counts `n<STATUS>`, `slicesDone`, errors,
+clientId).
 List entry: PK "BATCHES", SK "BATCH#<id>" (written once, with the batch), so getBatches is one Query
 then one BatchGetItem of the batch items. Idempotency key: PK = SK = "IDEMPOTENCY#BATCH#<key>", with the
 batch in one transaction. Records: BatchWriteItem, 25 a call, unprocessed items written again.
@@ -19,6 +20,7 @@ from messenger.messages.dal import (
     MessagesTable,
     batch_counters,
     batch_key,
+    batch_summary,
     is_condition_failure,
     message_key,
     to_item,
@@ -49,6 +51,8 @@ def _batch_item(batch: Batch) -> dict:
     }
     if batch.reference is not None:
         item["reference"] = {"S": batch.reference}
+    if batch.client_id is not None:
+        item["clientId"] = {"S": batch.client_id}
     return item
 
 
@@ -69,6 +73,7 @@ def _from_batch_item(item: dict) -> Batch:
         bad_rows=int(item.get("badRows", {}).get("N", "0")),
         slices_done=int(item.get("slicesDone", {}).get("N", "0")),
         completed_at=item.get("completedAt", {}).get("S"),
+        client_id=item.get("clientId", {}).get("S"),
     )
 
 
@@ -141,26 +146,29 @@ class BatchesTable(MessagesTable):
                                    {":to": {"S": BatchStatus.SENDING.value}, ":total": {"N": str(total)},
                                     ":now": {"S": now}})
 
-    def fail_batch(self, batch_id: str, errors: list[RowError], bad_rows: int, total: int, now: str) -> bool:
+    def fail_batch(self, batch_id: str, errors: list[RowError], bad_rows: int, total: int, now: str) -> dict | None:
+        """VALIDATING -> FAILED, once: the batch as failed (batch_summary) to the one write that did it."""
         return self._update_status(
             batch_id, BatchStatus.VALIDATING,
             "SET #status = :to, errors = :errors, badRows = :bad, #total = :total, updatedAt = :now, completedAt = :now",
             {":to": {"S": BatchStatus.FAILED.value}, ":bad": {"N": str(bad_rows)}, ":total": {"N": str(total)},
              ":errors": {"S": json.dumps([e.to_graphql() for e in errors], separators=(",", ":"))},
-             ":now": {"S": now}})
+             ":now": {"S": now}}, summary=True)
 
-    def _update_status(self, batch_id: str, expected: BatchStatus, update: str, values: dict) -> bool:
+    def _update_status(self, batch_id: str, expected: BatchStatus, update: str, values: dict, summary: bool = False):
+        """True (or, with `summary`, the batch as written) when the batch was `expected`; False/None else."""
         try:
-            self._db.update_item(
+            answer = self._db.update_item(
                 TableName=self._table, Key=batch_key(batch_id), UpdateExpression=update,
                 ConditionExpression="#status = :from", ExpressionAttributeNames={"#status": "status", "#total": "total"},
                 ExpressionAttributeValues={**values, ":from": {"S": expected.value}},
+                **({"ReturnValues": "ALL_NEW"} if summary else {}),
             )
         except ClientError as error:
             if is_condition_failure(error):
-                return False
+                return None if summary else False
             raise
-        return True
+        return batch_summary(answer["Attributes"]) if summary else True
 
     def commit_slice(self, batch_id: str, index: int, queued: int, failed: int, now: str) -> dict | None:
         """Record slice `index` as done and count its messages, once; None if it was recorded already."""

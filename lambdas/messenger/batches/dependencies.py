@@ -38,7 +38,14 @@ def fanout():
     from messenger.core.clock import SystemClock
     from messenger.suppressions.dependencies import table as suppressions
 
-    return Fanout(table(), queue(), suppressions(), SystemClock())
+    return Fanout(table(), queue(), suppressions(), SystemClock(), on_final=_announce)
+
+
+def _announce(summary: dict) -> None:
+    """A batch this function made final: BATCH_COMPLETED to its client's webhooks (never raises)."""
+    from messenger.webhooks.dependencies import emitter
+
+    emitter().batch_final(summary)
 
 
 def _render(args, method):
@@ -60,4 +67,4 @@ def upload_processor():
     from messenger.batches.uploads import UploadProcessor
     from messenger.core.clock import SystemClock
 
-    return UploadProcessor(table(), fanout(), uploads(), settings(), SystemClock(), render=_render)
+    return UploadProcessor(table(), fanout(), uploads(), settings(), SystemClock(), render=_render, on_final=_announce)

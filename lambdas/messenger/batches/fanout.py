@@ -14,13 +14,15 @@ acknowledged without a send by the worker's claim. Message ids are fixed by the 
 number (validation.row_message_id), so a second run names the same records.
 
 Suppressed recipients are written FAILED with the suppression's reason and never queued, as
-sendMessage does.
+sendMessage does. A batch whose every row was suppressed is complete at its last slice: the fan-out's
+conditional write makes it COMPLETED and, when it succeeds, announces it (`on_final`); otherwise the
+status writer that moves its last message does (messages/batch_counts.py).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from itertools import islice
 
@@ -56,8 +58,9 @@ def _suppressed(message: Message, reason: str) -> Message:
 
 class Fanout:
     def __init__(self, repository: BatchRepository, queue: BulkQueue, suppressions: Suppressions | None, clock,
-                 slice_rows: int = SLICE_ROWS) -> None:
+                 slice_rows: int = SLICE_ROWS, on_final: Callable[[dict], object] | None = None) -> None:
         self._repo = repository
+        self._on_final = on_final  # announces a batch this fan-out completed (BATCH_COMPLETED)
         self._queue = queue
         self._suppressions = suppressions
         self._clock = clock
@@ -88,7 +91,9 @@ class Fanout:
             report.queued += len(queued)
             report.suppressed += len(messages) - len(queued)
         if counts is not None and counts.get("sending") and all_final(counts):
-            self._repo.complete_batch(batch.id, self._clock.now())  # every row was suppressed
+            completed = self._repo.complete_batch(batch.id, self._clock.now())  # every row was suppressed
+            if completed is not None and self._on_final is not None:
+                self._on_final(completed)
         log.info("batch fanned out", extra={"batchId": batch.id, "slices": report.slices, "queued": report.queued,
                                             "suppressed": report.suppressed, "resumedOver": report.skipped_existing})
         return report

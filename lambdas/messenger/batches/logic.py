@@ -64,7 +64,8 @@ class BatchService:
         self._uploads = uploads
 
     # -- sendBatch -----------------------------------------------------------------------------
-    def send(self, args: dict) -> Batch:
+    def send(self, args: dict, client_id: str | None = None) -> Batch:
+        """`client_id`: the calling client, the batch's (and its messages') owner."""
         content = parse_content(args, self._settings)
         key = idempotency_key(args)
         raw_rows = args.get("messages")
@@ -81,7 +82,8 @@ class BatchService:
             raise BatchRejected(errors, len(errors))
         now = self._clock.now()
         batch = Batch(id=self._new_id(now), status=BatchStatus.SENDING, source=BatchSource.REQUEST, content=content,
-                      created_at=now, updated_at=now, total=len(requests), reference=content.reference)
+                      created_at=now, updated_at=now, total=len(requests), reference=content.reference,
+                      client_id=client_id)
         if key:
             epoch = self._clock.epoch()
             expected = fingerprint(args)
@@ -93,7 +95,7 @@ class BatchService:
                     return batch
         else:
             self._repo.create_batch(batch)
-        rows = (Row(i, row_message(request, batch.id, batch.created_at, i)) for i, request in enumerate(requests))
+        rows = (Row(i, row_message(request, batch.id, batch.created_at, i, batch.client_id)) for i, request in enumerate(requests))
         self._fanout.run(batch, rows)  # resumes at batch.slices_done on a replay
         return self._repo.get_batch(batch.id) or batch
 
@@ -126,7 +128,7 @@ class BatchService:
                              "endCursor": encode_cursor(BATCHES_CURSOR, batches[-1].id) if batches else None}}
 
     # -- createBatchUpload ---------------------------------------------------------------------
-    def create_upload(self, args: dict) -> Upload:
+    def create_upload(self, args: dict, client_id: str | None = None) -> Upload:
         if self._uploads is None:
             raise BadRequest("input", "uploads are not available here")
         content = parse_content(args, self._settings)
@@ -135,7 +137,8 @@ class BatchService:
         key = idempotency_key(args)
         now = self._clock.now()
         batch = Batch(id=self._new_id(now), status=BatchStatus.VALIDATING, source=BatchSource.UPLOAD,
-                      content=content, created_at=now, updated_at=now, reference=content.reference)
+                      content=content, created_at=now, updated_at=now, reference=content.reference,
+                      client_id=client_id)
         if key:
             epoch = self._clock.epoch()
             expected = fingerprint(args)

@@ -86,6 +86,7 @@ class Batch:
     bad_rows: int = 0
     slices_done: int = 0
     completed_at: str | None = None
+    client_id: str | None = None  # the API client that created it: its webhooks get BATCH_COMPLETED
 
     def to_graphql(self) -> dict:
         return {

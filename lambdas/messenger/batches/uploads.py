@@ -62,8 +62,9 @@ def csv_rows(lines) -> Iterator[dict]:
 
 class UploadProcessor:
     def __init__(self, repository: BatchRepository, fanout: Fanout, uploads: UploadStore, settings, clock,
-                 render=None) -> None:
+                 render=None, on_final=None) -> None:
         self._repo = repository
+        self._on_final = on_final  # announces a batch this worker failed (BATCH_COMPLETED)
         self._fanout = fanout
         self._uploads = uploads
         self._settings = settings
@@ -82,7 +83,9 @@ class UploadProcessor:
             total, errors, bad = self._validate(batch)
             now = self._clock.now()
             if bad:
-                self._repo.fail_batch(batch.id, errors, bad, total, now)
+                failed = self._repo.fail_batch(batch.id, errors, bad, total, now)
+                if failed is not None and self._on_final is not None:
+                    self._on_final(failed)
                 log.info("upload rejected", extra={"batchId": batch.id, "rows": total, "badRows": bad})
                 return self._repo.get_batch(batch.id)
             self._repo.start_sending(batch.id, total, now)
@@ -143,4 +146,5 @@ class UploadProcessor:
     def _rows(self, batch: Batch) -> Iterator[Row]:
         checker = RowChecker(batch.content, self._settings, self._render, duplicates=False)
         for index, row in enumerate(csv_rows(self._uploads.lines(upload_key(batch.id)))):
-            yield Row(index, row_message(checker.check(index, row), batch.id, batch.created_at, index))
+            yield Row(index, row_message(checker.check(index, row), batch.id, batch.created_at, index,
+                                         batch.client_id))

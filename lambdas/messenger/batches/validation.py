@@ -154,7 +154,8 @@ def row_message_id(batch_id: str, created_ms: int, index: int) -> str:
     return ulids.to_text((created_ms << ulids.RANDOM_BITS) | (tag << 40) | index)
 
 
-def row_message(request: SendRequest, batch_id: str, created_at: str, index: int) -> Message:
+def row_message(request: SendRequest, batch_id: str, created_at: str, index: int, client_id: str | None = None) -> Message:
+    """A row's record: the batch's client is its client (whose webhooks take its status events)."""
     return Message(
         id=row_message_id(batch_id, ulids.milliseconds_of(batch_id), index),
         to=request.to,
@@ -173,4 +174,5 @@ def row_message(request: SendRequest, batch_id: str, created_at: str, index: int
         template_version=request.template_version,
         html=request.html,
         batch_id=batch_id,
+        client_id=client_id,
     )

@@ -22,8 +22,10 @@ def inbound_service():
     from messenger.proxy.dependencies import proxy_service
     from messenger.sending.dependencies import message_service
     from messenger.suppressions.dependencies import table as suppressions
+    from messenger.webhooks.dependencies import emitter
 
     return InboundService(
         table(), suppressions(), lambda args: message_service().send(args), SystemClock(), new_message_id,
         help_text=settings().inbound_help_text, reply_senders=settings().sms_sender_ids, conversations=proxy_service,
+        events=emitter,
     )

@@ -1,6 +1,10 @@
 """What an inbound SMS does: it is recorded once, then a keyword acts on the sender's suppression entry
 (STOP and its synonyms add "opt-out", START/UNSTOP/YES lift it, HELP is answered), and any other text
-goes to the conversations hook (proxy sessions) when there is one.
+goes to the conversations hook (proxy sessions) when there is one. Then one MESSAGE_INBOUND webhook
+event is enqueued (webhooks/events.py), before the marker is marked handled: a callback repeated after
+that finds it handled and enqueues nothing; a worker that died in between enqueues it again with the
+same event id (receivers deduplicate on `webhook-id`), as a MESSAGE_STATUS event can repeat. Enqueueing
+never fails or repeats the record or a reply.
 
 Replies go through the sending path (sendMessage's service: record, suppression check, status writer),
 with an idempotency key derived from the inbound record, so a callback handled twice answers once.
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Protocol
 
 from messenger.core.masking import mask_recipient
@@ -35,9 +40,15 @@ class OptOutList(Protocol):
 
 
 class Conversations(Protocol):
-    """Proxy sessions: relays a text that is no keyword; False when it is not theirs to answer."""
+    """Proxy sessions: relays a text that is no keyword; the session's id when relayed in one."""
 
-    def relay(self, sms: InboundSms, message_id: str) -> bool: ...
+    def relay(self, sms: InboundSms, message_id: str) -> str | None: ...
+
+
+class InboundEvents(Protocol):
+    """The webhooks' MESSAGE_INBOUND producer (webhooks/events.Emitter): never raises."""
+
+    def inbound(self, message: Message, **links) -> bool: ...
 
 
 class InboundService:
@@ -51,6 +62,7 @@ class InboundService:
         help_text: str,
         reply_senders: Iterable[str] = (),
         conversations: Callable[[], Conversations] | None = None,
+        events: Callable[[], InboundEvents] | None = None,
     ) -> None:
         self._repo = repository
         self._opt_outs = opt_outs
@@ -60,6 +72,7 @@ class InboundService:
         self._help_text = help_text
         self._reply_senders = frozenset(reply_senders)
         self._conversations = conversations
+        self._events = events
 
     def receive(self, sms: InboundSms) -> Received:
         now = self._clock.now()
@@ -87,7 +100,11 @@ class InboundService:
                    "duplicate": duplicate, "handled": handled, "keyword": keyword.value if keyword else None},
         )
         if not handled:
-            self._act(sms, message_id, keyword)
+            session_id = self._act(sms, message_id, keyword)
+            if self._events is not None:
+                recorded = message if message.id == message_id else replace(message, id=message_id)
+                self._events().inbound(recorded, keyword=keyword.value if keyword else None,
+                                       proxy_session_id=session_id, link_id=sms.link_id)
             self._repo.mark_handled(sms.provider, sms.provider_message_id)
         return Received(message_id, duplicate)
 
@@ -97,7 +114,8 @@ class InboundService:
         log.info("opt-out notification", extra={"from": mask_recipient(notice.phone), "added": added})
         return added
 
-    def _act(self, sms: InboundSms, message_id: str, keyword: Keyword | None) -> None:
+    def _act(self, sms: InboundSms, message_id: str, keyword: Keyword | None) -> str | None:
+        """Acts on the text; the proxy session's id when it was relayed in one."""
         if keyword is Keyword.OPT_OUT:
             self._opt_outs.add(Suppression(sms.sender, OPT_OUT_REASON, self._clock.now(), message_id))
         elif keyword is Keyword.OPT_IN:
@@ -105,7 +123,8 @@ class InboundService:
         elif keyword is Keyword.HELP:
             self.reply(sms, message_id, self._help_text, "help")
         elif self._conversations is not None:
-            self._conversations().relay(sms, message_id)
+            return self._conversations().relay(sms, message_id)
+        return None
 
     def reply(self, sms: InboundSms, message_id: str, text: str, purpose: str) -> Message:
         """Answer the sender through the provider that received the text (from our number when it may send)."""

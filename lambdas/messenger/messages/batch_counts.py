@@ -5,7 +5,9 @@ fan-out commits a slice (batches/fanout.py: `nQUEUED` += the slice's queued mess
 the suppressed ones, in the same conditional write that records the slice as done). After that,
 every status a batch message reaches moves one count to the next in one atomic UpdateItem (ADD), made
 here, by whichever function moved the status (worker, receipts, delivery reports, sweeper). When the
-final counts add up to the total, the batch moves SENDING -> COMPLETED (a conditional write, once).
+final counts add up to the total, the batch moves SENDING -> COMPLETED (a conditional write, once);
+the writer whose conditional write succeeded, and only it, announces the batch (`on_final`: the
+webhooks' BATCH_COMPLETED event, which never raises).
 
 Cost: one UpdateItem on the batch item per status move of a batch message (about three per message:
 ACCEPTED, then DELIVERED or FAILED), plus one when the batch completes. A listener never fails the
@@ -15,6 +17,7 @@ its messages, the record, are all final (docs/batches.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from messenger.messages.models import DeliveryStatus, Message
@@ -25,7 +28,7 @@ FINAL = tuple(status for status in DeliveryStatus if status.final)
 class BatchCounters(Protocol):
     def count_batch_move(self, batch_id: str, old: DeliveryStatus, new: DeliveryStatus) -> dict[str, int]: ...
 
-    def complete_batch(self, batch_id: str, now: str) -> bool: ...
+    def complete_batch(self, batch_id: str, now: str) -> dict | None: ...
 
 
 def previous_status(message: Message) -> DeliveryStatus | None:
@@ -44,9 +47,10 @@ def all_final(counts: dict[str, int]) -> bool:
 
 
 class BatchCountListener:
-    def __init__(self, counters: BatchCounters, clock) -> None:
+    def __init__(self, counters: BatchCounters, clock, on_final: Callable[[dict], object] | None = None) -> None:
         self._counters = counters
         self._clock = clock
+        self._on_final = on_final
 
     def recorded(self, message: Message) -> None:
         """A batch's messages are counted in bulk by the fan-out; single sends have no batch."""
@@ -59,4 +63,6 @@ class BatchCountListener:
             return
         counts = self._counters.count_batch_move(message.batch_id, previous, message.delivery_status)
         if counts.get("sending") and all_final(counts):
-            self._counters.complete_batch(message.batch_id, self._clock.now())
+            completed = self._counters.complete_batch(message.batch_id, self._clock.now())
+            if completed is not None and self._on_final is not None:
+                self._on_final(completed)

@@ -242,10 +242,12 @@ class MessagesTable:
         )["Attributes"]
         return batch_counters(result)
 
-    def complete_batch(self, batch_id: str, now: str) -> bool:
-        """SENDING -> COMPLETED, once (a conditional write); False when it was not SENDING."""
+    def complete_batch(self, batch_id: str, now: str) -> dict | None:
+        """SENDING -> COMPLETED, once (a conditional write): the batch as completed (batch_summary), or
+        None when it was not SENDING. Only the one write that succeeds answers a summary, so whoever
+        gets it announces the batch (BATCH_COMPLETED) exactly once, however many writers race."""
         try:
-            self._db.update_item(
+            answer = self._db.update_item(
                 TableName=self._table,
                 Key=batch_key(batch_id),
                 UpdateExpression="SET #status = :done, updatedAt = :now, completedAt = :now",
@@ -254,12 +256,13 @@ class MessagesTable:
                 ExpressionAttributeValues={
                     ":done": {"S": "COMPLETED"}, ":sending": {"S": "SENDING"}, ":now": {"S": now},
                 },
+                ReturnValues="ALL_NEW",
             )
         except ClientError as error:
             if is_condition_failure(error):
-                return False
+                return None
             raise
-        return True
+        return batch_summary(answer["Attributes"])
 
     def find_by_provider_message_id(self, provider_message_id: str) -> Message | None:
         """The message a provider's id names, through the index (eventually consistent)."""
@@ -296,6 +299,18 @@ def batch_counters(item: dict) -> dict[str, int]:
     counts["total"] = int(item.get("total", {}).get("N", "0"))
     counts["sending"] = int(item.get("status", {}).get("S") == "SENDING")
     return counts
+
+
+def batch_summary(item: dict) -> dict:
+    """What a batch that became final is announced with (webhooks/events.batch_event): id, reference,
+    status, total, the non-zero counts by status, badRows, completedAt and the creating client."""
+    counts = batch_counters(item)
+    return {
+        "id": item["id"]["S"], "reference": item.get("reference", {}).get("S"), "status": item["status"]["S"],
+        "total": counts["total"], "counts": {s.value: counts[s.value] for s in DeliveryStatus if counts[s.value]},
+        "badRows": int(item.get("badRows", {}).get("N", "0")), "completedAt": item.get("completedAt", {}).get("S"),
+        "clientId": item.get("clientId", {}).get("S"),
+    }
 
 
 def partition_page(db, table: str, partition: str, prefix: str, limit: int, start_key: dict | None):

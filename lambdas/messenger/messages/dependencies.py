@@ -30,6 +30,7 @@ def status_listeners() -> tuple:
     from messenger.messages.batch_counts import BatchCountListener
     from messenger.messages.metrics import MetricListener
     from messenger.messages.publish import PublishListener
-    from messenger.webhooks.dependencies import listener
+    from messenger.webhooks.dependencies import emitter, listener
 
-    return (MetricListener(), PublishListener(), BatchCountListener(table(), SystemClock()), listener())
+    batches = BatchCountListener(table(), SystemClock(), on_final=lambda summary: emitter().batch_final(summary))
+    return (MetricListener(), PublishListener(), batches, listener())

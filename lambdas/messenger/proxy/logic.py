@@ -97,20 +97,22 @@ class ProxyService:
         return id_connection(found, first, cut_short)
 
     # -- relaying (the inbound worker's conversations hook) ------------------------------------------
-    def relay(self, sms, message_id: str) -> bool:
+    def relay(self, sms, message_id: str) -> str | None:
+        """The id of the open session the text was relayed in; None when there is none (a pool number
+        answers the no-session text; any other number is not ours to answer)."""
         number = self._table.get_number(sms.recipient)
         if number is None:
-            return False  # not a pool number: not ours to answer
+            return None  # not a pool number: not ours to answer
         session = self._table.session_of(number.number, sms.sender)
         other = session.other(sms.sender) if session else None
         if session is None or other is None or not session.open_at(self._clock.now()):
             pool = ProxySession("", sms.sender, sms.sender, number.number, number.provider, OPEN, "", NO_EXPIRY)
             self._text(pool, sms.sender, self._no_session_text, f"inbound-{message_id}-no-session")
             log.info("proxy text without an open session", extra={"messageId": message_id})
-            return True
+            return None
         self._text(session, other, sms.text, f"inbound-{message_id}-relay")
         log.info("proxy text relayed", extra={"messageId": message_id, "sessionId": session.id})
-        return True
+        return session.id
 
     def _text(self, session: ProxySession, to: str, body: str, key: str):
         """From the pool number, through the provider that owns it."""

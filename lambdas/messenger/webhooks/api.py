@@ -21,9 +21,17 @@ def _owner() -> str | None:
     return caller.client_id if caller else None
 
 
+def _reads_history() -> bool:
+    """Whether the caller may read every history (READ), inbound SMS included: MESSAGE_INBOUND needs it."""
+    from messenger.core.caller import READ, current_caller
+
+    caller = current_caller()
+    return caller is None or caller.holds(READ)
+
+
 @router.mutation("createWebhook")
 def create_webhook(arguments: dict) -> dict:
-    return _service().create(arguments, _owner())
+    return _service().create(arguments, _owner(), _reads_history())
 
 
 @router.query("getWebhooks")

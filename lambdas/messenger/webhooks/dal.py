@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from botocore.exceptions import ClientError
 
-from messenger.messages.dal import is_condition_failure
+from messenger.messages.dal import is_condition_failure, message_key
 from messenger.webhooks.models import Attempt, Webhook, WebhookEvent
 
 PARTITION = "WEBHOOK"
@@ -184,6 +184,12 @@ class WebhooksTable:
                 return self.get(webhook.id)  # deleted, or disabled by another attempt
             raise
         return replace(webhook, disabled=True, disabled_at=now)
+
+    def message_recorded(self, party: str, message_id: str) -> bool:
+        """Whether the message is still in the table (not erased, not expired): one GetItem of its key."""
+        item = self._db.get_item(TableName=self._table, Key=message_key(party, message_id), ConsistentRead=True,
+                                 ProjectionExpression="PK").get("Item")
+        return item is not None
 
     def record(self, attempt: Attempt, attempt_id: str) -> None:
         item = {

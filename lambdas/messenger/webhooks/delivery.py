@@ -9,6 +9,11 @@ queue (alarm). Any other answer (4xx, 3xx: redirects are not followed) or a refu
 Delays longer than SQS's 15 minutes are chained: the copy is sent with the longest delay SQS allows and
 carries `not_before`; received early, it is sent on again with the rest of the delay.
 
+Erased recipients: before each attempt of a MESSAGE_STATUS or MESSAGE_INBOUND copy the worker checks that
+the message it names is still recorded (`still_recorded`, one GetItem); a message erased by
+eraseRecipient since (or expired) is not sent: the attempt is recorded as `RecipientErased` and the copy
+dropped. Copies already parked in the dead-letter queue are not touched (docs/security.md).
+
 Crash window: a worker that dies after the POST and before recording it leaves the SQS message to be
 received again, so the receiver gets the same event again, with the same `webhook-id` (receivers
 deduplicate on it). The queue's maxReceiveCount bounds how often that can repeat.
@@ -26,7 +31,7 @@ from typing import Protocol
 
 from messenger.messages import ulids
 from messenger.webhooks import safety, signing
-from messenger.webhooks.models import Attempt, Delivery, Outcome, Webhook
+from messenger.webhooks.models import Attempt, Delivery, Outcome, Webhook, WebhookEvent
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +54,15 @@ def attempt_id(epoch: float) -> str:
     return ulids.to_text((int(epoch * 1000) << ulids.RANDOM_BITS) | random.getrandbits(ulids.RANDOM_BITS))
 
 
+def message_of(event_type: str, payload: dict) -> tuple[str, str] | None:
+    """(the party whose history holds it, its id) of the message an event names; None for a batch."""
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, dict) or not data.get("id"):
+        return None
+    party = {WebhookEvent.MESSAGE_STATUS.value: data.get("to"), WebhookEvent.MESSAGE_INBOUND.value: data.get("from")}
+    return (party[event_type], data["id"]) if party.get(event_type) else None
+
+
 def delivery_body(delivery: Delivery) -> dict:
     return {"kind": "delivery", **asdict(delivery)}
 
@@ -57,12 +71,13 @@ class Deliverer:
     def __init__(
         self, table, queue: Queue, post: Post, *, schedule: Sequence[int], allow_loopback: bool,
         timeout_seconds: float, disable_after_seconds: int, now: Callable[[], float] = time.time,
-        resolve: safety.Resolve = safety.system_resolve,
+        resolve: safety.Resolve, still_recorded: Callable[[str, str], bool] | None = None,
     ) -> None:  # fmt: skip
         self._table, self._queue, self._post = table, queue, post
         self._schedule = tuple(int(s) for s in schedule)
         self._loopback, self._timeout = allow_loopback, timeout_seconds
         self._disable_after, self._now, self._resolve = disable_after_seconds, now, resolve
+        self._still_recorded = still_recorded  # (party, message id) -> is the message still in the table?
 
     def fan_out(self, event_id: str, event_type: str, payload: dict, client_id: str | None = None) -> int:
         """One copy per webhook that takes the event: its type, and its message's client (Webhook.takes)."""
@@ -84,6 +99,9 @@ class Deliverer:
         if webhook.disabled:
             self._record(delivery, now, Outcome(error="WebhookDisabled"), None)
             self._queue.park(delivery_body(delivery))
+            return None
+        if self._erased(delivery):
+            self._record(delivery, now, Outcome(error="RecipientErased"), None)
             return None
         outcome = self._send(webhook, delivery, now)
         if outcome.delivered:
@@ -107,6 +125,10 @@ class Deliverer:
                    "httpStatus": outcome.http_status, "error": outcome.error, "retryIn": wait},
         )
         return outcome
+
+    def _erased(self, delivery: Delivery) -> bool:
+        subject = message_of(delivery.event_type, delivery.payload)
+        return subject is not None and self._still_recorded is not None and not self._still_recorded(*subject)
 
     def _send(self, webhook: Webhook, delivery: Delivery, now: float) -> Outcome:
         try:

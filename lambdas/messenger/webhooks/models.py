@@ -8,8 +8,12 @@ from enum import Enum
 
 class WebhookEvent(str, Enum):
     MESSAGE_STATUS = "MESSAGE_STATUS"  # produced: every status a message reaches (the StatusWriter)
-    BATCH_COMPLETED = "BATCH_COMPLETED"  # declared for later: no producer yet
-    MESSAGE_INBOUND = "MESSAGE_INBOUND"  # declared for later: no producer yet
+    BATCH_COMPLETED = "BATCH_COMPLETED"  # a batch became final (the conditional write that made it so)
+    MESSAGE_INBOUND = "MESSAGE_INBOUND"  # an inbound SMS was recorded (the inbound worker)
+
+
+# Inbound SMS belong to no client: every webhook subscribed to them takes them (subscribing needs READ).
+CLIENTLESS_EVENTS = frozenset({WebhookEvent.MESSAGE_INBOUND.value})
 
 
 @dataclass(frozen=True)
@@ -28,9 +32,10 @@ class Webhook:
     client_id: str | None = None  # the API client that created it: it receives that client's messages only
 
     def takes(self, event_type: str, client_id: str | None) -> bool:
-        """Enabled, subscribed to the type, and the event's message is its client's (any, without one)."""
+        """Enabled, subscribed to the type, and the event's message or batch is its client's (any, without
+        one); an inbound SMS (CLIENTLESS_EVENTS) is every subscribed webhook's."""
         return (not self.disabled and event_type in {e.value for e in self.events}
-                and (self.client_id is None or self.client_id == client_id))
+                and (self.client_id is None or self.client_id == client_id or event_type in CLIENTLESS_EVENTS))
 
     def signing_secrets(self, now: str) -> tuple[str, ...]:
         keep_previous = self.previous_secret and self.previous_secret_until and now < self.previous_secret_until

@@ -7,13 +7,13 @@ NAT64, Teredo) and the AWS IPv6 metadata address fd00:ec2::254. A host written a
 (2130706433, 0x7f.1, 0177.0.0.1) is refused outright. The POST then connects to the address that
 was checked (adapters/webhook_http.py), so a name cannot resolve differently between check and
 connect. With `allow_loopback` (the local mode only) `http://127.0.0.1:<port>` is accepted too.
+Names are resolved by the injected `resolve` (adapters/dns.py in the functions): no I/O here.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-import socket
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -28,14 +28,6 @@ Resolve = Callable[[str, int], list[str]]
 
 class UnsafeUrl(ValueError):
     pass
-
-
-def system_resolve(host: str, port: int) -> list[str]:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror:
-        raise UnsafeUrl("host does not resolve") from None
-    return sorted({info[4][0] for info in infos})
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -66,7 +58,7 @@ def _literal(host: str):
         return None
 
 
-def check(url: str, *, allow_loopback: bool, resolve: Resolve = system_resolve) -> tuple[str, int, list[str]]:
+def check(url: str, *, allow_loopback: bool, resolve: Resolve) -> tuple[str, int, list[str]]:
     """(host, port, the addresses to connect to) of a URL that may be called; UnsafeUrl otherwise."""
     if not isinstance(url, str) or len(url) > MAX_URL_LENGTH or any(c.isspace() for c in url):
         raise UnsafeUrl("not a URL")

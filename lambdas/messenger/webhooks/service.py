@@ -21,8 +21,17 @@ class NotFound(MessagingError):
     error_type = "NotFound"
 
 
+class InboundNeedsRead(MessagingError):
+    """MESSAGE_INBOUND carries every inbound SMS (sender and text), which only READ shows (getMessages)."""
+
+    error_type = "Forbidden"
+
+    def __init__(self) -> None:
+        super().__init__("events: MESSAGE_INBOUND needs scope READ", {"field": "events", "scope": "READ"})
+
+
 class Webhooks:
-    def __init__(self, table, *, allow_loopback: bool, grace_seconds: int, resolve=safety.system_resolve,
+    def __init__(self, table, *, allow_loopback: bool, grace_seconds: int, resolve: safety.Resolve,
                  now=time.time, on_change=lambda: None) -> None:  # fmt: skip
         self._table, self._loopback, self._grace, self._resolve, self._now = table, allow_loopback, grace_seconds, resolve, now
         self._on_change = on_change  # which event types some enabled webhook takes may have changed
@@ -34,7 +43,8 @@ class Webhooks:
             raise NotFound("no such webhook")
         return webhook_id
 
-    def create(self, arguments: dict, owner: str | None = None) -> dict:
+    def create(self, arguments: dict, owner: str | None = None, reads_history: bool = True) -> dict:
+        """`reads_history`: the caller holds READ (getMessages shows every history, inbound SMS included)."""
         data = arguments.get("input") or {}
         url, events, description = data.get("url"), data.get("events") or [], data.get("description")
         try:
@@ -47,6 +57,8 @@ class Webhooks:
             raise BadRequest("events", "unknown event") from None
         if not chosen:
             raise BadRequest("events", "name at least one event")
+        if WebhookEvent.MESSAGE_INBOUND in chosen and not reads_history:
+            raise InboundNeedsRead()
         if description is not None and len(description) > MAX_DESCRIPTION:
             raise BadRequest("description", f"at most {MAX_DESCRIPTION} characters")
         if len(self._table.all()) >= MAX_WEBHOOKS:
