@@ -29,10 +29,10 @@ import copy
 import threading
 from typing import Any
 
-import moto.dynamodb.parsing.validators as validators
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing import validators
 
 _in_transaction = threading.local()
 
