@@ -150,3 +150,14 @@ def test_20_concurrent_clients_cannot_pass_the_daily_quota(api):
     assert {e["errorType"] for e in errors} == {"LimitExceeded"}
     assert all("per day for this client" in e["message"] for e in errors)
     assert counts(api)[1] - sent_before == left
+
+
+def test_a_batch_over_the_daily_quota_is_limit_exceeded_with_nothing_written(api):
+    """A batch's rows count against the client's day (batches/logic.py): 13 rows never fit in 12."""
+    before = counts(api)
+    rows = [{"to": f"+1415555{i:04d}", "deliveryMethod": "SMS"} for i in range(CONFIG["clientMessagesPerDay"] + 1)]
+    status, body = api.graphql("mutation($input: BatchInput!){ sendBatch(input: $input){ id status } }",
+                               {"input": {"messages": rows, "body": "quota"}})
+    [error] = body["errors"]
+    assert error["errorType"] == "LimitExceeded" and "per day" in error["message"] and error["errorInfo"]["rows"] == 13
+    assert body["data"]["sendBatch"] is None and counts(api) == before
