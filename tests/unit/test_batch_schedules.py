@@ -116,9 +116,13 @@ def rows(n: int) -> list[dict]:
 
 
 def test_a_scheduled_batch_is_recorded_scheduled_with_one_schedule_and_nothing_queued(world):
-    batch = world.service.send({"messages": rows(5), "body": "Hi", "sendAt": SOON})
+    batch = world.service.send({"messages": rows(5), "body": "Hi", "sendAt": SOON}, client_id="c-1")
     assert (batch.status, batch.send_at, batch.counts["SCHEDULED"], batch.total) == (BatchStatus.SCHEDULED, SOON, 5, 5)
-    assert {m.delivery_status for m in world.records(batch.id)} == {DeliveryStatus.SCHEDULED}
+    records = world.records(batch.id)
+    assert {m.delivery_status for m in records} == {DeliveryStatus.SCHEDULED}
+    # Each record names its client and expires messageRetentionDays after the batch was made.
+    retention = settings().message_retention_days * 86_400
+    assert {(m.client_id, m.expires_at) for m in records} == {("c-1", int(world.clock.moment.timestamp()) + retention)}
     assert list(world.schedules.live) == [f"batch-{batch.id}"]
     assert world.schedules.live[f"batch-{batch.id}"] == (SOON, job_text(batch.id, FIRE))
     assert world.sends() == []

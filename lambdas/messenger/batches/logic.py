@@ -133,7 +133,9 @@ class BatchService:
             self._admit(client_id, request_id, len(requests))
             self._check_later(batch.id)
             self._repo.create_batch(batch)
-        rows = [Row(i, row_message(request, batch.id, batch.created_at, i)) for i, request in enumerate(requests)]
+        retention = self._settings.get("message_retention_days")
+        rows = [Row(i, row_message(request, batch.id, batch.created_at, i, batch.client_id, retention))
+                for i, request in enumerate(requests)]
         self._finish(batch, rows)
         return self._repo.get_batch(batch.id) or batch
 

@@ -183,5 +183,7 @@ class UploadProcessor:
 
     def _rows(self, batch: Batch) -> Iterator[Row]:
         checker = RowChecker(batch.content, self._settings, self._render, duplicates=False)
+        retention = self._settings.get("message_retention_days")
         for index, row in enumerate(csv_rows(self._uploads.lines(upload_key(batch.id)))):
-            yield Row(index, row_message(checker.check(index, row), batch.id, batch.created_at, index))
+            yield Row(index, row_message(checker.check(index, row), batch.id, batch.created_at, index,
+                                         batch.client_id, retention))
