@@ -142,7 +142,8 @@ def test_a_batch_without_a_key_whose_request_died_is_finished_by_its_check_with_
     from messenger.adapters.queue import SqsBodyQueue
     from messenger.batches import jobs as batch_jobs
     from messenger.batches import logic
-    from messenger.batches.jobs import BatchJobs, parse_job as parse_batch_job
+    from messenger.batches.jobs import BatchJobs
+    from messenger.batches.jobs import parse_job as parse_batch_job
     from messenger.batches.models import BatchStatus
     from messenger.messages.status import StatusWriter
 

@@ -13,7 +13,8 @@ from messenger.adapters.queue import SqsBodyQueue, SqsJobQueue, parse_job
 from messenger.adapters.s3 import UploadBucket
 from messenger.batches.dal import BatchesTable
 from messenger.batches.fanout import Fanout
-from messenger.batches.jobs import CHECK, FIRE, BatchJobs, job_text, parse_job as parse_batch_job
+from messenger.batches.jobs import CHECK, FIRE, BatchJobs, job_text
+from messenger.batches.jobs import parse_job as parse_batch_job
 from messenger.batches.logic import BatchService, upload_key
 from messenger.batches.models import BatchStatus, NotFound
 from messenger.batches.uploads import UploadProcessor

@@ -36,8 +36,8 @@ from itertools import islice
 from messenger.batches.models import Batch, BatchStatus, Row
 from messenger.batches.ports import BatchRepository, BulkQueue, Suppressions
 from messenger.batches.validation import row_message_id
-from messenger.messages.batch_counts import all_final
 from messenger.messages import ulids
+from messenger.messages.batch_counts import all_final
 from messenger.messages.models import DeliveryStatus, Message, MessageEvent
 
 log = logging.getLogger(__name__)

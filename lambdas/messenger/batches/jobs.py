@@ -23,7 +23,8 @@ import datetime as dt
 import json
 import logging
 from collections import Counter
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 from messenger.batches.fanout import Fanout
 from messenger.batches.models import Batch, BatchSource, BatchStatus, RowError
@@ -76,8 +77,7 @@ class Schedules(Protocol):
 
 
 def _age_seconds(at: str, now: str) -> float:
-    parse = lambda text: dt.datetime.fromisoformat(text.replace("Z", "+00:00"))  # noqa: E731
-    return (parse(now) - parse(at)).total_seconds()
+    return (dt.datetime.fromisoformat(now) - dt.datetime.fromisoformat(at)).total_seconds()
 
 
 def cancel_messages(repo: BatchRepository, statuses: StatusWriter, batch_id: str) -> int:

@@ -26,7 +26,15 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from messenger.batches.fanout import Fanout
-from messenger.batches.jobs import CANCEL, CHECK, CHECK_DELAY_SECONDS, FIRE, cancel_messages, job_text, schedule_name
+from messenger.batches.jobs import (
+    CANCEL,
+    CHECK,
+    CHECK_DELAY_SECONDS,
+    FIRE,
+    cancel_messages,
+    job_text,
+    schedule_name,
+)
 from messenger.batches.models import (
     Batch,
     BatchRejected,

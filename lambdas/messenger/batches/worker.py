@@ -32,9 +32,7 @@ def object_keys(body: str) -> list[str]:
 @metrics.log_metrics
 @traced
 def lambda_handler(event: dict, context) -> dict:
-    from messenger.batches.dependencies import upload_processor
-
-    from messenger.batches.dependencies import batch_jobs
+    from messenger.batches.dependencies import batch_jobs, upload_processor
     from messenger.batches.jobs import parse_job
 
     failures = []
