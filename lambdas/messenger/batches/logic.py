@@ -169,6 +169,8 @@ class BatchService:
         if not batch.recorded(self._fanout.slice_rows):
             failed = self._fanout.record(batch, rows, DeliveryStatus.QUEUED).failed_ids
             batch = self._repo.get_batch(batch.id) or batch
+            if batch.status is not BatchStatus.SENDING:
+                return  # cancelled, or failed by a check that took this request for dead: nothing is queued
         messages = [row.message if row.message.id not in failed else
                     replace(row.message, delivery_status=DeliveryStatus.FAILED) for row in rows]
         self._fanout.queue_recorded(batch, messages)
