@@ -162,8 +162,8 @@ def _manage_schedules(stack: Stack, group: "ScheduleGroupResources") -> Permissi
             (
                 "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:"
                 f"schedule/{group.group_name}/*]",
-                "Schedules are made per message at run time, named after it: the wildcard covers only the "
-                "schedules of this one group.",
+                "Schedules are made per message or batch at run time, named after it: the wildcard covers "
+                "only the schedules of this one group.",
             ),
         ),
     )

@@ -1,24 +1,31 @@
-"""Batches through the local mode, as a client sees them (issue 10's "Done when", sendAt/cancel aside):
+"""Batches through the local mode, as a client sees them (issue 10's "Done when"):
 a mixed batch with personalisation ends COMPLETED; 2 bad rows of 50 are BadRequest listing them with
 nothing written; a CSV PUT to the pre-signed URL (moto's S3 announces it to the uploads queue, whose
 worker validates and fans it out) ends COMPLETED with its records and outbox entries; a CSV with one
-bad row ends FAILED with nothing sent; the same idempotencyKey returns the same batch.
+bad row ends FAILED with nothing sent; the same idempotencyKey returns the same batch; a batch
+scheduled a few seconds ahead is SCHEDULED, then sent (the local mode fires its one schedule), one
+cancelled before its time is never sent, and a completed batch cannot be cancelled. (A batch over the
+client's daily quota: tests/e2e/test_limits_flow.py, whose local mode has a small one.)
 
 The CSV here has UPLOAD_ROWS rows to keep the suite fast; bench/csv_upload.py uploads 10,000 the same way (with curl).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import secrets
 import urllib.request
 import uuid
 
 from tests.e2e.conftest import wait_for
 
 UPLOAD_ROWS = 40
-BATCH_FIELDS = "id reference status total counts { status count } createdAt completedAt errors { row field message } badRows"
+BATCH_FIELDS = ("id reference status total counts { status count } createdAt completedAt sendAt "
+                "errors { row field message } badRows")
 SEND = f"mutation s($input: BatchInput!) {{ sendBatch(input: $input) {{ {BATCH_FIELDS} }} }}"
 UPLOAD = "mutation u($input: BatchUploadInput!) { createBatchUpload(input: $input) { batchId uploadUrl expiresAt } }"
+CANCEL = f"mutation c($id: ID!) {{ cancelBatch(id: $id) {{ {BATCH_FIELDS} }} }}"
 GET = f"query g($id: ID!) {{ getBatch(id: $id) {{ {BATCH_FIELDS} }} }}"
 LIST = "query l($first: Int, $after: String) { getBatches(first: $first, after: $after) { data { id } pageInfo { hasNextPage endCursor } } }"
 MESSAGES = """query m($b: ID!, $after: String) {
@@ -121,3 +128,34 @@ def test_a_csv_with_one_bad_row_fails_and_nothing_is_sent(local_api):
     assert failed["badRows"] == 1 and [(e["row"], e["field"]) for e in failed["errors"]] == [(1, "to")]
     assert batch_messages(local_api, upload["batchId"]) == []
     assert [e for e in local_api.outbox() if t in (e.get("body") or "")] == []
+
+
+def test_a_scheduled_batch_is_sent_at_its_time_a_cancelled_one_never_and_a_completed_one_stays(local_api):
+    t = tag()
+    send_at = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=3)).isoformat(timespec="milliseconds")
+
+    def rows():
+        return [{"to": "success@simulator.amazonses.com", "deliveryMethod": "EMAIL"},
+                {"to": f"+1415555{secrets.randbelow(10**4):04d}", "deliveryMethod": "SMS"}]
+
+    kept = ok(local_api, SEND, {"input": {"messages": rows(), "body": f"Kept {t}", "subject": "S", "sendAt": send_at}})
+    dropped = ok(local_api, SEND, {"input": {"messages": rows(), "body": f"Dropped {t}", "subject": "S",
+                                             "sendAt": send_at}})
+    assert (kept["status"], kept["total"], kept["counts"]) == ("SCHEDULED", 2, [{"status": "SCHEDULED", "count": 2}])
+    assert kept["sendAt"] and dt.datetime.fromisoformat(kept["sendAt"].replace("Z", "+00:00")) == \
+        dt.datetime.fromisoformat(send_at)
+    cancelled = ok(local_api, CANCEL, {"id": dropped["id"]})
+    assert (cancelled["status"], cancelled["counts"]) == ("CANCELLED", [{"status": "CANCELLED", "count": 2}])
+    assert ok(local_api, GET, {"id": kept["id"]})["status"] == "SCHEDULED"
+    assert {m["deliveryStatus"] for m in batch_messages(local_api, kept["id"])} == {"SCHEDULED"}
+    assert [e for e in local_api.outbox() if t in (e.get("body") or "")] == []
+
+    done = completed(local_api, kept["id"], timeout=30)  # its schedule fired, after its time
+    assert done["counts"] == [{"status": "DELIVERED", "count": 2}]
+    sent = [e["body"] for e in local_api.outbox() if t in (e.get("body") or "")]
+    assert len(sent) == 2 and all(f"Kept {t}" in body for body in sent)  # the e-mail's as HTML, the SMS's text
+    assert not [body for body in sent if "Dropped" in body]  # its time has passed too: nothing of it
+    assert ok(local_api, GET, {"id": dropped["id"]})["status"] == "CANCELLED"
+    assert {m["deliveryStatus"] for m in batch_messages(local_api, dropped["id"])} == {"CANCELLED"}
+    status, body = local_api.graphql(CANCEL, {"id": kept["id"]})
+    assert body["errors"][0]["errorType"] == "BadRequest" and "COMPLETED" in body["errors"][0]["message"]

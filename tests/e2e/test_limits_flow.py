@@ -174,3 +174,14 @@ def test_the_per_minute_limit_trips_at_its_number_and_resets_when_its_window_end
         assert len(local.outbox()) == 3
     finally:
         assert local.stop(signal.SIGINT) == 0
+
+
+def test_a_batch_over_the_daily_quota_is_limit_exceeded_with_nothing_written(api):
+    """A batch's rows count against the client's day (batches/logic.py): 13 rows never fit in 12."""
+    before = counts(api)
+    rows = [{"to": f"+1415555{i:04d}", "deliveryMethod": "SMS"} for i in range(CONFIG["clientMessagesPerDay"] + 1)]
+    status, body = api.graphql("mutation($input: BatchInput!){ sendBatch(input: $input){ id status } }",
+                               {"input": {"messages": rows, "body": "quota"}})
+    [error] = body["errors"]
+    assert error["errorType"] == "LimitExceeded" and "per day" in error["message"] and error["errorInfo"]["rows"] == 13
+    assert body["data"]["sendBatch"] is None and counts(api) == before

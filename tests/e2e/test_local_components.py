@@ -126,11 +126,13 @@ def _resources() -> LocalResources:
     queue = LocalQueue("q", "http://queue", "arn:q", "q-dlq", "http://dlq")
     webhooks = LocalQueue("w", "http://webhooks", "arn:w", "w-dlq", "http://webhooks-dlq")
     inbound = LocalQueue("i", "http://inbound", "arn:i", "i-dlq", "http://inbound-dlq")
-    return LocalResources("table", {"outbound": queue, "webhooks": webhooks, "inbound": inbound}, "at-secret",
-                          "token-secret", "token",
+    uploads = LocalQueue("u", "http://uploads", "arn:u", "u-dlq", "http://uploads-dlq")
+    return LocalResources("table", {"outbound": queue, "webhooks": webhooks, "inbound": inbound, "uploads": uploads},
+                          "at-secret", "token-secret", "token",
                           api_id="api",
-                          schedule_groups={"sends": "g"},
-                          schedule_targets={"sends": '{"group":"g","queueArn":"arn:q","roleArn":"arn:r"}'})  # fmt: skip
+                          schedule_groups={"sends": "g", "batches": "b"},
+                          schedule_targets={"sends": '{"group":"g","queueArn":"arn:q","roleArn":"arn:r"}',
+                                            "batches": '{"group":"b","queueArn":"arn:u","roleArn":"arn:rb"}'})  # fmt: skip
 
 
 def test_handler_environment_fills_resource_names():
@@ -138,6 +140,8 @@ def test_handler_environment_fills_resource_names():
     assert (env["TABLE_NAME"], env["OUTBOUND_QUEUE_URL"]) == ("table", "http://queue")
     assert (env["AT_SECRET_NAME"], env["REPORT_TOKEN_SECRET_NAME"]) == ("at-secret", "token-secret")
     assert json.loads(env["SEND_SCHEDULES"]) == {"group": "g", "queueArn": "arn:q", "roleArn": "arn:r"}
+    assert json.loads(env["BATCH_SCHEDULES"]) == {"group": "b", "queueArn": "arn:u", "roleArn": "arn:rb"}
+    assert env["BATCH_JOBS_QUEUE_URL"] == "http://uploads"
 
 
 def test_a_one_time_schedule_is_due_at_its_at_time_in_its_time_zone():

@@ -38,6 +38,8 @@ ALLOWED = {
     w.QUEUE_SEND: {"sqs.SendMessage outbound", "sqs.SendMessageBatch outbound"},
     w.QUEUE_CONSUME: {"sqs.ChangeMessageVisibility outbound"},
     "schedules:manage:sends": {"scheduler.CreateSchedule", "scheduler.DeleteSchedule"},
+    "schedules:manage:batches": {"scheduler.CreateSchedule", "scheduler.DeleteSchedule"},
+    "queue:send:uploads": {"sqs.SendMessage uploads"},
     w.WEBHOOK_EVENT_SEND: {"sqs.SendMessage webhooks"},
     "queue:send-dlq:webhooks": {"sqs.SendMessage webhooks-dlq"},
     w.INBOUND_QUEUE_SEND: {"sqs.SendMessage inbound"},
@@ -116,11 +118,17 @@ def test_every_handler_stays_within_its_capabilities(calls, server, monkeypatch)
         by_function["api"], made[:] = set(made), []
 
     sqs = boto3.client("sqs")
-    boto3.client("s3").put_object(Bucket=resources.buckets["uploads"], Key=f"uploads/{upload['batchId']}.csv",
-                                  Body=b"to,code\n+254711000009,7\n")
+    for batch_id in (upload["batchId"], upload["scheduled"]):
+        boto3.client("s3").put_object(Bucket=resources.buckets["uploads"], Key=f"uploads/{batch_id}.csv",
+                                      Body=b"to,code\n+254711000009,7\n")
     boto3.client("s3").put_object(Bucket=resources.buckets["uploads"], Key=f"uploads/{rejected['batchId']}.csv",
                                   Body=b"to,code\nnot a number,7\n")
-    notices = sqs.receive_message(QueueUrl=resources.queues["uploads"].url, MaxNumberOfMessages=10)["Messages"]
+    notices = []
+    while found := sqs.receive_message(QueueUrl=resources.queues["uploads"].url, MaxNumberOfMessages=10).get("Messages"):
+        notices += found
+    from messenger.batches.jobs import CANCEL, job_text
+
+    notices.append({"Body": job_text(upload["cancelled"], CANCEL), "ReceiptHandle": "r"})
     made[:] = []
     with own_environment("batch_uploads", resources, at):
         from messenger.batches.worker import lambda_handler as uploads
@@ -199,7 +207,13 @@ def _batches_round(api) -> dict:
         {"to": "+254711000007", "deliveryMethod": "SMS", "personalisation": '{"code": 1}'}], "idempotencyKey": "b"}})
     call("Query", "getBatch", {"id": batch["id"]})
     call("Query", "getBatches", {"first": 5})
-    return call("Mutation", "createBatchUpload", {"input": {"body": "Code ((code))"}})
+    later = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)).isoformat()
+    scheduled = call("Mutation", "sendBatch", {"input": {"body": "Hi", "sendAt": later, "messages": [
+        {"to": "+254711000008", "deliveryMethod": "SMS"}]}})
+    assert call("Mutation", "cancelBatch", {"id": scheduled["id"]})["status"] == "CANCELLED"
+    upload = call("Mutation", "createBatchUpload", {"input": {"body": "Code ((code))"}})
+    later_upload = call("Mutation", "createBatchUpload", {"input": {"body": "Code ((code))", "sendAt": later}})
+    return {**upload, "scheduled": later_upload["batchId"], "cancelled": scheduled["id"]}
 
 
 def _clients_round(api) -> None:

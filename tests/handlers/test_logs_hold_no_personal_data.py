@@ -30,6 +30,7 @@ from tests.support import (
     loopback_server,
     moto_service,
     send_json,
+    table_items,
 )
 
 BODY = "Secret body 4711 for Jane"
@@ -704,6 +705,68 @@ def batch_upload_unknown_or_missing(world):
     assert uploads(_upload_notice(world, "uploads/01ARZ3NDEKTSV4RRFFQ69G5FAV.csv"), FakeLambdaContext()) == {
         "batchItemFailures": []}
     assert _upload(world, None)["batchItemFailures"] == [{"itemIdentifier": "m-0"}]  # announced, not there
+
+
+def _batch_job(world, batch_id: str, kind: str, later: str | None = None) -> dict:
+    """The batch worker given one batch job; `later`: the worker's clock moved to then."""
+    from messenger.batches.dependencies import batch_jobs
+    from messenger.batches.jobs import job_text
+    from messenger.batches.worker import lambda_handler as worker
+    from tests.fakes import FixedClock
+
+    if later is not None:
+        world.monkeypatch.setattr(batch_jobs(), "_clock", FixedClock(later))
+    return worker(sqs_event([(job_text(batch_id, kind), "h-1")]), FakeLambdaContext())
+
+
+@path
+def batch_scheduled_fired_and_cancelled(world):
+    from messenger.batches import logic
+    from messenger.scheduling.logic import Schedules
+
+    rows = [{"to": EMAIL, "deliveryMethod": "EMAIL"}, {"to": PHONE_AT, "deliveryMethod": "SMS"}]
+    fired = _batch_call(world, "sendBatch", {"messages": rows, "body": BODY, "sendAt": _later()})["data"]
+    assert fired["status"] == "SCHEDULED"
+    assert _batch_job(world, fired["id"], "fire", _later(7200)) == {"batchItemFailures": []}  # released
+    world.monkeypatch.setattr(logic, "CANCEL_IN_REQUEST_ROWS", 0)  # its messages by a cancel job
+
+    def unavailable(self, name):
+        raise ConnectionError("scheduler unavailable")
+
+    world.monkeypatch.setattr(Schedules, "cancel", unavailable)
+    cancelled = _batch_call(world, "sendBatch", {"messages": rows, "body": BODY, "sendAt": _later()})["data"]
+    answer = world.api(appsync_event("Mutation", "cancelBatch", {"id": cancelled["id"]}), FakeLambdaContext())
+    assert answer["data"]["status"] == "CANCELLED"
+    assert _batch_job(world, cancelled["id"], "cancel") == {"batchItemFailures": []}
+    assert _batch_job(world, cancelled["id"], "check") == {"batchItemFailures": []}  # final: ignored
+    world.monkeypatch.setattr(logic, "CANCEL_IN_REQUEST_ROWS", 1000)
+    small = _batch_call(world, "sendBatch", {"messages": rows, "body": BODY, "sendAt": _later()})["data"]
+    answer = world.api(appsync_event("Mutation", "cancelBatch", {"id": small["id"]}), FakeLambdaContext())
+    assert answer["data"]["status"] == "CANCELLED"
+
+
+@path
+def batch_interrupted_or_over_quota(world):
+    from messenger.batches.dal import BatchesTable
+    from messenger.limits.logic import Limiter
+    from messenger.limits.models import LimitExceeded
+
+    rows = [{"to": EMAIL, "deliveryMethod": "EMAIL"}, {"to": PHONE_AT, "deliveryMethod": "SMS"}]
+
+    def dies(self, *args, **kwargs):
+        raise ConnectionError("the request died")
+
+    with world.monkeypatch.context() as patch:
+        patch.setattr(BatchesTable, "commit_slice", dies)
+        assert _batch_call(world, "sendBatch", {"messages": rows, "body": BODY})["error"]["type"] == "InternalError"
+    [batch_id] = [i["id"]["S"] for i in table_items(world.resources.table_name) if i["PK"]["S"].startswith("BATCH#")]
+    assert _batch_job(world, batch_id, "check", _later(120)) == {"batchItemFailures": []}
+
+    def full(self, client_id, rows):
+        raise LimitExceeded("Limit exceeded: at most 1 messages per day for this client")
+
+    world.monkeypatch.setattr(Limiter, "admit_upload", full)
+    assert _upload(world, f"to,name\n{PHONE_AT},{PERSONAL}\n") == {"batchItemFailures": []}
 
 
 @pytest.fixture(scope="module")

@@ -58,6 +58,11 @@ def test_the_acknowledged_findings_are_exactly_the_expected_ones(synth):
         ("AwsSolutions-IAM5[Resource::<GraphqlApi5FB08D89.Arn>/apikeys/*]", f"{prefix}/Functions/Api/Role/Resource"),
         (f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/{prefix}-sends/*]",
          f"{prefix}/Functions/Api/Role/Resource"),
+        # The batch schedules: the api function makes a sendBatch's, the batch worker a CSV batch's.
+        (f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/{prefix}-batches/*]",
+         f"{prefix}/Functions/Api/Role/Resource"),
+        (f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/{prefix}-batches/*]",
+         f"{prefix}/Functions/BatchUploads/Role/Resource"),
         ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/Dispatch/Role/Resource"),
         ("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/Inbound/Role/Resource"),  # replies: SMS publish
         *{("AwsSolutions-IAM5[Resource::*]", f"{prefix}/Functions/{f}/Role/DefaultPolicy/Resource")

@@ -59,6 +59,8 @@ CAPABILITY_ACTIONS = {
     w.STATUS_PUBLISH: {"appsync:GraphQL"},
     # Scheduled sends: make and delete the group's schedules, hand Scheduler the group's role.
     "schedules:manage:sends": {"scheduler:CreateSchedule", "scheduler:DeleteSchedule", "iam:PassRole"},
+    "schedules:manage:batches": {"scheduler:CreateSchedule", "scheduler:DeleteSchedule", "iam:PassRole"},
+    "queue:send:uploads": {"sqs:SendMessage"},
     w.WEBHOOK_EVENT_SEND: {"sqs:SendMessage"},
     "queue:send-dlq:webhooks": {"sqs:SendMessage"},
     "queue:consume:webhooks": {
@@ -91,7 +93,9 @@ def test_only_the_workers_of_a_queue_may_consume_it_and_nothing_sends_to_receipt
     assert consumers == {"outbound": {"dispatch"}, "receipts": {"receipts"}, "uploads": {"batch_uploads"},
                          "webhooks": {"webhooks"}, "inbound": {"inbound"}}
     assert not [f.name for f in wiring.functions if "queue:send:receipts" in f.capabilities]
-    assert not [f.name for f in wiring.functions if "queue:send:uploads" in f.capabilities]  # only S3 sends there
+    # The batch jobs queue: S3's notifications, the batch schedules (their role), and the api function's
+    # checks and cancels; the batch worker puts a check back when a batch is still being worked on.
+    assert sorted(f.name for f in wiring.functions if "queue:send:uploads" in f.capabilities) == ["api", "batch_uploads"]
     # Only the webhooks worker parks copies in its dead-letter queue; no other DLQ is written by code.
     assert {f.name for f in wiring.functions for q in wiring.queues if q.dead_letter_send_capability in f.capabilities} == {
         "webhooks"}
@@ -129,6 +133,7 @@ def test_function_resource_env_points_at_the_stack_resources(synth, wiring, name
     variables = synth.function(name)[1]["Properties"]["Environment"]["Variables"]
     table_id = next(iter(synth.of_type("AWS::DynamoDB::GlobalTable")))
     queue_id = synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-outbound")[0]
+    uploads_id = synth.one("AWS::SQS::Queue", QueueName=f"{synth.config.resource_prefix()}-uploads")[0]
     expected = {
         w.ENV_TABLE_NAME: {"Ref": table_id},
         w.ENV_OUTBOUND_QUEUE_URL: {"Ref": queue_id},
@@ -143,6 +148,11 @@ def test_function_resource_env_points_at_the_stack_resources(synth, wiring, name
         "SEND_SCHEDULES": {"Fn::Join": ["", [
             f'{{"group":"{synth.config.resource_prefix()}-sends","queueArn":"', {"Fn::GetAtt": [queue_id, "Arn"]},
             '","roleArn":"', {"Fn::GetAtt": [next(k for k in synth.of_type("AWS::IAM::Role") if k.startswith("ScheduleGroupsSendsRole")), "Arn"]},
+            '"}']]},
+        "BATCH_JOBS_QUEUE_URL": {"Ref": uploads_id},
+        "BATCH_SCHEDULES": {"Fn::Join": ["", [
+            f'{{"group":"{synth.config.resource_prefix()}-batches","queueArn":"', {"Fn::GetAtt": [uploads_id, "Arn"]},
+            '","roleArn":"', {"Fn::GetAtt": [next(k for k in synth.of_type("AWS::IAM::Role") if k.startswith("ScheduleGroupsBatchesRole")), "Arn"]},
             '"}']]},
         w.ENV_UPLOADS_BUCKET: {"Fn::Join": ["", [f"{synth.config.resource_prefix()}-uploads-", {"Ref": "AWS::AccountId"},
                                                  "-", {"Ref": "AWS::Region"}]]},
@@ -266,7 +276,8 @@ def test_the_api_function_may_query_the_history_indexes(synth):
 
 @pytest.mark.parametrize(("name", "actions"), [
     ("api", {"GetItem", "BatchGetItem", "BatchWriteItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}),
-    ("batch_uploads", {"GetItem", "BatchGetItem", "BatchWriteItem", "UpdateItem"}),
+    # Query: a batch's records (`byBatch`), which a fired schedule queues and a cancel or a check moves.
+    ("batch_uploads", {"GetItem", "BatchGetItem", "BatchWriteItem", "UpdateItem", "Query"}),
     ("dispatch", {"GetItem", "UpdateItem"}),
     # GetItem: the webhook subscriptions item every status writer reads (at most once per cache period).
     ("delivery_reports", {"GetItem", "Query", "UpdateItem"}),
@@ -288,12 +299,12 @@ def test_secret_read_names_only_that_functions_secret(synth, name, secret):
 
 
 @pytest.mark.parametrize(("name", "action", "queues"), [
-    ("api", "sqs:SendMessage", ("outbound", "webhooks")),  # jobs, and webhook events as a status writer
+    ("api", "sqs:SendMessage", ("outbound", "uploads", "webhooks")),  # jobs, batch checks, webhook events
     ("dispatch", "sqs:SendMessage", ("webhooks",)),
     ("dispatch", "sqs:ReceiveMessage", ("outbound",)),
     ("receipts", "sqs:ReceiveMessage", ("receipts",)),
     ("webhooks", "sqs:ReceiveMessage", ("webhooks",)),
-    ("batch_uploads", "sqs:SendMessage", ("outbound", "webhooks")),  # jobs, and BATCH_COMPLETED events
+    ("batch_uploads", "sqs:SendMessage", ("outbound", "uploads", "webhooks")),  # jobs, checks, webhook events
     ("batch_uploads", "sqs:ReceiveMessage", ("uploads",)),
     ("webhooks", "sqs:SendMessage", ("webhooks", "webhooks-dlq")),  # retries, and exhausted copies
 ])

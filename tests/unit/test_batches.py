@@ -244,7 +244,7 @@ def test_the_write_that_makes_a_batch_final_answers_its_summary_once(world):
     sent = service.send({"messages": rows(2)[1:], "body": "Hi ((name))"}, client_id="shop")
     assert {m["clientId"]["S"] for m in world.messages() if m["batchId"]["S"] == sent.id} == {"shop"}
 
-    uploads = UploadProcessor(world.table, fanout, world.bucket, settings(), SystemClock(), on_final=announced.append)
+    uploads = UploadProcessor(world.table, fanout, world.bucket, settings(), SystemClock())  # announces through its fan-out
     upload = service.create_upload({"body": "Hi ((name))"}, client_id="crm")
     boto3.client("s3").put_object(Bucket=world.resources.buckets["uploads"], Key=upload_key(upload.batch_id),
                                   Body=b"to,name\n+2547,B\n")

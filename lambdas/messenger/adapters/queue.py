@@ -89,3 +89,14 @@ class SqsCallbackQueue:
 
     def put(self, source: str, kind: str, form: dict[str, str], received_at: str) -> None:
         self._sqs.send_message(QueueUrl=self._url, MessageBody=callback_job(source, kind, form, received_at))
+
+
+class SqsBodyQueue:
+    """A queue of small JSON bodies its worker reads itself (the batch jobs: batches/jobs.py)."""
+
+    def __init__(self, client, queue_url: str) -> None:
+        self._sqs = client
+        self._url = queue_url
+
+    def put(self, body: str, delay_seconds: int = 0) -> None:
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=body, DelaySeconds=delay_seconds)

@@ -20,23 +20,29 @@ def _live_caller_only() -> None:
 
 
 def _client_id() -> str | None:
-    """The calling client: a batch (and its messages) is its client's, as a sendMessage is."""
     from messenger.core.caller import current_caller
 
     caller = current_caller()
-    return caller.client_id if caller else None
+    return caller.client_id if caller is not None else None
 
 
 @router.mutation("sendBatch")
 def send_batch(arguments: dict) -> dict:
+    from messenger.core.request import current_request_id
+
     _live_caller_only()
-    return _service().send(arguments.get("input"), _client_id()).to_graphql()
+    return _service().send(arguments.get("input"), _client_id(), current_request_id()).to_graphql()
 
 
 @router.mutation("createBatchUpload")
 def create_batch_upload(arguments: dict) -> dict:
     _live_caller_only()
     return _service().create_upload(arguments.get("input"), _client_id()).to_graphql()
+
+
+@router.mutation("cancelBatch")
+def cancel_batch(arguments: dict) -> dict:
+    return _service().cancel(arguments.get("id"), _client_id()).to_graphql()
 
 
 @router.query("getBatch")

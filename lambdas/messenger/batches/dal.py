@@ -1,16 +1,19 @@
 """The batches domain's table operations: the batch item, the list of batches, bulk record writes.
 
-Batch: PK "BATCH#<id>", SK "BATCH" (status, total, content, counts `n<STATUS>`, `slicesDone`, errors,
-clientId).
+Batch: PK "BATCH#<id>", SK "BATCH" (status, total, content, counts `n<STATUS>`, `slicesDone` (slices
+recorded), `slicesQueued` (slices whose jobs are queued), `sendAt`, `clientId`, errors).
 List entry: PK "BATCHES", SK "BATCH#<id>" (written once, with the batch), so getBatches is one Query
-then one BatchGetItem of the batch items. Idempotency key: PK = SK = "IDEMPOTENCY#BATCH#<key>", with the
-batch in one transaction. Records: BatchWriteItem, 25 a call, unprocessed items written again.
+then one BatchGetItem of the batch items. Idempotency key: PK = SK = "IDEMPOTENCY#BATCH#<key>" (any
+client but the stack's: "IDEMPOTENCY-CLIENT#<clientId>#BATCH#<key>"), with the batch in one transaction. Records: BatchWriteItem, 25 a call, unprocessed items written again. A
+batch's records, in row order: Query of the `byBatch` index (its sort key is the record's SK, and a
+row's message id grows with the row number).
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 
 from botocore.exceptions import ClientError
 
@@ -26,10 +29,17 @@ from messenger.messages.dal import (
     to_item,
 )
 from messenger.messages.models import DeliveryStatus, Message
-from messenger.messages.records import BATCH_PREFIX, count_attribute
+from messenger.sending.dal import idempotency_item_key
+from messenger.messages.records import (
+    BATCH_INDEX,
+    BATCH_KEY,
+    BATCH_PREFIX,
+    MESSAGE_PREFIX,
+    count_attribute,
+    from_item,
+)
 
 LIST_PARTITION = "BATCHES"
-IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
 WRITE_BATCH = 25  # BatchWriteItem's limit
 READ_BATCH = 100  # BatchGetItem's limit
 MAX_ATTEMPTS = 8
@@ -47,10 +57,13 @@ def _batch_item(batch: Batch) -> dict:
         "updatedAt": {"S": batch.updated_at},
         "total": {"N": str(batch.total)},
         "slicesDone": {"N": "0"},
+        "slicesQueued": {"N": "0"},
         **{count_attribute(status): {"N": "0"} for status in DeliveryStatus},
     }
     if batch.reference is not None:
         item["reference"] = {"S": batch.reference}
+    if batch.send_at is not None:
+        item["sendAt"] = {"S": batch.send_at}
     if batch.client_id is not None:
         item["clientId"] = {"S": batch.client_id}
     return item
@@ -73,7 +86,9 @@ def _from_batch_item(item: dict) -> Batch:
         bad_rows=int(item.get("badRows", {}).get("N", "0")),
         slices_done=int(item.get("slicesDone", {}).get("N", "0")),
         completed_at=item.get("completedAt", {}).get("S"),
+        send_at=item.get("sendAt", {}).get("S"),
         client_id=item.get("clientId", {}).get("S"),
+        slices_queued=int(item.get("slicesQueued", {}).get("N", "0")),
     )
 
 
@@ -99,7 +114,7 @@ class BatchesTable(MessagesTable):
         if key is None:
             self._db.transact_write_items(TransactItems=puts)
             return None
-        key_item = {"PK": {"S": IDEMPOTENCY_PREFIX + key}, "SK": {"S": IDEMPOTENCY_PREFIX + key}}
+        key_item = idempotency_item_key(key, batch.client_id)
         puts.append({"Put": {
             "TableName": self._table,
             "Item": {**key_item, "fingerprint": {"S": fingerprint}, "batchId": {"S": batch.id},
@@ -119,6 +134,12 @@ class BatchesTable(MessagesTable):
                 return found["fingerprint"]["S"], found["batchId"]["S"]
             self._sleep(0.05 * 2**attempt)
         raise StatusConflict("idempotency key: transaction kept conflicting")
+
+    def key_is_live(self, key: str, now_epoch: int, client_id: str | None = None) -> bool:
+        """Whether `client_id`'s idempotency key names a batch already (a replay), one consistent GetItem."""
+        key_item = idempotency_item_key(key, client_id)
+        found = self._db.get_item(TableName=self._table, Key=key_item, ConsistentRead=True).get("Item")
+        return found is not None and "batchId" in found and int(found["expiresAt"]["N"]) >= now_epoch
 
     def get_batch(self, batch_id: str) -> Batch | None:
         item = self._db.get_item(TableName=self._table, Key=batch_key(batch_id), ConsistentRead=True).get("Item")
@@ -170,15 +191,89 @@ class BatchesTable(MessagesTable):
             raise
         return batch_summary(answer["Attributes"]) if summary else True
 
-    def commit_slice(self, batch_id: str, index: int, queued: int, failed: int, now: str) -> dict | None:
-        """Record slice `index` as done and count its messages, once; None if it was recorded already."""
+    def move_batch(self, batch_id: str, expected: tuple[BatchStatus, ...], to: BatchStatus, now: str, *,
+                   total: int | None = None, errors: list[RowError] | None = None) -> dict | bool:
+        """The batch from one of `expected` to `to` (a conditional write); False when it was in none of them.
+        A final status sets `completedAt` and answers the batch as written (batch_summary: only the one
+        write that made it final gets it, to announce it); `errors` replaces the batch's errors."""
+        values = {":to": {"S": to.value}, ":now": {"S": now}}
+        sets = ["#status = :to", "updatedAt = :now"]
+        if to.final:
+            sets.append("completedAt = :now")
+        if total is not None:
+            values[":total"] = {"N": str(total)}
+            sets.append("#total = :total")
+        if errors is not None:
+            values[":errors"] = {"S": json.dumps([e.to_graphql() for e in errors], separators=(",", ":"))}
+            sets.append("errors = :errors")
+        names = {"#status": "status", **({"#total": "total"} if total is not None else {})}
+        froms = []
+        for i, status in enumerate(expected):
+            values[f":from{i}"] = {"S": status.value}
+            froms.append(f":from{i}")
+        try:
+            answer = self._db.update_item(
+                TableName=self._table, Key=batch_key(batch_id), UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=f"#status IN ({', '.join(froms)})", ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values, **({"ReturnValues": "ALL_NEW"} if to.final else {}),
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return batch_summary(answer["Attributes"]) if to.final else True
+
+    def commit_queued(self, batch_id: str, index: int, now: str) -> bool:
+        """Record that slice `index`'s jobs are queued, once; False if it was recorded already."""
+        try:
+            self._db.update_item(
+                TableName=self._table, Key=batch_key(batch_id),
+                UpdateExpression="SET slicesQueued = :next, updatedAt = :now",
+                ConditionExpression="slicesQueued = :index OR (attribute_not_exists(slicesQueued) AND :index = :zero)",
+                ExpressionAttributeValues={":index": {"N": str(index)}, ":next": {"N": str(index + 1)},
+                                           ":zero": {"N": "0"}, ":now": {"S": now}},
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def set_counts(self, batch_id: str, counts: dict[DeliveryStatus, int]) -> None:
+        """Replace the status counts (an interrupted batch whose records were never all counted)."""
+        names = {f"#c{i}": count_attribute(s) for i, s in enumerate(DeliveryStatus)}
+        values = {f":c{i}": {"N": str(counts.get(s, 0))} for i, s in enumerate(DeliveryStatus)}
+        self._db.update_item(TableName=self._table, Key=batch_key(batch_id),
+                             UpdateExpression="SET " + ", ".join(f"#c{i} = :c{i}" for i in range(len(names))),
+                             ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+
+    def batch_messages(self, batch_id: str, from_id: str | None = None) -> Iterator[Message]:
+        """The batch's records in row order (from the row whose message id is `from_id`), one Query a page.
+        The index is eventually consistent: a record written a moment ago may be missing (callers check)."""
+        request = {
+            "TableName": self._table, "IndexName": BATCH_INDEX,
+            "KeyConditionExpression": "#batch = :batch AND SK >= :from",
+            "ExpressionAttributeNames": {"#batch": BATCH_KEY},
+            "ExpressionAttributeValues": {":batch": {"S": batch_id}, ":from": {"S": MESSAGE_PREFIX + (from_id or "")}},
+        }
+        while True:
+            response = self._db.query(**request)
+            yield from (from_item(item) for item in response["Items"])
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def commit_slice(self, batch_id: str, index: int, queued: int, failed: int, now: str,
+                     counted: DeliveryStatus = DeliveryStatus.QUEUED) -> dict | None:
+        """Record slice `index` as done and count its messages (`queued` of them under `counted`), once;
+        None if it was recorded already."""
         try:
             result = self._db.update_item(
                 TableName=self._table,
                 Key=batch_key(batch_id),
                 UpdateExpression="SET slicesDone = :next, updatedAt = :now ADD #queued :queued, #failed :failed",
                 ConditionExpression="slicesDone = :index",
-                ExpressionAttributeNames={"#queued": count_attribute(DeliveryStatus.QUEUED),
+                ExpressionAttributeNames={"#queued": count_attribute(counted),
                                           "#failed": count_attribute(DeliveryStatus.FAILED)},
                 ExpressionAttributeValues={":index": {"N": str(index)}, ":next": {"N": str(index + 1)},
                                            ":queued": {"N": str(queued)}, ":failed": {"N": str(failed)},

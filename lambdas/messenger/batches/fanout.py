@@ -14,26 +14,45 @@ acknowledged without a send by the worker's claim. Message ids are fixed by the 
 number (validation.row_message_id), so a second run names the same records.
 
 Suppressed recipients are written FAILED with the suppression's reason and never queued, as
-sendMessage does. A batch whose every row was suppressed is complete at its last slice: the fan-out's
-conditional write makes it COMPLETED and, when it succeeds, announces it (`on_final`); otherwise the
-status writer that moves its last message does (messages/batch_counts.py).
+sendMessage does.
+
+Recording first, queueing after (`record`, then `queue_recorded`): sendBatch and scheduled batches
+write every record before any job is queued. `record` commits slices as `run` does (`slicesDone`),
+counting the records under their status (QUEUED, or SCHEDULED for a batch waiting for its sendAt);
+`queue_recorded` then queues the jobs of each slice's waiting records and commits the slice in
+`slicesQueued`. A batch recorded in full can therefore always be queued later from its records alone
+(the `byBatch` index, in row order): by the fired schedule, or by the check that resumes a request
+that died (batches/jobs.py). A record whose status is no longer QUEUED or SCHEDULED (cancelled,
+suppressed) gets no job; a job for a SCHEDULED record is released by the worker (SCHEDULED -> QUEUED).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import islice
 
-from messenger.batches.models import Batch, Row
+from messenger.batches.models import Batch, BatchStatus, Row
 from messenger.batches.ports import BatchRepository, BulkQueue, Suppressions
+from messenger.batches.validation import row_message_id
+from messenger.messages import ulids
 from messenger.messages.batch_counts import all_final
 from messenger.messages.models import DeliveryStatus, Message, MessageEvent
 
 log = logging.getLogger(__name__)
 
 SLICE_ROWS = 250
+WAITING = frozenset({DeliveryStatus.QUEUED, DeliveryStatus.SCHEDULED})
+ROW_BITS = 40  # validation.row_message_id: the row number is the id's low 40 bits
+
+
+class RecordsMissing(Exception):
+    """The index does not show every record of a slice yet (it is eventually consistent): try later."""
+
+
+def row_of(message_id: str) -> int:
+    return ulids.to_int(message_id) & ((1 << ROW_BITS) - 1)
 
 
 @dataclass
@@ -43,12 +62,19 @@ class FanoutReport:
     queued: int = 0
     suppressed: int = 0
     skipped_existing: int = 0
+    failed_ids: set = field(default_factory=set)  # recorded FAILED (suppressed): no job for them
 
 
 def slices(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
     iterator = iter(rows)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+def _in_status(message: Message, status: DeliveryStatus) -> Message:
+    if message.delivery_status is status:
+        return message
+    return replace(message, delivery_status=status, events=(MessageEvent(status, message.created_at),))
 
 
 def _suppressed(message: Message, reason: str) -> Message:
@@ -65,6 +91,71 @@ class Fanout:
         self._suppressions = suppressions
         self._clock = clock
         self._slice_rows = slice_rows
+
+    def announce(self, summary: dict | bool | None) -> None:
+        """A batch whose final write this process won (a summary; None/False: another writer's) is announced."""
+        if isinstance(summary, dict) and self._on_final is not None:
+            self._on_final(summary)
+
+    @property
+    def slice_rows(self) -> int:
+        return self._slice_rows
+
+    def record(self, batch: Batch, rows: Iterable[Row], status: DeliveryStatus = DeliveryStatus.QUEUED) -> FanoutReport:
+        """Write every row's record in `status` (suppressed ones FAILED), slice by slice, queueing nothing.
+        Resumes at `slicesDone` (the first slice writes only the records that are missing)."""
+        report = FanoutReport()
+        start = batch.slices_done
+        for index, chunk in enumerate(slices(rows, self._slice_rows)):
+            if index < start:
+                continue
+            messages = [_in_status(row.message, status) for row in chunk]
+            reasons = self._suppressions.reasons({m.to for m in messages}) if self._suppressions else {}
+            messages = [_suppressed(m, reasons[m.to]) if m.to in reasons else m for m in messages]
+            fresh = messages
+            if index == start:  # perhaps half written by a run that died
+                have = self._repo.existing(messages)
+                fresh = [m for m in messages if m.id not in have]
+                report.skipped_existing += len(messages) - len(fresh)
+            self._repo.put_messages(fresh)
+            waiting = sum(1 for m in messages if m.delivery_status is status)
+            report.failed_ids.update(m.id for m in messages if m.delivery_status is not status)
+            self._repo.commit_slice(batch.id, index, waiting, len(messages) - waiting, self._clock.now(), counted=status)
+            report.slices += 1
+            report.written += len(fresh)
+            report.suppressed += len(messages) - waiting
+        log.info("batch recorded", extra={"batchId": batch.id, "slices": report.slices, "status": status.value,
+                                          "suppressed": report.suppressed, "resumedOver": report.skipped_existing})
+        return report
+
+    def queue_recorded(self, batch: Batch, messages: Iterable[Message] | None = None) -> FanoutReport:
+        """Queue the jobs of a recorded batch, slice by slice from `slicesQueued`. `messages`: its records
+        in row order (the request's own); by default read back from the table (the `byBatch` index)."""
+        report = FanoutReport()
+        start = batch.slices_queued
+        if messages is None:  # read back from the slice to resume at
+            first = row_message_id(batch.id, ulids.milliseconds_of(batch.id), start * self._slice_rows)
+            chunks = enumerate(slices(self._repo.batch_messages(batch.id, first), self._slice_rows), start)
+        else:
+            chunks = enumerate(slices(messages, self._slice_rows))
+        for index, chunk in chunks:
+            if index < start:
+                continue
+            want = list(range(index * self._slice_rows, min((index + 1) * self._slice_rows, batch.total)))
+            if [row_of(m.id) for m in chunk] != want:
+                raise RecordsMissing(f"slice {index}: {len(want)} records expected, {len(chunk)} found")
+            waiting = [m for m in chunk if m.delivery_status in WAITING]
+            self._queue.enqueue_many(waiting)
+            self._repo.commit_queued(batch.id, index, self._clock.now())
+            report.slices += 1
+            report.queued += len(waiting)
+        if start + report.slices < batch.slices(self._slice_rows):
+            raise RecordsMissing(f"{batch.slices(self._slice_rows) - start - report.slices} slice(s) not found yet")
+        now = self._repo.get_batch(batch.id)
+        if now is not None and now.status is BatchStatus.SENDING and all_final({**now.counts, "total": now.total}):
+            self.announce(self._repo.complete_batch(batch.id, self._clock.now()))  # nothing was left to send
+        log.info("batch queued", extra={"batchId": batch.id, "slices": report.slices, "queued": report.queued})
+        return report
 
     def run(self, batch: Batch, rows: Iterable[Row]) -> FanoutReport:
         report = FanoutReport()
@@ -91,9 +182,7 @@ class Fanout:
             report.queued += len(queued)
             report.suppressed += len(messages) - len(queued)
         if counts is not None and counts.get("sending") and all_final(counts):
-            completed = self._repo.complete_batch(batch.id, self._clock.now())  # every row was suppressed
-            if completed is not None and self._on_final is not None:
-                self._on_final(completed)
+            self.announce(self._repo.complete_batch(batch.id, self._clock.now()))  # every row was suppressed
         log.info("batch fanned out", extra={"batchId": batch.id, "slices": report.slices, "queued": report.queued,
                                             "suppressed": report.suppressed, "resumedOver": report.skipped_existing})
         return report

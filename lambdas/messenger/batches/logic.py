@@ -1,26 +1,46 @@
 """sendBatch, getBatch, getBatches and createBatchUpload: what a batch records and when it is sent.
 
 sendBatch validates every row before anything is written (validation.py): one bad row and the answer
-is BadRequest listing the bad rows, with nothing written or sent. A valid batch is recorded (with its
-idempotency key, in one transaction), then fanned out (fanout.py) in the request: at most
-MAX_REQUEST_ROWS rows, 4 slices. The same idempotency key with the same input returns the same batch,
-and a batch whose fan-out a crash interrupted is resumed by that retry.
+is BadRequest listing the bad rows, with nothing written or sent. Then the client's quotas take its
+rows (limits/: LimitExceeded or TooManyRequests, nothing written). A valid batch is recorded (with its
+idempotency key, in one transaction), a check job is put on the batch jobs queue (jobs.py: it finishes
+the batch if this request dies), every record is written (fanout.record), and only then are the jobs
+queued (fanout.queue_recorded): at most MAX_REQUEST_ROWS rows, 4 slices. The same idempotency key with
+the same input returns the same batch, and resumes a fan-out a crash interrupted.
 
-createBatchUpload records a VALIDATING batch with its shared content and answers a pre-signed S3 PUT
-URL; the upload worker (uploads.py) takes it from there when the file arrives.
+With `sendAt` the records are written SCHEDULED and nothing is queued; one one-time schedule for the
+batch (scheduling/, group `batches`) puts a `fire` job on the batch jobs queue at that time.
+
+createBatchUpload records a VALIDATING batch with its shared content (and sendAt) and answers a
+pre-signed S3 PUT URL; the upload worker (uploads.py) takes it from there when the file arrives.
+
+cancelBatch (the creating client only): the batch CANCELLED first (conditional, so a firing schedule
+loses), its schedule deleted, then every record not yet claimed by the dispatch worker CANCELLED.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from messenger.batches.fanout import Fanout
+from messenger.batches.jobs import (
+    CANCEL,
+    CHECK,
+    CHECK_DELAY_SECONDS,
+    FIRE,
+    cancel_messages,
+    job_text,
+    schedule_name,
+)
 from messenger.batches.models import (
     Batch,
     BatchRejected,
     BatchSource,
     BatchStatus,
+    NotFound,
     Row,
     RowError,
     Upload,
@@ -37,6 +57,12 @@ from messenger.batches.validation import (
 from messenger.core.errors import BadRequest, Conflict, MessagingError
 from messenger.messages.cursor import decode_cursor, encode_cursor
 from messenger.messages.filters import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from messenger.messages.models import DeliveryStatus
+from messenger.scheduling.validation import parse_send_at
+
+log = logging.getLogger(__name__)
+# cancelBatch cancels the records of a batch this size in the request; a bigger one's by a cancel job.
+CANCEL_IN_REQUEST_ROWS = MAX_REQUEST_ROWS
 
 BATCHES_CURSOR = "BATCHES"
 IDEMPOTENCY_NAMESPACE = "BATCH#"  # batch keys never meet sendMessage's keys
@@ -54,7 +80,11 @@ def batch_id_of_key(key: str) -> str | None:
 
 class BatchService:
     def __init__(self, repository: BatchRepository, fanout: Fanout, settings, clock, new_id: Callable[[str], str],
-                 render=None, uploads: UploadStore | None = None) -> None:
+                 render=None, uploads: UploadStore | None = None, *, schedules=None, jobs=None, statuses=None,
+                 limits=None) -> None:
+        """`schedules`: builds the batch schedules (scheduling.logic.Schedules) on first use; `jobs`: the
+        batch jobs queue (checks, cancels); `statuses`: a StatusWriter (cancelBatch); `limits`: the
+        client quotas (limits.logic.Limiter)."""
         self._repo = repository
         self._fanout = fanout
         self._settings = settings
@@ -62,15 +92,26 @@ class BatchService:
         self._new_id = new_id
         self._render = render
         self._uploads = uploads
+        self._schedules = schedules
+        self._jobs = jobs
+        self._statuses = statuses
+        self._limits = limits
+
+    def _send_at(self, args: dict, now: str) -> str | None:
+        send_at = parse_send_at(args.get("sendAt"), now)
+        if send_at is not None and self._schedules is None:
+            raise BadRequest("sendAt", "scheduled sends are not available here")
+        return send_at
 
     # -- sendBatch -----------------------------------------------------------------------------
-    def send(self, args: dict, client_id: str | None = None) -> Batch:
-        """`client_id`: the calling client, the batch's (and its messages') owner."""
+    def send(self, args: dict, client_id: str | None = None, request_id: str | None = None) -> Batch:
         content = parse_content(args, self._settings)
         key = idempotency_key(args)
         raw_rows = args.get("messages")
         if not isinstance(raw_rows, list) or not 1 <= len(raw_rows) <= MAX_REQUEST_ROWS:
             raise BadRequest("messages", f"give 1 to {MAX_REQUEST_ROWS} messages (a CSV upload takes more)")
+        now = self._clock.now()
+        send_at = self._send_at(args, now)
         checker = RowChecker(content, self._settings, self._render)
         requests, errors = [], []
         for index, row in enumerate(raw_rows):
@@ -80,23 +121,85 @@ class BatchService:
                 errors.append(RowError(index, error.field, error.message.removeprefix(f"{error.field}: ")))
         if errors:
             raise BatchRejected(errors, len(errors))
-        now = self._clock.now()
-        batch = Batch(id=self._new_id(now), status=BatchStatus.SENDING, source=BatchSource.REQUEST, content=content,
+        status = BatchStatus.SCHEDULED if send_at else BatchStatus.SENDING
+        batch = Batch(id=self._new_id(now), status=status, source=BatchSource.REQUEST, content=content,
                       created_at=now, updated_at=now, total=len(requests), reference=content.reference,
-                      client_id=client_id)
+                      send_at=send_at, client_id=client_id)
         if key:
             epoch = self._clock.epoch()
             expected = fingerprint(args)
+            if not self._repo.key_is_live(IDEMPOTENCY_NAMESPACE + key, epoch, client_id):  # a replay is not counted again
+                self._admit(client_id, request_id, len(requests))
+                self._check_later(batch.id)
             existing = self._repo.create_batch(batch, IDEMPOTENCY_NAMESPACE + key, expected,
                                                epoch + self._settings.idempotency_ttl_hours * 3600, epoch)
             if existing is not None:
                 batch = self._replay(existing, expected)
-                if batch.status is not BatchStatus.SENDING:
+                if batch.status not in (BatchStatus.SENDING, BatchStatus.SCHEDULED):
                     return batch
         else:
+            self._admit(client_id, request_id, len(requests))
+            self._check_later(batch.id)
             self._repo.create_batch(batch)
-        rows = (Row(i, row_message(request, batch.id, batch.created_at, i, batch.client_id)) for i, request in enumerate(requests))
-        self._fanout.run(batch, rows)  # resumes at batch.slices_done on a replay
+        retention = self._settings.get("message_retention_days")
+        rows = [Row(i, row_message(request, batch.id, batch.created_at, i, batch.client_id, retention))
+                for i, request in enumerate(requests)]
+        self._finish(batch, rows)
+        return self._repo.get_batch(batch.id) or batch
+
+    def _admit(self, client_id: str | None, request_id: str | None, rows: int) -> None:
+        if self._limits is not None:
+            self._limits.admit_batch(client_id or "default", request_id, rows)
+
+    def _check_later(self, batch_id: str) -> None:
+        """Before anything is written: a check that finishes the batch should this request die."""
+        if self._jobs is not None:
+            self._jobs.put(job_text(batch_id, CHECK), CHECK_DELAY_SECONDS)
+
+    def _finish(self, batch: Batch, rows: list[Row]) -> None:
+        """Record every row (resuming), then queue them, or make the batch's schedule."""
+        if batch.status is BatchStatus.SCHEDULED:
+            if not batch.recorded(self._fanout.slice_rows):
+                self._fanout.record(batch, rows, DeliveryStatus.SCHEDULED)
+            self._schedules().deliver_at(schedule_name(batch.id), batch.send_at, job_text(batch.id, FIRE))
+            return
+        if batch.status is not BatchStatus.SENDING:
+            return
+        failed: set = set()
+        if not batch.recorded(self._fanout.slice_rows):
+            failed = self._fanout.record(batch, rows, DeliveryStatus.QUEUED).failed_ids
+            batch = self._repo.get_batch(batch.id) or batch
+            if batch.status is not BatchStatus.SENDING:
+                return  # cancelled, or failed by a check that took this request for dead: nothing is queued
+        messages = [row.message if row.message.id not in failed else
+                    replace(row.message, delivery_status=DeliveryStatus.FAILED) for row in rows]
+        self._fanout.queue_recorded(batch, messages)
+
+    # -- cancelBatch ---------------------------------------------------------------------------
+    def cancel(self, raw_id, client_id: str | None = None) -> Batch:
+        batch = self.get({"id": raw_id})
+        if batch is None or (batch.client_id is not None and client_id is not None and batch.client_id != client_id):
+            raise NotFound("id: no batch has this id", {"field": "id"})
+        if batch.status.final:
+            raise BadRequest("id", f"the batch is {batch.status.value}: only a batch not yet sent can be cancelled")
+        if batch.status is not BatchStatus.VALIDATING and not batch.recorded(self._fanout.slice_rows):
+            raise BadRequest("id", "the batch is still being recorded: try again in a few seconds")
+        # Not announced (BATCH_COMPLETED is for batches that end by themselves): cancelBatch answers it.
+        if not self._repo.move_batch(batch.id, (batch.status,), BatchStatus.CANCELLED, self._clock.now()):
+            current = self._repo.get_batch(batch.id)
+            raise BadRequest("id", f"the batch moved to {current.status.value if current else 'nothing'} "
+                                   "meanwhile: try again")
+        if batch.send_at is not None and self._schedules is not None:
+            try:
+                self._schedules().cancel(schedule_name(batch.id))
+            except Exception:  # noqa: BLE001 - the batch is CANCELLED: a schedule left behind releases nothing
+                log.warning("could not delete the schedule of a cancelled batch", extra={"batchId": batch.id})
+        if batch.total <= CANCEL_IN_REQUEST_ROWS or self._jobs is None:
+            cancelled = cancel_messages(self._repo, self._statuses, batch.id) if batch.total else 0
+            log.info("batch cancelled", extra={"batchId": batch.id, "was": batch.status.value, "cancelled": cancelled})
+        else:
+            self._jobs.put(job_text(batch.id, CANCEL))
+            log.info("batch cancelled; its messages by a cancel job", extra={"batchId": batch.id})
         return self._repo.get_batch(batch.id) or batch
 
     def _replay(self, existing: tuple[str, str], expected: str) -> Batch:
@@ -136,9 +239,10 @@ class BatchService:
             raise BadRequest("messages", "the rows come in the uploaded CSV file")
         key = idempotency_key(args)
         now = self._clock.now()
+        send_at = self._send_at(args, now)
         batch = Batch(id=self._new_id(now), status=BatchStatus.VALIDATING, source=BatchSource.UPLOAD,
                       content=content, created_at=now, updated_at=now, reference=content.reference,
-                      client_id=client_id)
+                      send_at=send_at, client_id=client_id)
         if key:
             epoch = self._clock.epoch()
             expected = fingerprint(args)

@@ -16,8 +16,12 @@ class BatchStatus(str, Enum):
     SCHEDULED = "SCHEDULED"  # sendAt in the future (scheduled sends)
     SENDING = "SENDING"  # every row valid; records written or being written, sends queued
     COMPLETED = "COMPLETED"  # every message reached a final status
-    FAILED = "FAILED"  # a row was bad (an upload): nothing was written or sent
-    CANCELLED = "CANCELLED"
+    FAILED = "FAILED"  # a row was bad (an upload), a quota was full, or its recording was interrupted
+    CANCELLED = "CANCELLED"  # cancelBatch: what was not yet sent never will be
+
+    @property
+    def final(self) -> bool:
+        return self in (BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStatus.CANCELLED)
 
 
 class BatchSource(str, Enum):
@@ -33,6 +37,12 @@ class RowError:
 
     def to_graphql(self) -> dict:
         return {"row": self.row, "field": self.field, "message": self.message}
+
+
+class NotFound(MessagingError):
+    """No batch of this client has this id (another client's batch is not found either)."""
+
+    error_type = "NotFound"
 
 
 class BatchRejected(MessagingError):
@@ -84,9 +94,18 @@ class Batch:
     counts: dict[str, int] = field(default_factory=dict)
     errors: tuple[RowError, ...] = ()
     bad_rows: int = 0
-    slices_done: int = 0
+    slices_done: int = 0  # slices whose records are written and counted
     completed_at: str | None = None
-    client_id: str | None = None  # the API client that created it: its webhooks get BATCH_COMPLETED
+    send_at: str | None = None  # a scheduled batch: when its schedule hands it to the fan-out
+    client_id: str | None = None  # the API client that created it (only it may cancel it)
+    slices_queued: int = 0  # slices whose jobs are queued (a fan-out that records first, then queues)
+
+    def slices(self, slice_rows: int) -> int:
+        return -(-self.total // slice_rows)
+
+    def recorded(self, slice_rows: int) -> bool:
+        """Every row's record is written (and counted)."""
+        return self.total > 0 and self.slices_done >= self.slices(slice_rows)
 
     def to_graphql(self) -> dict:
         return {
@@ -99,6 +118,7 @@ class Batch:
             "createdAt": self.created_at,
             "updatedAt": self.updated_at,
             "completedAt": self.completed_at,
+            "sendAt": self.send_at,
             "errors": [error.to_graphql() for error in self.errors],
             "badRows": self.bad_rows,
         }

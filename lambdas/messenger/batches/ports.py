@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
-from messenger.batches.models import Batch, RowError
-from messenger.messages.models import Message
+from messenger.batches.models import Batch, BatchStatus, RowError
+from messenger.messages.models import DeliveryStatus, Message
 
 
 class BatchRepository(Protocol):
@@ -15,13 +15,27 @@ class BatchRepository(Protocol):
 
     def get_batch(self, batch_id: str) -> Batch | None: ...
 
+    def key_is_live(self, key: str, now_epoch: int, client_id: str | None = None) -> bool: ...
+
+    def move_batch(self, batch_id: str, expected: tuple[BatchStatus, ...], to: BatchStatus, now: str, *,
+                   total: int | None = None, errors: list[RowError] | None = None) -> bool: ...
+
+    def commit_queued(self, batch_id: str, index: int, now: str) -> bool: ...
+
+    def set_counts(self, batch_id: str, counts: dict[DeliveryStatus, int]) -> None: ...
+
+    def batch_messages(self, batch_id: str, from_id: str | None = None) -> Iterator[Message]: ...
+
+    def get(self, recipient: str, message_id: str) -> Message | None: ...
+
     def page_batches(self, limit: int, after: str | None) -> tuple[list[Batch], bool]: ...
 
     def existing(self, messages: list[Message]) -> set[str]: ...
 
     def put_messages(self, messages: list[Message]) -> int: ...
 
-    def commit_slice(self, batch_id: str, index: int, queued: int, failed: int, now: str) -> dict | None: ...
+    def commit_slice(self, batch_id: str, index: int, queued: int, failed: int, now: str,
+                     counted: DeliveryStatus = DeliveryStatus.QUEUED) -> dict | None: ...
 
     def complete_batch(self, batch_id: str, now: str) -> dict | None: ...
 

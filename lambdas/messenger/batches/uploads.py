@@ -10,8 +10,12 @@ Duplicate recipients without memory growing with the rows: each valid row's 8-by
 sets two bits of a fixed bitmap (DUPLICATE_BITS); a row whose two bits were both set already is a
 suspect (a duplicate, or rarely a coincidence). Only when there are suspects is the file read once more,
 keeping the first row of each suspect digest: a later row with it is a duplicate, reported with the row
-it repeats; a digest seen once was a coincidence. Otherwise the batch moves to SENDING and the second read fans the rows out
-(fanout.py), resuming at the slice a previous attempt reached.
+it repeats; a digest seen once was a coincidence. Then the client's daily quota takes the rows (a full
+quota ends the batch FAILED, nothing written). Otherwise the batch moves to SENDING and the second read
+fans the rows out (fanout.py), resuming at the slice a previous attempt reached.
+
+A batch with sendAt moves to SCHEDULED instead; the second read writes its records SCHEDULED (nothing
+queued) and its one schedule is made (jobs.py fires it); a sendAt that passed meanwhile fires at once.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import logging
 from collections.abc import Iterator
 
 from messenger.batches.fanout import Fanout
+from messenger.batches.jobs import FIRE, job_text, schedule_name
 from messenger.batches.logic import batch_id_of_key, upload_key
 from messenger.batches.models import (
     MAX_REPORTED_ERRORS,
@@ -36,7 +41,8 @@ from messenger.batches.validation import (
     recipient_digest,
     row_message,
 )
-from messenger.core.errors import BadRequest
+from messenger.core.errors import BadRequest, MessagingError
+from messenger.messages.models import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -62,35 +68,67 @@ def csv_rows(lines) -> Iterator[dict]:
 
 class UploadProcessor:
     def __init__(self, repository: BatchRepository, fanout: Fanout, uploads: UploadStore, settings, clock,
-                 render=None, on_final=None) -> None:
+                 render=None, *, schedules=None, jobs=None, limits=None) -> None:
+        """`schedules` builds the batch schedules on first use; `jobs` (jobs.BatchJobs) fires a batch whose
+        sendAt passed while it was validated; `limits` (limits.logic.Limiter) holds the daily quota."""
         self._repo = repository
-        self._on_final = on_final  # announces a batch this worker failed (BATCH_COMPLETED)
         self._fanout = fanout
         self._uploads = uploads
         self._settings = settings
         self._clock = clock
         self._render = render
+        self._schedules = schedules
+        self._jobs = jobs
+        self._limits = limits
 
     def process(self, key: str) -> Batch | None:
         """The file at `key` arrived (or arrived again): validate, then fan out, or finish what was begun."""
         batch_id = batch_id_of_key(key)
         batch = self._repo.get_batch(batch_id) if batch_id else None
-        if batch is None or batch.status not in (BatchStatus.VALIDATING, BatchStatus.SENDING):
+        waiting = (BatchStatus.VALIDATING, BatchStatus.SENDING, BatchStatus.SCHEDULED)
+        if batch is None or batch.status not in waiting or (batch.status is BatchStatus.SENDING and batch.send_at):
             log.warning("upload names no batch waiting for a file; ignored",
                         extra={"batchId": batch_id, "status": batch.status.value if batch else None})
             return batch
         if batch.status is BatchStatus.VALIDATING:
             total, errors, bad = self._validate(batch)
             now = self._clock.now()
+            if not bad:
+                refusal = self._refusal(batch, total)
+                if refusal is not None:
+                    self._fanout.announce(self._repo.fail_batch(batch.id, [refusal], 0, total, now))
+                    log.info("upload over the client's quota", extra={"batchId": batch.id, "rows": total})
+                    return self._repo.get_batch(batch.id)
             if bad:
-                failed = self._repo.fail_batch(batch.id, errors, bad, total, now)
-                if failed is not None and self._on_final is not None:
-                    self._on_final(failed)
+                self._fanout.announce(self._repo.fail_batch(batch.id, errors, bad, total, now))
                 log.info("upload rejected", extra={"batchId": batch.id, "rows": total, "badRows": bad})
                 return self._repo.get_batch(batch.id)
-            self._repo.start_sending(batch.id, total, now)
+            if batch.send_at is not None:
+                self._repo.move_batch(batch.id, (BatchStatus.VALIDATING,), BatchStatus.SCHEDULED, now, total=total)
+            else:
+                self._repo.start_sending(batch.id, total, now)
             batch = self._repo.get_batch(batch.id)
+        if batch.status is BatchStatus.SCHEDULED:
+            return self._schedule(batch)
         self._fanout.run(batch, self._rows(batch))
+        return self._repo.get_batch(batch.id)
+
+    def _refusal(self, batch: Batch, total: int) -> RowError | None:
+        """The daily quota takes the rows; a full one is the batch's error (it then ends FAILED)."""
+        if self._limits is None:
+            return None
+        try:
+            self._limits.admit_upload(batch.client_id or "default", total)
+        except MessagingError as error:
+            return RowError(0, "file", error.message)
+        return None
+
+    def _schedule(self, batch: Batch) -> Batch:
+        if not batch.recorded(self._fanout.slice_rows):
+            self._fanout.record(batch, self._rows(batch), DeliveryStatus.SCHEDULED)
+        if batch.send_at <= self._clock.now() and self._jobs is not None:
+            return self._jobs.handle(batch.id, FIRE)  # validated past its time: send now
+        self._schedules().deliver_at(schedule_name(batch.id), batch.send_at, job_text(batch.id, FIRE))
         return self._repo.get_batch(batch.id)
 
     def _validate(self, batch: Batch) -> tuple[int, list[RowError], int]:
@@ -145,6 +183,7 @@ class UploadProcessor:
 
     def _rows(self, batch: Batch) -> Iterator[Row]:
         checker = RowChecker(batch.content, self._settings, self._render, duplicates=False)
+        retention = self._settings.get("message_retention_days")
         for index, row in enumerate(csv_rows(self._uploads.lines(upload_key(batch.id)))):
             yield Row(index, row_message(checker.check(index, row), batch.id, batch.created_at, index,
-                                         batch.client_id))
+                                         batch.client_id, retention))

@@ -9,6 +9,7 @@ renders it. Nothing here has side effects.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -154,8 +155,14 @@ def row_message_id(batch_id: str, created_ms: int, index: int) -> str:
     return ulids.to_text((created_ms << ulids.RANDOM_BITS) | (tag << 40) | index)
 
 
-def row_message(request: SendRequest, batch_id: str, created_at: str, index: int, client_id: str | None = None) -> Message:
-    """A row's record: the batch's client is its client (whose webhooks take its status events)."""
+def row_message(request: SendRequest, batch_id: str, created_at: str, index: int, client_id: str | None = None,
+                retention_days: int | None = None) -> Message:
+    """The row's record. `retention_days`: its TTL (`messageRetentionDays`) counted from the batch's
+    creation, so a resumed fan-out writes the same; `client_id`: the client that sent the batch."""
+    expires_at = None
+    if retention_days is not None:
+        created = dt.datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+        expires_at = int(created.timestamp()) + retention_days * 86_400
     return Message(
         id=row_message_id(batch_id, ulids.milliseconds_of(batch_id), index),
         to=request.to,
@@ -175,4 +182,5 @@ def row_message(request: SendRequest, batch_id: str, created_at: str, index: int
         html=request.html,
         batch_id=batch_id,
         client_id=client_id,
+        expires_at=expires_at,
     )

@@ -1,4 +1,6 @@
-"""The upload worker: S3 tells the uploads queue a CSV arrived; this validates it and fans it out.
+"""The batch worker: S3 tells the uploads queue a CSV arrived; this validates it and fans it out. The
+same queue carries batch jobs (batches/jobs.py): a scheduled batch's `fire`, sendBatch's `check`, a
+big batch's `cancel`.
 
 Each SQS record holds S3's notification (`Records[].s3.object.key`, URL-encoded; S3's first message on
 a new configuration is an `s3:TestEvent`, acknowledged and ignored). A record whose processing fails
@@ -30,11 +32,18 @@ def object_keys(body: str) -> list[str]:
 @metrics.log_metrics
 @traced
 def lambda_handler(event: dict, context) -> dict:
-    from messenger.batches.dependencies import upload_processor
+    from messenger.batches.dependencies import batch_jobs, upload_processor
+    from messenger.batches.jobs import parse_job
 
     failures = []
     for record in event.get("Records", []):
         try:
+            job = parse_job(record["body"])
+            if job is not None:
+                batch = batch_jobs().handle(*job)
+                logger.info("batch job done", extra={"batchId": job[0], "kind": job[1],
+                                                     "status": batch.status.value if batch else None})
+                continue
             for key in object_keys(record["body"]):
                 batch = upload_processor().process(key)
                 logger.info("upload processed", extra={"batchId": batch.id if batch else None,

@@ -19,7 +19,7 @@ from typing import Any
 RESOURCES = frozenset({
     "table_name", "outbound_queue_url", "at_secret_name", "report_token_secret_name", "graphql_url", "graphql_api_id",
     "uploads_bucket", "webhook_queue_url", "webhook_dead_letter_queue_url",
-    "inbound_queue_url", "verification_key_secret_name",
+    "inbound_queue_url", "verification_key_secret_name", "batch_jobs_queue_url",
 })
 
 

@@ -22,25 +22,28 @@ class LimitsTable:
         self._db = client
         self._table = table_name
 
-    def _update(self, counter: Counter) -> dict:
+    def _update(self, counter: Counter, amount: int = 1) -> dict:
         key = {"S": counter.key}
         return {
             "Update": {
                 "TableName": self._table,
                 "Key": {"PK": key, "SK": key},
                 "UpdateExpression": "ADD #count :one SET expiresAt = :expires",
-                "ConditionExpression": "attribute_not_exists(#count) OR #count < :limit",
+                # Room for `amount` more: count + amount <= limit (for one: count < limit).
+                "ConditionExpression": "attribute_not_exists(#count) OR #count <= :room",
                 "ExpressionAttributeNames": {"#count": "count"},
                 "ExpressionAttributeValues": {
-                    ":one": {"N": "1"},
-                    ":limit": {"N": str(counter.limit)},
+                    ":one": {"N": str(amount)},
+                    ":room": {"N": str(counter.limit - amount)},
                     ":expires": {"N": str(counter.expires_at)},
                 },
             }
         }
 
-    def consume(self, counters: list[Counter]) -> int | None:
-        items = [self._update(counter) for counter in counters]
+    def consume(self, counters: list[Counter], amount: int = 1) -> int | None:
+        """`amount` of every counter (a batch's rows), all or none; the caller refuses an amount over a
+        limit before asking (a fresh counter's item has no count to compare)."""
+        items = [self._update(counter, amount) for counter in counters]
         for attempt in range(CONFLICT_ATTEMPTS):
             try:
                 self._db.transact_write_items(TransactItems=items)

@@ -38,8 +38,8 @@ class Clock(Protocol):
 
 
 class CounterStore(Protocol):
-    def consume(self, counters: list[Counter]) -> int | None:
-        """Add one to every counter if all are below their limits; else change nothing and return
+    def consume(self, counters: list[Counter], amount: int = 1) -> int | None:
+        """Add `amount` to every counter if all have room for it; else change nothing and return
         the index of a full one."""
 
 
@@ -127,6 +127,39 @@ def refusal(counter: Counter, now: int):
 FULL_REQUESTS_REMEMBERED = 256
 
 
+# A GraphQL request's batch rows, all its sendBatch fields (aliases) together: the batch's own cap.
+BATCH_ROWS_PER_REQUEST = 1000
+
+
+def batch_counters(client_id: str, request_id: str | None, settings, now: int, *, per_minute: bool) -> list[Counter]:
+    """The counters a batch's rows consume together: the request's batch rows (sendBatch), the client's
+    minute (sendBatch) and day. Per-recipient hourly counters are not taken (docs/security.md)."""
+    counters = []
+    if request_id:
+        name = f"at most {BATCH_ROWS_PER_REQUEST} batch rows per GraphQL request"
+        counters.append(Counter(name=name, key=f"{LIMIT_PREFIX}request-rows#{digest(client_id, request_id)}",
+                                limit=BATCH_ROWS_PER_REQUEST, resets_at=0, expires_at=now + REQUEST_COUNTER_SECONDS,
+                                quota=True))
+    client = digest(client_id)
+    if per_minute:
+        counters.append(_window(f"client#{client}#minute", settings.client_messages_per_minute, MINUTE, now,
+                                f"at most {settings.client_messages_per_minute} messages per minute for this client",
+                                quota=False))
+    counters.append(_window(f"client#{client}#day", settings.client_messages_per_day, DAY, now,
+                            f"at most {settings.client_messages_per_day} messages per day for this client",
+                            quota=True))
+    return counters
+
+
+def _batch_refusal(counter: Counter, rows: int, now: int):
+    if not counter.resets_at:
+        return LimitExceeded(f"Limit exceeded: {counter.name}; this request's batches have {rows} rows too many "
+                             "for it: send them in another request", {"limit": counter.name, "max": counter.limit})
+    error = refusal(counter, now)
+    error.info["rows"] = rows
+    return error
+
+
 class Limiter:
     def __init__(self, store: CounterStore, settings, clock: Clock) -> None:
         self._store = store
@@ -138,6 +171,31 @@ class Limiter:
         """Before any work: refuse a field of a request this instance already saw at its cap."""
         if request_id and (client_id, request_id) in self._full_requests:
             raise _request_full(self._settings.messages_per_request)
+
+    def admit_batch(self, client_id: str, request_id: str | None, rows: int) -> None:
+        """sendBatch: its rows taken from the request's batch rows, the client's minute and day, together."""
+        self._admit_rows(batch_counters(client_id, request_id, self._settings, self._clock.epoch(), per_minute=True),
+                         rows)
+
+    def admit_upload(self, client_id: str, rows: int) -> None:
+        """A CSV batch, once its rows are valid: taken from the client's day (its sends are paced by the
+        providers' rates, not the per-minute rate a file of 100,000 rows would always exceed)."""
+        self._admit_rows(batch_counters(client_id, None, self._settings, self._clock.epoch(), per_minute=False), rows)
+
+    def _admit_rows(self, counters: list[Counter], rows: int) -> None:
+        now = self._clock.epoch()
+        for counter in counters:
+            if rows > counter.limit:  # never fits, whatever was sent before
+                raise _batch_refusal(counter, rows, now)
+        try:
+            full = self._store.consume(counters, rows)
+        except ContendedCounters:
+            raise TooManyRequests(
+                "Too many requests: other sends hold these counters; retry in 1 s",
+                {"limit": "contention", "retryAfterSeconds": 1},
+            ) from None
+        if full is not None:
+            raise _batch_refusal(counters[full], rows, now)
 
     def admit(self, facts: SendFacts) -> None:
         """Consume one of every counter this send counts against, or raise naming the full one."""

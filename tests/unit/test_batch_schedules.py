@@ -1,0 +1,331 @@
+"""Scheduled batches, cancelBatch, an interrupted sendBatch finished by its check job, and batch rows
+against the client's quotas. Through the real data-access layer and queue adapter on moto in-process;
+schedules are an in-memory stand-in (what Scheduler does with them is scheduling's own tests')."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import boto3
+import pytest
+from messenger.adapters.queue import SqsBodyQueue, SqsJobQueue, parse_job
+from messenger.adapters.s3 import UploadBucket
+from messenger.batches.dal import BatchesTable
+from messenger.batches.fanout import Fanout
+from messenger.batches.jobs import CHECK, FIRE, BatchJobs, job_text
+from messenger.batches.jobs import parse_job as parse_batch_job
+from messenger.batches.logic import BatchService, upload_key
+from messenger.batches.models import BatchStatus, NotFound
+from messenger.batches.uploads import UploadProcessor
+from messenger.core.clock import SystemClock, new_message_id
+from messenger.core.errors import BadRequest
+from messenger.core.settings import settings
+from messenger.limits.dal import LimitsTable
+from messenger.limits.logic import Limiter
+from messenger.limits.models import LimitExceeded, TooManyRequests
+from messenger.messages.batch_counts import BatchCountListener
+from messenger.messages.models import DeliveryStatus
+from messenger.messages.status import StatusWriter
+from messenger.sending.dal import SendingTable
+
+from tests.fakes import FixedClock
+from tests.support import moto_service, table_items
+
+NOW = "2026-11-23T12:00:00.000Z"
+SOON = "2026-11-23T12:10:00.000Z"
+AFTER = "2026-11-23T12:10:01.000Z"
+
+
+class MemorySchedules:
+    def __init__(self) -> None:
+        self.live: dict[str, tuple[str, str]] = {}
+
+    def deliver_at(self, name: str, send_at: str, payload: str) -> None:
+        self.live.setdefault(name, (send_at, payload))
+
+    def cancel(self, name: str) -> bool:
+        return self.live.pop(name, None) is not None
+
+
+class World:
+    def __init__(self, resources, clock=None, slice_rows: int = 250, limits=None) -> None:
+        self.resources = resources
+        self.clock = clock or FixedClock(NOW)
+        db = boto3.client("dynamodb")
+        self.table = BatchesTable(db, resources.table_name, sleep=lambda _: None)
+        self.queue = SqsJobQueue(boto3.client("sqs"), resources.queues["outbound"].url)
+        self.batch_jobs_queue = SqsBodyQueue(boto3.client("sqs"), resources.queues["uploads"].url)
+        self.schedules = MemorySchedules()
+        self.statuses = StatusWriter(self.table, self.clock, [BatchCountListener(self.table, self.clock)])
+        self.announced: list[dict] = []  # BATCH_COMPLETED summaries, from the one write that made a batch final
+        self.fanout = Fanout(self.table, self.queue, None, self.clock, slice_rows=slice_rows,
+                             on_final=self.announced.append)
+        self.service = BatchService(self.table, self.fanout, settings(), self.clock, new_message_id,
+                                    uploads=UploadBucket(boto3.client("s3"), resources.buckets["uploads"]),
+                                    schedules=lambda: self.schedules, jobs=self.batch_jobs_queue,
+                                    statuses=self.statuses, limits=limits)
+        self.jobs = BatchJobs(self.table, self.fanout, self.statuses, self.clock, lambda: self.schedules,
+                              self.batch_jobs_queue)
+        self.uploads = UploadProcessor(self.table, self.fanout, self.service._uploads, settings(), self.clock,
+                                       schedules=lambda: self.schedules, jobs=self.jobs, limits=limits)
+
+    def at(self, moment: str) -> None:
+        self.clock.moment = dt.datetime.fromisoformat(moment.replace("Z", "+00:00"))
+
+    def _drain(self, name: str) -> list[str]:
+        sqs, found = boto3.client("sqs"), []
+        while batch := sqs.receive_message(QueueUrl=self.resources.queues[name].url, MaxNumberOfMessages=10,
+                                           AttributeNames=["All"]).get("Messages", []):
+            found += [m["Body"] for m in batch]
+            sqs.delete_message_batch(QueueUrl=self.resources.queues[name].url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+        return found
+
+    def sends(self) -> list[tuple[str, str]]:
+        return [parse_job(body) for body in self._drain("outbound")]
+
+    def batch_jobs(self) -> list[tuple[str, str]]:
+        return [job for body in self._drain("uploads") if (job := parse_batch_job(body))]
+
+    def records(self, batch_id: str) -> list:
+        return list(self.table.batch_messages(batch_id))
+
+
+@pytest.fixture(scope="module")
+def service():
+    with moto_service() as resources:
+        yield resources
+
+
+@pytest.fixture
+def world(service, monkeypatch):
+    from messenger.batches import jobs, logic
+
+    for module in (jobs, logic):  # moto holds a delayed message back as SQS does
+        monkeypatch.setattr(module, "CHECK_DELAY_SECONDS", 0)
+    db = boto3.client("dynamodb")
+    for item in table_items(service.table_name):
+        db.delete_item(TableName=service.table_name, Key={"PK": item["PK"], "SK": item["SK"]})
+    settings.cache_clear()
+    world = World(service)
+    world.sends(), world._drain("uploads")
+    return world
+
+
+def rows(n: int) -> list[dict]:
+    return [{"to": f"+2547110{i:05d}", "deliveryMethod": "SMS"} if i % 2 else
+            {"to": f"user{i}@example.com", "deliveryMethod": "EMAIL"} for i in range(n)]
+
+
+def test_a_scheduled_batch_is_recorded_scheduled_with_one_schedule_and_nothing_queued(world):
+    batch = world.service.send({"messages": rows(5), "body": "Hi", "sendAt": SOON}, client_id="c-1")
+    assert (batch.status, batch.send_at, batch.counts["SCHEDULED"], batch.total) == (BatchStatus.SCHEDULED, SOON, 5, 5)
+    records = world.records(batch.id)
+    assert {m.delivery_status for m in records} == {DeliveryStatus.SCHEDULED}
+    # Each record names its client and expires messageRetentionDays after the batch was made.
+    retention = settings().message_retention_days * 86_400
+    assert {(m.client_id, m.expires_at) for m in records} == {("c-1", int(world.clock.moment.timestamp()) + retention)}
+    assert list(world.schedules.live) == [f"batch-{batch.id}"]
+    assert world.schedules.live[f"batch-{batch.id}"] == (SOON, job_text(batch.id, FIRE))
+    assert world.sends() == []
+    assert batch.to_graphql()["sendAt"] == SOON
+
+
+@pytest.mark.parametrize("send_at, reason", [("2026-11-23T11:59:59Z", "in the past"),
+                                             ("2026-12-29T12:00:01Z", "more than 35 days"),
+                                             ("tomorrow", "AWSDateTime")])
+def test_a_send_time_in_the_past_or_too_far_is_bad_and_nothing_is_written(world, send_at, reason):
+    for call in (lambda: world.service.send({"messages": rows(2), "body": "Hi", "sendAt": send_at}),
+                 lambda: world.service.create_upload({"body": "Hi", "sendAt": send_at})):
+        with pytest.raises(BadRequest) as error:
+            call()
+        assert error.value.info["field"] == "sendAt" and reason in error.value.message
+    assert table_items(world.resources.table_name) == []
+
+
+def test_the_fired_schedule_queues_the_batch_once_and_the_worker_releases_its_messages(world):
+    batch = world.service.send({"messages": rows(5), "body": "Hi", "sendAt": SOON})
+    assert world.jobs.handle(batch.id, FIRE).status is BatchStatus.SCHEDULED  # early: nothing happens
+    assert world.sends() == []
+    world.at(AFTER)
+    fired = world.jobs.handle(batch.id, FIRE)
+    assert (fired.status, fired.slices_queued) == (BatchStatus.SENDING, 1)
+    jobs = world.sends()
+    assert sorted(mid for _, mid in jobs) == sorted(m.id for m in world.records(batch.id))
+    world.jobs.handle(batch.id, FIRE)  # a second copy of the fire
+    assert world.sends() == []
+    # The dispatch worker's release of a job's SCHEDULED record (dispatcher._release_scheduled):
+    record = world.table.get(*jobs[0])
+    world.statuses.move(record, DeliveryStatus.QUEUED, detail="sendAt reached")
+    counts = world.table.get_batch(batch.id).counts
+    assert (counts["SCHEDULED"], counts["QUEUED"]) == (4, 1)
+
+
+def test_cancelling_a_scheduled_batch_cancels_every_message_and_deletes_its_schedule(world):
+    batch = world.service.send({"messages": rows(4), "body": "Hi", "sendAt": SOON}, client_id="c-1")
+    with pytest.raises(NotFound):
+        world.service.cancel(batch.id, "c-2")  # another client's batch is not found
+    cancelled = world.service.cancel(batch.id.lower(), "c-1")
+    assert (cancelled.status, cancelled.counts["CANCELLED"], cancelled.counts["SCHEDULED"]) == (
+        BatchStatus.CANCELLED, 4, 0)
+    assert {m.delivery_status for m in world.records(batch.id)} == {DeliveryStatus.CANCELLED}
+    assert world.schedules.live == {} and cancelled.completed_at
+    world.at(AFTER)
+    assert world.jobs.handle(batch.id, FIRE).status is BatchStatus.CANCELLED  # a schedule that fired anyway
+    assert world.sends() == []
+    with pytest.raises(BadRequest, match="CANCELLED"):
+        world.service.cancel(batch.id, "c-1")
+    with pytest.raises(NotFound):
+        world.service.cancel("01ARZ3NDEKTSV4RRFFQ69G5FAV", "c-1")
+
+
+def test_cancelling_a_sending_batch_stops_what_no_worker_claimed(world):
+    batch = world.service.send({"messages": rows(3), "body": "Hi"})
+    jobs = world.sends()
+    first = world.table.get(*jobs[0])
+    sending = SendingTable(boto3.client("dynamodb"), world.resources.table_name)
+    assert sending.claim(first.to, first.id, "token", NOW, "2026-11-23T11:00:00.000Z").granted
+    cancelled = world.service.cancel(batch.id)
+    assert cancelled.status is BatchStatus.CANCELLED and cancelled.counts["CANCELLED"] == 2
+    statuses = {m.id: m.delivery_status for m in world.records(batch.id)}
+    assert statuses[first.id] is DeliveryStatus.QUEUED  # claimed: its send goes on
+    assert sorted(s.value for s in statuses.values()) == ["CANCELLED", "CANCELLED", "QUEUED"]
+
+
+def test_a_completed_batch_cannot_be_cancelled(world):
+    batch = world.service.send({"messages": rows(1), "body": "Hi"})
+    [job] = world.sends()
+    record = world.table.get(*job)
+    world.statuses.move(world.statuses.move(record, DeliveryStatus.ACCEPTED), DeliveryStatus.DELIVERED)
+    assert world.table.get_batch(batch.id).status is BatchStatus.COMPLETED
+    with pytest.raises(BadRequest, match="COMPLETED"):
+        world.service.cancel(batch.id)
+
+
+class Died(Exception):
+    pass
+
+
+def test_a_request_that_died_while_recording_ends_failed_with_nothing_sent(world, monkeypatch):
+    world = World(world.resources, world.clock, slice_rows=2)
+    calls = {"n": 0}
+    real = BatchesTable.commit_slice
+
+    def dies_on_second(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise Died()
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(BatchesTable, "commit_slice", dies_on_second)
+    with pytest.raises(Died):
+        world.service.send({"messages": rows(5), "body": "Hi"})
+    [(batch_id, kind)] = world.batch_jobs()  # put before anything was written
+    assert kind == CHECK and world.sends() == []
+    assert world.jobs.handle(batch_id, CHECK).status is BatchStatus.SENDING  # too fresh: checked again later
+    assert world.batch_jobs() == [(batch_id, CHECK)]
+    world.at("2026-11-23T12:01:00.000Z")
+    failed = world.jobs.handle(batch_id, CHECK)
+    assert failed.status is BatchStatus.FAILED and failed.errors[0].row == 2 and "interrupted" in failed.errors[0].message
+    records = world.records(batch_id)
+    assert len(records) == 4 and {m.delivery_status for m in records} == {DeliveryStatus.FAILED}
+    assert (failed.counts["FAILED"], failed.counts["QUEUED"]) == (4, 0)
+    assert world.sends() == []
+    assert [(a["id"], a["status"], a["counts"]) for a in world.announced] == [(batch_id, "FAILED", {"FAILED": 4})]
+    world.jobs.handle(batch_id, CHECK)  # the check delivered again: announced once all the same
+    assert len(world.announced) == 1
+
+
+def test_a_request_that_died_while_queueing_is_finished_by_its_check_with_every_row_queued(world, monkeypatch):
+    world = World(world.resources, world.clock, slice_rows=2)
+    real = SqsJobQueue.enqueue_many
+    calls = {"n": 0}
+
+    def dies_on_second(self, messages):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            real(self, messages[:1])
+            raise Died()
+        return real(self, messages)
+
+    monkeypatch.setattr(SqsJobQueue, "enqueue_many", dies_on_second)
+    with pytest.raises(Died):
+        world.service.send({"messages": rows(5), "body": "Hi"})
+    [(batch_id, _)] = world.batch_jobs()
+    world.at("2026-11-23T12:01:00.000Z")
+    resumed = world.jobs.handle(batch_id, CHECK)
+    assert (resumed.status, resumed.slices_queued) == (BatchStatus.SENDING, 3)
+    queued = [mid for _, mid in world.sends()]
+    ids = sorted(m.id for m in world.records(batch_id))
+    assert sorted(set(queued)) == ids  # every row; the one job queued twice is settled once by the claim
+    assert world.jobs.handle(batch_id, CHECK).slices_queued == 3 and world.sends() == []
+
+
+def _limits(day: int, minute: int = 1000) -> Limiter:
+    limits = SimpleNamespace(client_messages_per_day=day, client_messages_per_minute=minute)
+    return Limiter(LimitsTable(boto3.client("dynamodb"), settings().table_name), limits, FixedClock(NOW))
+
+
+def test_batch_rows_count_against_the_clients_quotas_before_anything_is_written(world):
+    world = World(world.resources, world.clock, limits=_limits(day=5, minute=4))
+    with pytest.raises(TooManyRequests, match="per minute"):
+        world.service.send({"messages": rows(5), "body": "Hi"}, client_id="c-1", request_id="r-1")
+    assert [i for i in table_items(world.resources.table_name) if not i["PK"]["S"].startswith("LIMIT#")] == []
+    world.service.send({"messages": rows(3), "body": "Hi"}, client_id="c-1", request_id="r-2")
+    with pytest.raises(TooManyRequests):  # 3 + 2 > 4 this minute
+        world.service.send({"messages": rows(2), "body": "Hi"}, client_id="c-1", request_id="r-3")
+    world.service.send({"messages": rows(1), "body": "Hi"}, client_id="c-1", request_id="r-4")
+    world.service.send({"messages": rows(1), "body": "Hi"}, client_id="c-2", request_id="r-5")  # its own quota
+
+
+def test_a_batch_over_the_daily_quota_is_limit_exceeded_and_a_replay_is_not_counted_again(world):
+    world = World(world.resources, world.clock, limits=_limits(day=4))
+    args = {"messages": rows(3), "body": "Hi", "idempotencyKey": "k"}
+    first = world.service.send(args, client_id="c-1", request_id="r-1")
+    assert world.service.send(args, client_id="c-1", request_id="r-2").id == first.id
+    before = len(table_items(world.resources.table_name))
+    with pytest.raises(LimitExceeded, match="per day") as error:
+        world.service.send({"messages": rows(2), "body": "Hi"}, client_id="c-1", request_id="r-3")
+    assert error.value.info["retryAfter"] == "2026-11-24T00:00:00Z"
+    assert len(table_items(world.resources.table_name)) == before
+
+
+def test_aliased_batches_share_a_requests_batch_rows(world, monkeypatch):
+    from messenger.limits import logic
+
+    monkeypatch.setattr(logic, "BATCH_ROWS_PER_REQUEST", 10)  # 1,000 in the service: fewer rows to write here
+    world = World(world.resources, world.clock, limits=_limits(day=10_000, minute=10_000))
+    world.service.send({"messages": rows(6), "body": "Hi"}, client_id="c-1", request_id="r-1")
+    with pytest.raises(LimitExceeded, match="10 batch rows per GraphQL request"):
+        world.service.send({"messages": rows(5), "body": "Hi"}, client_id="c-1", request_id="r-1")
+    world.service.send({"messages": rows(4), "body": "Hi"}, client_id="c-1", request_id="r-1")
+    with pytest.raises(LimitExceeded, match="10 batch rows"):  # more than the cap is never admitted
+        world.service.send({"messages": rows(11), "body": "Hi"}, client_id="c-1", request_id="r-2")
+
+
+def _upload(world, text: str, **content) -> str:
+    upload = world.service.create_upload({"body": "Hi ((name))", **content}, client_id="c-1")
+    boto3.client("s3").put_object(Bucket=world.resources.buckets["uploads"], Key=upload_key(upload.batch_id),
+                                  Body=text.encode())
+    return upload.batch_id
+
+
+def test_a_scheduled_upload_is_recorded_scheduled_when_its_file_arrives(world):
+    batch_id = _upload(world, "to,name\n+254711000001,A\njane@example.com,B\n", sendAt=SOON)
+    batch = world.uploads.process(upload_key(batch_id))
+    assert (batch.status, batch.total, batch.counts["SCHEDULED"]) == (BatchStatus.SCHEDULED, 2, 2)
+    assert list(world.schedules.live) == [f"batch-{batch_id}"] and world.sends() == []
+    world.at(AFTER)
+    assert world.jobs.handle(batch_id, FIRE).status is BatchStatus.SENDING
+    assert len(world.sends()) == 2
+
+
+def test_an_upload_over_the_daily_quota_fails_with_nothing_written(world):
+    world = World(world.resources, world.clock, limits=_limits(day=2))
+    batch_id = _upload(world, "to,name\n+254711000001,A\n+254711000002,B\n+254711000003,C\n")
+    batch = world.uploads.process(upload_key(batch_id))
+    assert batch.status is BatchStatus.FAILED and batch.total == 3 and batch.bad_rows == 0
+    assert batch.errors[0].field == "file" and "per day" in batch.errors[0].message
+    assert world.records(batch_id) == [] and world.sends() == []
+    assert [(a["id"], a["status"], a["total"]) for a in world.announced] == [(batch_id, "FAILED", 3)]
