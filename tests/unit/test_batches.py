@@ -141,6 +141,17 @@ def test_the_same_idempotency_key_returns_the_same_batch_and_another_input_confl
         world.service.send({**args, "body": "Other ((name))"})
 
 
+def test_a_batch_idempotency_key_answers_only_the_client_that_used_it(world):
+    args = {"messages": rows(2), "body": "Hi ((name))", "idempotencyKey": "k-1"}
+    first = {who: world.service.send(args, client_id=who) for who in ("01JCLIENTALICE", "01JCLIENTBOB", "stack")}
+    assert len({b.id for b in first.values()}) == 3 and len(world.jobs()) == 6  # three batches, each sent
+    assert {who: world.service.send(args, client_id=who).id for who in first} == {w: b.id for w, b in first.items()}
+    assert world.jobs() == []  # the replays sent nothing
+    keys = sorted(i["PK"]["S"] for i in table_items(world.resources.table_name) if i["PK"]["S"].startswith("IDEMPOTENCY"))
+    assert keys == ["IDEMPOTENCY#BATCH#k-1", "IDEMPOTENCY-CLIENT#01JCLIENTALICE#BATCH#k-1",
+                    "IDEMPOTENCY-CLIENT#01JCLIENTBOB#BATCH#k-1"]
+
+
 def test_counts_move_with_each_status_and_the_batch_completes_when_all_are_final(world):
     batch = world.service.send({"messages": rows(2), "body": "Hi ((name))"})
     listener = BatchCountListener(world.table, SystemClock())
