@@ -269,8 +269,9 @@ def _limits(day: int, minute: int = 1000) -> Limiter:
 
 def test_batch_rows_count_against_the_clients_quotas_before_anything_is_written(world):
     world = World(world.resources, world.clock, limits=_limits(day=5, minute=4))
-    with pytest.raises(TooManyRequests, match="per minute"):
+    with pytest.raises(LimitExceeded, match="per minute") as never:  # 5 rows never fit in 4 a minute
         world.service.send({"messages": rows(5), "body": "Hi"}, client_id="c-1", request_id="r-1")
+    assert "retryAfter" not in never.value.info and never.value.info["rows"] == 5
     assert [i for i in table_items(world.resources.table_name) if not i["PK"]["S"].startswith("LIMIT#")] == []
     world.service.send({"messages": rows(3), "body": "Hi"}, client_id="c-1", request_id="r-2")
     with pytest.raises(TooManyRequests):  # 3 + 2 > 4 this minute
@@ -329,3 +330,39 @@ def test_an_upload_over_the_daily_quota_fails_with_nothing_written(world):
     assert batch.errors[0].field == "file" and "per day" in batch.errors[0].message
     assert world.records(batch_id) == [] and world.sends() == []
     assert [(a["id"], a["status"], a["total"]) for a in world.announced] == [(batch_id, "FAILED", 3)]
+
+
+def test_an_upload_cancelled_while_its_file_is_validated_sends_nothing(world, monkeypatch):
+    batch_id = _upload(world, "to,name\n+254711000001,A\n+254711000002,B\n")
+    validate = world.uploads._validate
+
+    def validate_while_the_client_cancels(batch):
+        answer = validate(batch)
+        world.service.cancel(batch_id, "c-1")
+        return answer
+
+    monkeypatch.setattr(world.uploads, "_validate", validate_while_the_client_cancels)
+    assert world.uploads.process(upload_key(batch_id)).status is BatchStatus.CANCELLED
+    assert world.records(batch_id) == [] and world.sends() == []
+
+
+def test_a_scheduled_upload_validated_after_its_time_is_sent_once_even_when_the_index_lags(world, monkeypatch):
+    from messenger.batches import jobs
+
+    monkeypatch.setattr(jobs, "INDEX_RETRY_SECONDS", 0)  # moto holds a delayed message back as SQS does
+    batch_id = _upload(world, "to,name\n+254711000001,A\njane@example.com,B\n", sendAt=SOON)
+    world.at(AFTER)  # its file is validated after its sendAt: it goes at once
+    real, reads = BatchesTable.batch_messages, []
+
+    def lags_once(self, *args, **kwargs):
+        reads.append(1)
+        return iter(()) if len(reads) == 1 else real(self, *args, **kwargs)
+
+    monkeypatch.setattr(BatchesTable, "batch_messages", lags_once)
+    assert world.uploads.process(upload_key(batch_id)).status is BatchStatus.SENDING
+    assert world.sends() == [] and world.batch_jobs() == [(batch_id, FIRE)]  # tried again shortly
+    world.jobs.handle(batch_id, FIRE)
+    assert len(world.sends()) == 2
+    world.uploads.process(upload_key(batch_id))  # S3's notice delivered again: nothing more goes out
+    world.jobs.handle(batch_id, FIRE)
+    assert world.sends() == []

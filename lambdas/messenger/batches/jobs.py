@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Protocol
 
-from messenger.batches.fanout import Fanout
+from messenger.batches.fanout import Fanout, RecordsMissing
 from messenger.batches.models import Batch, BatchSource, BatchStatus, RowError
 from messenger.batches.ports import BatchRepository
 from messenger.core.errors import StatusConflict
@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 JOB_VERSION = 1
 FIRE, CHECK, CANCEL = "fire", "check", "cancel"
 CHECK_DELAY_SECONDS = 60
+# The byBatch index shows records written a moment ago within about a second: queueing is tried again
+# this much later, not after the queue's visibility timeout.
+INDEX_RETRY_SECONDS = 5
 STALE_SECONDS = 30  # twice the API function's timeout
 SCHEDULE_PREFIX = "batch-"
 INTERRUPTED = "Batch interrupted before sending (nothing was sent)"
@@ -132,7 +135,13 @@ class BatchJobs:
             batch = self._repo.get_batch(batch.id)
         elif kind == CHECK and _age_seconds(batch.updated_at, self._clock.now()) < STALE_SECONDS:
             return self._check_again(batch)
-        self._fanout.queue_recorded(batch)
+        try:
+            self._fanout.queue_recorded(batch)
+        except RecordsMissing:
+            if self._checks is None:
+                raise
+            # SENDING now: the next FIRE resumes queueing at the first slice not yet queued.
+            self._checks.put(job_text(batch.id, FIRE), INDEX_RETRY_SECONDS)
         return self._repo.get_batch(batch.id)
 
     def _unrecorded(self, batch: Batch) -> Batch:

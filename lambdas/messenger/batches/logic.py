@@ -178,7 +178,7 @@ class BatchService:
     # -- cancelBatch ---------------------------------------------------------------------------
     def cancel(self, raw_id, client_id: str | None = None) -> Batch:
         batch = self.get({"id": raw_id})
-        if batch is None or (batch.client_id is not None and client_id is not None and batch.client_id != client_id):
+        if batch is None or batch.client_id != client_id:  # another client's (or no client's) batch is not theirs
             raise NotFound("id: no batch has this id", {"field": "id"})
         if batch.status.final:
             raise BadRequest("id", f"the batch is {batch.status.value}: only a batch not yet sent can be cancelled")

@@ -86,6 +86,8 @@ class UploadProcessor:
         batch_id = batch_id_of_key(key)
         batch = self._repo.get_batch(batch_id) if batch_id else None
         waiting = (BatchStatus.VALIDATING, BatchStatus.SENDING, BatchStatus.SCHEDULED)
+        if batch is not None and batch.status is BatchStatus.SENDING and batch.send_at and self._jobs is not None:
+            return self._jobs.handle(batch.id, FIRE)  # a released scheduled upload: queue what is left
         if batch is None or batch.status not in waiting or (batch.status is BatchStatus.SENDING and batch.send_at):
             log.warning("upload names no batch waiting for a file; ignored",
                         extra={"batchId": batch_id, "status": batch.status.value if batch else None})
@@ -108,6 +110,8 @@ class UploadProcessor:
             else:
                 self._repo.start_sending(batch.id, total, now)
             batch = self._repo.get_batch(batch.id)
+            if batch is None or batch.status not in (BatchStatus.SCHEDULED, BatchStatus.SENDING):
+                return batch  # cancelled, or failed by another copy of this notice, meanwhile: nothing goes out
         if batch.status is BatchStatus.SCHEDULED:
             return self._schedule(batch)
         self._fanout.run(batch, self._rows(batch))

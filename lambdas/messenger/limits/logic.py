@@ -185,8 +185,10 @@ class Limiter:
     def _admit_rows(self, counters: list[Counter], rows: int) -> None:
         now = self._clock.epoch()
         for counter in counters:
-            if rows > counter.limit:  # never fits, whatever was sent before
-                raise _batch_refusal(counter, rows, now)
+            if rows > counter.limit:  # never fits, whatever was sent before: waiting would not help
+                raise LimitExceeded(f"Limit exceeded: {counter.name}; a batch of {rows} rows can never fit in it: "
+                                    "send it in smaller batches", {"limit": counter.name, "max": counter.limit,
+                                                                   "rows": rows})
         try:
             full = self._store.consume(counters, rows)
         except ContendedCounters:
