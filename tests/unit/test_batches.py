@@ -152,6 +152,18 @@ def test_a_batch_idempotency_key_answers_only_the_client_that_used_it(world):
                     "IDEMPOTENCY-CLIENT#01JCLIENTBOB#BATCH#k-1"]
 
 
+def test_a_batch_key_a_client_used_before_keys_were_named_per_client_still_replays_for_it_only(world):
+    args = {"messages": rows(2), "body": "Hi ((name))", "idempotencyKey": "k-7"}
+    first = world.service.send(args, client_id="01JCLIENTALICE")
+    world.jobs()
+    [item] = [i for i in table_items(world.resources.table_name) if i["PK"]["S"].startswith("IDEMPOTENCY")]
+    world.db.delete_item(TableName=world.resources.table_name, Key={"PK": item["PK"], "SK": item["SK"]})
+    old_name = {"S": "IDEMPOTENCY#BATCH#k-7"}  # as the release before per-client names wrote it
+    world.db.put_item(TableName=world.resources.table_name, Item={**item, "PK": old_name, "SK": old_name})
+    assert world.service.send(args, client_id="01JCLIENTALICE").id == first.id and world.jobs() == []
+    assert world.service.send(args, client_id="01JCLIENTBOB").id != first.id and len(world.jobs()) == 2
+
+
 def test_counts_move_with_each_status_and_the_batch_completes_when_all_are_final(world):
     batch = world.service.send({"messages": rows(2), "body": "Hi ((name))"})
     listener = BatchCountListener(world.table, SystemClock())

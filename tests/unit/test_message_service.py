@@ -148,6 +148,23 @@ def test_an_idempotency_key_answers_only_the_client_that_used_it(resources):
                      "IDEMPOTENCY-CLIENT#01JCLIENTBOB#order-42"]
 
 
+def test_a_key_a_client_used_before_keys_were_named_per_client_still_replays_for_it_only(resources):
+    from messenger.core.caller import SEND, Caller
+
+    service, _, channels = make_service(resources)
+    alice, bob = Caller("01JCLIENTALICE", frozenset({SEND})), Caller("01JCLIENTBOB", frozenset({SEND}))
+    first = service.send(email(idempotencyKey="order-7"), alice)
+    db = boto3.client("dynamodb")
+    [item] = [i for i in table_items(resources.table_name) if i["PK"]["S"].startswith("IDEMPOTENCY")]
+    db.delete_item(TableName=resources.table_name, Key={"PK": item["PK"], "SK": item["SK"]})
+    old_name = {"S": "IDEMPOTENCY#order-7"}  # as the release before per-client names wrote it
+    db.put_item(TableName=resources.table_name, Item={**item, "PK": old_name, "SK": old_name})
+    assert service.send(email(idempotencyKey="order-7"), alice).id == first.id
+    assert len(channels[Provider.SES].sent) == 1
+    assert service.send(email(idempotencyKey="order-7"), bob).id != first.id  # not bob's
+    assert len(channels[Provider.SES].sent) == 2
+
+
 def _history(service, count):
     return [service.send(email(body=f"Hello {i}")).id for i in range(count)]
 

@@ -29,7 +29,7 @@ from messenger.messages.dal import (
     to_item,
 )
 from messenger.messages.models import DeliveryStatus, Message
-from messenger.sending.dal import idempotency_item_key
+from messenger.sending.dal import idempotency_item_key, live_first_release_key
 from messenger.messages.records import (
     BATCH_INDEX,
     BATCH_KEY,
@@ -114,6 +114,9 @@ class BatchesTable(MessagesTable):
         if key is None:
             self._db.transact_write_items(TransactItems=puts)
             return None
+        old = self._first_release_batch(key, batch.client_id, now_epoch)
+        if old is not None:
+            return old["fingerprint"]["S"], old["batchId"]["S"]
         key_item = idempotency_item_key(key, batch.client_id)
         puts.append({"Put": {
             "TableName": self._table,
@@ -139,7 +142,19 @@ class BatchesTable(MessagesTable):
         """Whether `client_id`'s idempotency key names a batch already (a replay), one consistent GetItem."""
         key_item = idempotency_item_key(key, client_id)
         found = self._db.get_item(TableName=self._table, Key=key_item, ConsistentRead=True).get("Item")
-        return found is not None and "batchId" in found and int(found["expiresAt"]["N"]) >= now_epoch
+        if found is not None and "batchId" in found and int(found["expiresAt"]["N"]) >= now_epoch:
+            return True
+        return self._first_release_batch(key, client_id, now_epoch) is not None
+
+    def _first_release_batch(self, key: str, client_id: str | None, now_epoch: int) -> dict | None:
+        """This client's key under its first-release name, naming its batch (or a batch recorded before
+        batches named their client, whose owner is unknown: replayed as before rather than sent twice)."""
+        old = live_first_release_key(self._db, self._table, key, client_id, now_epoch)
+        if old is None or "batchId" not in old:
+            return None
+        owner = self._db.get_item(TableName=self._table, Key=batch_key(old["batchId"]["S"]),
+                                  ProjectionExpression="clientId", ConsistentRead=True).get("Item")
+        return old if owner is not None and owner.get("clientId", {}).get("S") in (None, client_id) else None
 
     def get_batch(self, batch_id: str) -> Batch | None:
         item = self._db.get_item(TableName=self._table, Key=batch_key(batch_id), ConsistentRead=True).get("Item")

@@ -45,6 +45,16 @@ def idempotency_item_key(key: str, client_id: str | None) -> dict:
     return {"PK": {"S": name}, "SK": {"S": name}}
 
 
+def live_first_release_key(db, table: str, key: str, client_id: str | None, now_epoch: int) -> dict | None:
+    """A client other than the stack's used `key` under its first-release name ("IDEMPOTENCY#<key>",
+    before keys were named per client): that item, if still live. Until such items expire (a day after
+    the deploy that brings per-client names) a retry must still find it; one consistent GetItem."""
+    if client_id is None or client_id == STACK_CLIENT:
+        return None  # its keys have that name anyway
+    found = db.get_item(TableName=table, Key=idempotency_item_key(key, None), ConsistentRead=True).get("Item")
+    return found if found is not None and int(found["expiresAt"]["N"]) >= now_epoch else None
+
+
 class SendingTable(MessagesTable):
     def take(self, key: str, second: int, limit: int) -> bool:
         """Pacing: count one request to `key` (a provider) in that epoch second, if under `limit`.
@@ -76,6 +86,9 @@ class SendingTable(MessagesTable):
         A key past `expiresAt` counts as absent (TTL deletes items late). A transaction cancelled
         because another request's transaction on the same key is still in flight is tried again.
         """
+        old = live_first_release_key(self._db, self._table, key, message.client_id, now_epoch)
+        if old is not None and "id" in old and self._sent_by(old["to"]["S"], old["id"]["S"], message.client_id):
+            return IdempotencyRecord(old["fingerprint"]["S"], old["to"]["S"], old["id"]["S"])
         key_item = idempotency_item_key(key, message.client_id)
         request = [
             {
@@ -112,6 +125,11 @@ class SendingTable(MessagesTable):
                 return IdempotencyRecord(found["fingerprint"]["S"], found["to"]["S"], found["id"]["S"])
             time.sleep(0.05 * 2**attempt)  # the other transaction has not committed yet
         raise StatusConflict("idempotency key: transaction kept conflicting")
+
+    def _sent_by(self, recipient: str, message_id: str, client_id: str | None) -> bool:
+        item = self._db.get_item(TableName=self._table, Key=message_key(recipient, message_id),
+                                 ProjectionExpression="clientId", ConsistentRead=True).get("Item")
+        return item is not None and item.get("clientId", {}).get("S") == client_id
 
     def claim(self, recipient: str, message_id: str, token: str, now: str, stale_before: str) -> Claim:
         """Claim a QUEUED message for one send attempt (a conditional write, before any provider call).
