@@ -62,11 +62,11 @@ def _run() -> int:
     with contextlib.ExitStack() as cleanup:  # unwinds in reverse: the last registered runs first
         from local.in_process_aws import serialise_dynamodb_over_http
         from local.moto_dynamodb import journal_transactions
-        from local.moto_sqs import retention_from_the_queue
+        from local.moto_sqs import in_proportion
 
         serialise_dynamodb_over_http()
         journal_transactions()
-        retention_from_the_queue()
+        in_proportion()
         moto = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
         moto.start()
         cleanup.callback(moto.stop)
