@@ -62,10 +62,12 @@ def _run() -> int:
     with contextlib.ExitStack() as cleanup:  # unwinds in reverse: the last registered runs first
         from local.in_process_aws import serialise_dynamodb_over_http
         from local.moto_dynamodb import journal_transactions
+        from local.moto_queries import by_key
         from local.moto_sqs import in_proportion
 
         serialise_dynamodb_over_http()
         journal_transactions()
+        by_key()
         in_proportion()
         moto = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
         moto.start()
