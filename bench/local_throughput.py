@@ -13,6 +13,12 @@ entries must equal the sends accepted (reconciliation). Receipts and status publ
 always do in the local mode.
 
 Target: under 8 clients, the send rate >= 60 % of the floor, 0 errors, 0 mismatches.
+
+Also printed per run, from the local mode's `/local/cpu`: the CPU time its process spends per send, and
+the part of it spent inside moto answering the handlers' in-process calls (each call's own thread CPU
+time, so waiting for a lock or the GIL is left out). moto's backends live in that one process, so that
+part cannot run in parallel with itself: 1 / (moto's CPU per send) is a ceiling on the send rate however
+the rest of the work were spread over processes, and the ceiling over the floor bounds the ratio.
 Usage: .venv/bin/python bench/local_throughput.py [--sends 600] [--floor 300]
 """
 
@@ -137,12 +143,14 @@ def load(api, clients: int, sends: int, run: str) -> dict:
             else:
                 accepted.add(body["data"]["sendMessage"]["id"])
 
+    cpu_before = api.get("/local/cpu")[1]
     started = time.monotonic()
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(send, range(sends)))
     duration = time.monotonic() - started
+    cpu = {name: (value - cpu_before[name]) / sends for name, value in api.get("/local/cpu")[1].items()}
     return {"rate": sends / duration, "p50": statistics.median(latencies), "p95": percentile(latencies, 95),
-            "errors": errors, "accepted": accepted}  # fmt: skip
+            "errors": errors, "accepted": accepted, "cpu": cpu}  # fmt: skip
 
 
 def main() -> int:
@@ -178,6 +186,11 @@ def main() -> int:
               f"errors {len(run['errors'])}")
         for error in run["errors"][:3]:
             print(f"    {error}")
+        cpu = run["cpu"]
+        ceiling = 1 / cpu["motoSeconds"]
+        print(f"    CPU per send in the local mode's process: {cpu['processSeconds'] * 1000:.1f} ms, of which moto "
+              f"answering {cpu['motoCalls']:.1f} in-process calls {cpu['motoSeconds'] * 1000:.1f} ms: one process "
+              f"holding moto's state answers at most {ceiling:.1f} sends/s = {ceiling / floor:.2f} of the floor")
     mismatches = int(records != len(accepted)) + int(outbox != len(accepted))
     print(f"reconciliation: accepted {len(accepted)}, records {records}, outbox entries {outbox} "
           f"-> mismatches: {mismatches}")

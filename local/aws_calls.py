@@ -20,7 +20,10 @@ class AwsCallCounter:
         self._counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
 
     def add_routes(self, server: LocalHttpServer) -> None:
+        from local.in_process_aws import moto_cpu
+
         server.add_get("/local/aws-calls", lambda _: json_response(200, self.snapshot()))
+        server.add_get("/local/cpu", lambda _: json_response(200, moto_cpu.snapshot()))
 
     def watch(self, client, who: str):
         service = client.meta.service_model.service_name

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from urllib.parse import urlsplit
 
 from moto.core.botocore_stubber import BotocoreStubber
@@ -24,6 +25,27 @@ _moto.enabled = True
 # "dictionary changed size during iteration"); DynamoDB's own calls are atomic, so each is answered alone.
 # Only DynamoDB: an SQS long poll must not hold up the other calls.
 _DYNAMODB = threading.Lock()
+
+
+class _MotoCpu:
+    """CPU time the process spent inside moto answering the handlers' in-process calls (for bench/)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.seconds = 0.0
+        self.calls = 0
+
+    def add(self, seconds: float) -> None:
+        with self._lock:
+            self.seconds += seconds
+            self.calls += 1
+
+    def snapshot(self) -> dict[str, float]:
+        with self._lock:
+            return {"motoSeconds": self.seconds, "motoCalls": self.calls, "processSeconds": time.process_time()}
+
+
+moto_cpu = _MotoCpu()
 
 
 def answer_in_process(client):
@@ -41,7 +63,11 @@ def answer_in_process(client):
         url = urlsplit(request.url)
         request.url = f"https://{host}{url.path or '/'}" + (f"?{url.query}" if url.query else "")
         with serialised:
-            return _moto(kwargs.get("event_name", "before-send"), request)
+            started = time.thread_time()  # this thread's CPU only: waiting for the lock or the GIL is not counted
+            try:
+                return _moto(kwargs.get("event_name", "before-send"), request)
+            finally:
+                moto_cpu.add(time.thread_time() - started)
 
     client.meta.events.register_first("before-send", send)
     return client

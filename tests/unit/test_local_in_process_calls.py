@@ -55,3 +55,24 @@ def test_other_urls_go_out_as_before(endpoint):
         appsync.call_graphql("http://127.0.0.1:4999/other", "us-east-1", "q", {}, timeout=3)
     assert len(sent_out) == 1 and sent_out[0][0].full_url == "http://127.0.0.1:4999/other"
     assert api.calls == []
+
+
+def test_the_cpu_moto_spends_on_in_process_calls_is_counted_per_call(monkeypatch):
+    """bench/local_throughput.py divides this by the sends: one count per call answered in-process."""
+    import boto3
+    from moto import mock_aws
+
+    from local.in_process_aws import answer_in_process, moto_cpu
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")  # nothing listens: only the short cut answers
+    with mock_aws():  # moto's state is reset when the test ends
+        sqs = answer_in_process(boto3.client("sqs", region_name="us-east-1"))
+        before = moto_cpu.snapshot()
+        url = sqs.create_queue(QueueName="cpu-counted")["QueueUrl"]
+        for _ in range(3):
+            sqs.send_message(QueueUrl=url, MessageBody="x")
+        after = moto_cpu.snapshot()
+    assert after["motoCalls"] - before["motoCalls"] == 4
+    assert 0 < after["motoSeconds"] - before["motoSeconds"] <= after["processSeconds"] - before["processSeconds"]
