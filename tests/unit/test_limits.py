@@ -332,3 +332,27 @@ def test_a_send_the_limits_refuse_reads_writes_and_sends_nothing():
     assert limits_.admitted == [SendFacts(client_id="shop", request_id="r-1", recipient="+14155550123", sms=True,
                                           body="Hi", test=True)]
     assert suppressions.asked == [] and repo.records == {} and repo.calls == [] and sns.sent == []
+
+
+def test_each_refusal_names_its_limit_and_when_the_same_send_can_succeed_in_words():
+    """The message is what a client's developer reads: the limit hit, and the retry time and wait."""
+    clock = FixedClock("2026-11-23T23:59:30.000Z")
+    quota, _ = limiter(clock, client_messages_per_minute=100, client_messages_per_day=1)
+    quota.admit(sms(to="+14155550001"))
+    with pytest.raises(LimitExceeded) as refused:
+        quota.admit(sms(to="+14155550002"))
+    assert refused.value.message == ("Limit exceeded: at most 1 messages per day for this client; "
+                                     "retry after 2026-11-24T00:00:00Z (in 30 s)")
+    rate, _ = limiter(FixedClock("2026-11-23T12:00:45.000Z"), client_messages_per_minute=1)
+    rate.admit(sms(to="+14155550001"))
+    with pytest.raises(TooManyRequests) as refused:
+        rate.admit(sms(to="+14155550002"))
+    assert refused.value.message == ("Too many requests: at most 1 messages per minute for this client; "
+                                     "retry after 2026-11-23T12:01:00Z (in 15 s)")
+    cap, _ = limiter(messages_per_request=1)
+    cap.admit(sms(request_id="req-1"))
+    with pytest.raises(LimitExceeded) as refused:
+        cap.admit(sms(to="+14155550199", request_id="req-1"))
+    assert refused.value.message == ("Limit exceeded: at most 1 messages per GraphQL request; "
+                                     "send the rest in another request")
+    assert refused.value.info == {"limit": "at most 1 messages per GraphQL request", "max": 1}
