@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,42 +24,17 @@ BASE_ENV = {
 
 
 def reset_caches() -> None:
-    """Forget every per-execution-environment cache, as a new Lambda instance would."""
-    from aws_lambda_powertools.utilities import parameters
-    from messenger.adapters.aws import client
-    from messenger.batches import dependencies as batches
-    from messenger.core.settings import settings
-    from messenger.delivery_reports import handler as reports
-    from messenger.limits import dependencies as limits
-    from messenger.inbound import dependencies as inbound
-    from messenger.proxy import dependencies as proxy
-    from messenger.verification import dependencies as verification
-    from messenger.messages import dependencies as messages
-    from messenger.receipts import handler as receipts
-    from messenger.scheduling import dependencies as scheduling
-    from messenger.sending import dependencies as sending
-    from messenger.suppressions import dependencies as suppressions
-    from messenger.templates import dependencies as templates
-    from messenger.webhooks import dependencies as webhooks
-    from messenger.clients import dependencies as clients
-    from messenger.erasure import dependencies as erasure
+    """Forget every per-execution-environment cache, as a new Lambda instance would: every `functools.cache`
+    at the top of a `messenger` module imported so far (found, not listed: a new one cannot be missed)."""
+    import functools
 
-    settings.cache_clear()
-    client.cache_clear()
-    for cached in (messages.table, messages.history, sending.repository, sending.channels, sending.senders,
-                   sending.job_queue, sending.message_service, sending.dispatcher, reports.table,
-                   receipts.receipts, suppressions.table, suppressions.suppressor,
-                   templates.table, templates.template_service, clients.table, clients.api_keys,
-                   clients.client_service, erasure.table, scheduling.send_schedules,
-                   scheduling.scheduled_sends, limits.limiter,
-                   messages.status_listeners,
-                   batches.table, batches.queue, batches.uploads, batches.fanout, batches.batch_service,
-                   batches.upload_processor,
-                   webhooks.table, webhooks.subscriptions, webhooks.listener, webhooks.service,
-                   webhooks.deliverer, reports.callback_queue,
-                   inbound.table, inbound.inbound_service, proxy.proxy_service, verification.table,
-                   verification.verification_service):  # fmt: skip
-        cached.cache_clear()
+    from aws_lambda_powertools.utilities import parameters
+
+    for name, module in list(sys.modules.items()):
+        if name == "messenger" or name.startswith("messenger."):
+            for value in list(vars(module).values()):
+                if isinstance(value, functools._lru_cache_wrapper):
+                    value.cache_clear()
     parameters.clear_caches()
 
 
