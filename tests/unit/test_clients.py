@@ -119,13 +119,34 @@ def test_a_test_client_is_flagged(world):
     assert world.service.identify(answer["key"]).test
 
 
-@pytest.mark.parametrize("scopes, field", [
-    ([], "scopes"), (["TEST"], "scopes"), (["SEND", "TEST", "ADMIN"], "scopes"), (["ROOT"], "scopes"),
+@pytest.mark.parametrize("scopes, problem", [
+    ([], "give at least one scope"),
+    ("SEND", "give at least one scope"),
+    (["ROOT"], "unknown scope 'ROOT'"),
+    (["SEND", "send"], "unknown scope 'send'"),
+    (["TEST"], "TEST marks a sending client as a test one: give SEND with it"),
+    (["READ", "TEST"], "TEST marks a sending client as a test one: give SEND with it"),
+    (["SEND", "TEST", "ADMIN"], "a TEST client cannot hold ADMIN (it would reach live data)"),
 ])
-def test_scopes_that_make_no_sense_are_refused(scopes, field):
+def test_scopes_that_make_no_sense_are_refused_saying_what_to_change(scopes, problem):
     with pytest.raises(BadRequest) as refused:
         check_scopes(scopes)
-    assert refused.value.field == field
+    assert (refused.value.field, refused.value.message) == ("scopes", f"scopes: {problem}")
+
+
+def test_a_field_outside_the_keys_scopes_is_forbidden_naming_the_scope_it_needs():
+    from messenger.clients.models import Forbidden
+
+    error = Forbidden("eraseRecipient", "ADMIN")
+    assert (error.error_type, error.message, error.info) == (
+        "Forbidden", "eraseRecipient needs scope ADMIN", {"field": "eraseRecipient", "scope": "ADMIN"})
+
+
+def test_a_client_is_shown_with_the_fields_the_schema_names():
+    client = ApiClient(id="c1", name="shop", scopes=("SEND", "READ"), status="REVOKED",
+                       created_at="2026-11-23T10:00:00.000Z", revoked_at="2026-11-24T10:00:00.000Z")
+    assert client.to_graphql() == {"id": "c1", "name": "shop", "scopes": ["SEND", "READ"], "status": "REVOKED",
+                                   "createdAt": "2026-11-23T10:00:00.000Z", "revokedAt": "2026-11-24T10:00:00.000Z"}
 
 
 def test_rotation_keeps_the_old_key_for_the_grace_period_only(world):

@@ -38,22 +38,22 @@ def email(to="user@example.com", body="Hello", request_id=None, client_id="shop"
 
 
 class MemoryCounters:
-    """The table's semantics in memory: every counter below its limit, then all +1; else none moves."""
+    """The table's semantics in memory: every counter with room for `amount`, then all + amount; else none moves."""
 
     def __init__(self, contended: int = 0) -> None:
         self.counts: dict[str, int] = {}
         self.expiry: dict[str, int] = {}
         self.contended = contended
 
-    def consume(self, counters):
+    def consume(self, counters, amount=1):
         if self.contended:
             self.contended -= 1
             raise ContendedCounters()
         for index, counter in enumerate(counters):
-            if self.counts.get(counter.key, 0) >= counter.limit:
+            if self.counts.get(counter.key, 0) + amount > counter.limit:
                 return index
         for counter in counters:
-            self.counts[counter.key] = self.counts.get(counter.key, 0) + 1
+            self.counts[counter.key] = self.counts.get(counter.key, 0) + amount
             self.expiry[counter.key] = counter.expires_at
         return None
 
@@ -356,3 +356,46 @@ def test_each_refusal_names_its_limit_and_when_the_same_send_can_succeed_in_word
     assert refused.value.message == ("Limit exceeded: at most 1 messages per GraphQL request; "
                                      "send the rest in another request")
     assert refused.value.info == {"limit": "at most 1 messages per GraphQL request", "max": 1}
+
+
+def test_batch_rows_past_the_requests_cap_are_sent_in_another_request():
+    limiter_, _ = limiter(client_messages_per_minute=5000, client_messages_per_day=5000)
+    limiter_.admit_batch("shop", "req-1", 600)
+    with pytest.raises(LimitExceeded) as refused:
+        limiter_.admit_batch("shop", "req-1", 600)
+    assert refused.value.message == ("Limit exceeded: at most 1000 batch rows per GraphQL request; these 600 rows "
+                                     "would take this request's batches past it: send them in another request")
+    assert refused.value.info == {"limit": "at most 1000 batch rows per GraphQL request", "max": 1000}
+    limiter_.admit_batch("shop", "req-2", 600)
+
+
+def test_batch_rows_over_a_window_say_when_to_retry_and_how_many_rows_were_refused():
+    limiter_, _ = limiter(FixedClock("2026-11-23T12:00:45.000Z"), client_messages_per_minute=10,
+                          client_messages_per_day=50)
+    limiter_.admit_batch("shop", "r1", 8)
+    with pytest.raises(TooManyRequests) as refused:
+        limiter_.admit_batch("shop", "r2", 5)
+    assert refused.value.info == {"limit": "at most 10 messages per minute for this client", "max": 10,
+                                  "retryAfter": "2026-11-23T12:01:00Z", "retryAfterSeconds": 15, "rows": 5}
+
+
+def test_an_upload_counts_against_the_day_only_not_the_minute():
+    limiter_, _ = limiter(FixedClock("2026-11-23T12:00:45.000Z"), client_messages_per_minute=10,
+                          client_messages_per_day=50)
+    limiter_.admit_upload("shop", 30)  # three times the minute's limit at once
+    with pytest.raises(LimitExceeded) as refused:
+        limiter_.admit_upload("shop", 30)
+    assert refused.value.info["limit"] == "at most 50 messages per day for this client"
+    assert refused.value.info["rows"] == 30
+
+
+def test_retry_times_are_utc_whatever_the_machines_time_zone(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        test_a_rate_is_too_many_requests_and_says_when_its_minute_ends()
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -94,8 +94,20 @@ def test_ses_events_that_change_nothing_carry_no_receipt(kind):
 
 @pytest.mark.parametrize("bad_mail", [{}, {"messageId": ""}, {"messageId": 42}, None])
 def test_an_ses_event_without_a_message_id_is_refused(bad_mail):
-    with pytest.raises(ValueError, match="mail.messageId"):
+    with pytest.raises(ValueError, match=r"^SES event without mail\.messageId$"):
         ses_events.receipt_of({"eventType": "Delivery", "mail": bad_mail})
+
+
+def test_a_log_batch_without_log_events_carries_no_receipts():
+    import base64
+    import gzip
+
+    data = base64.b64encode(gzip.compress(json.dumps({"messageType": "DATA_MESSAGE"}).encode())).decode()
+    assert sns_logs.log_records({"awslogs": {"data": data}}) == []
+
+
+def test_a_provider_text_that_is_not_a_string_is_still_shown():
+    assert ses_events.receipt_of(ses("Complaint", {"complaintFeedbackType": 5}, "complaint")).detail == "Complaint: 5"
 
 
 def test_long_provider_texts_are_trimmed_and_clipped_to_200_characters():
@@ -122,7 +134,7 @@ def test_the_ses_event_is_read_out_of_its_sns_notification():
     (json.dumps({"Type": "Notification", "Message": "3"}), "not an SES event"),
 ])
 def test_what_is_not_an_ses_event_in_an_sns_notification_is_refused(body, reason):
-    with pytest.raises(ValueError, match=reason):
+    with pytest.raises(ValueError, match=f"^{reason}$"):
         ses_events.parse_sns_envelope(body)
 
 
@@ -162,5 +174,5 @@ def test_an_sms_log_with_another_status_changes_nothing(status):
 @pytest.mark.parametrize("record", [{}, {"notification": None}, {"notification": {"messageId": ""}},
                                     {"notification": {"messageId": 7}}])
 def test_an_sms_log_without_its_message_id_is_refused(record):
-    with pytest.raises(ValueError, match="notification.messageId"):
+    with pytest.raises(ValueError, match=r"^SNS delivery record without notification\.messageId$"):
         sns_logs.receipt_of({**record, "status": "SUCCESS"})

@@ -66,6 +66,8 @@ def test_an_empty_name_is_refused_naming_its_position(source):
     ("\n\nab ((a", "line 3, column 4"),
     ("x\ny\n\nzz\n   ((a ((b))", "line 5, column 4"),
     ("a\nbcdef((", "line 2, column 6"),
+    ("Hello ((name\nmore\nlines", "line 1, column 7"),  # what follows the position does not count
+    ("one\ntwo ((x\nthree", "line 2, column 5"),
 ])
 def test_a_position_counts_lines_and_columns_from_one(source, where):
     with pytest.raises(BadRequest) as raised:

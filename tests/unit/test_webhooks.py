@@ -57,6 +57,39 @@ def test_unsafe_urls_are_refused(url):
         safety.check(url, allow_loopback=False, resolve=PUBLIC)
 
 
+PRIVATE = "host resolves to a private, loopback, link-local or metadata address"
+LONGEST = "https://hooks.example.com/" + "a" * (2048 - len("https://hooks.example.com/"))
+
+
+@pytest.mark.parametrize(("url", "resolved", "reason"), [
+    (None, [], "not a URL"),
+    (LONGEST + "a", [], "not a URL"),
+    ("https://exa mple.com/", [], "not a URL"),
+    ("https://example.com:99999/", [], "not a URL"),
+    ("https://user@example.com/", [], "credentials in the URL are not accepted"),
+    ("https://:secret@example.com/", [], "credentials in the URL are not accepted"),
+    ("http://example.com/hook", [], "only https:// URLs are accepted"),
+    ("http://127.0.0.1/hook", [], "only https:// URLs are accepted"),  # loopback needs its port
+    ("https://0x7f.0.0.1/", [], "an IP address in a non-standard form is not accepted"),
+    ("https://localhost/", [], "not a valid host name"),
+    ("https://-bad-.example.com/", [], "not a valid host name"),
+    ("https://nowhere.example.com/", [], "host does not resolve"),
+    ("https://10.1.2.3/", [], PRIVATE),
+    ("https://link.example.com/", ["fe80::1%eth0"], PRIVATE),  # a scoped address, as getaddrinfo gives it
+    ("https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", [], PRIVATE),  # Teredo around 192.0.2.45
+])
+def test_each_refused_url_says_why(url, resolved, reason):
+    with pytest.raises(safety.UnsafeUrl) as refused:
+        safety.check(url, allow_loopback=True, resolve=lambda host, port: resolved)
+    assert str(refused.value) == reason
+
+
+def test_a_url_of_the_longest_length_and_a_nat64_address_of_a_public_host_are_accepted():
+    assert safety.check(LONGEST, allow_loopback=False, resolve=PUBLIC) == ("hooks.example.com", 443, ["93.184.215.14"])
+    assert safety.check("https://[64:ff9b::808:808]:8443/", allow_loopback=False, resolve=PUBLIC) == (
+        "64:ff9b::808:808", 8443, ["64:ff9b::808:808"])  # NAT64 of 8.8.8.8
+
+
 def test_a_name_resolving_to_a_private_address_is_refused_even_if_one_address_is_public():
     with pytest.raises(safety.UnsafeUrl):
         safety.check("https://rebind.example.com/", allow_loopback=False, resolve=lambda h, p: ["93.184.215.14", "10.0.0.1"])
@@ -68,7 +101,8 @@ def test_a_public_https_url_is_accepted_with_the_addresses_to_connect_to():
 
 
 def test_the_local_mode_accepts_http_loopback_with_a_port_only():
-    assert safety.check("http://127.0.0.1:8080/h", allow_loopback=True, resolve=PUBLIC)[1] == 8080
+    assert safety.check("http://127.0.0.1:8080/h", allow_loopback=True, resolve=PUBLIC) == (
+        "127.0.0.1", 8080, ["127.0.0.1"])
     with pytest.raises(safety.UnsafeUrl):
         safety.check("http://10.0.0.1:8080/h", allow_loopback=True, resolve=PUBLIC)
 

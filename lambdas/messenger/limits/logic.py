@@ -153,8 +153,8 @@ def batch_counters(client_id: str, request_id: str | None, settings, now: int, *
 
 def _batch_refusal(counter: Counter, rows: int, now: int):
     if not counter.resets_at:
-        return LimitExceeded(f"Limit exceeded: {counter.name}; this request's batches have {rows} rows too many "
-                             "for it: send them in another request", {"limit": counter.name, "max": counter.limit})
+        return LimitExceeded(f"Limit exceeded: {counter.name}; these {rows} rows would take this request's batches "
+                             "past it: send them in another request", {"limit": counter.name, "max": counter.limit})
     error = refusal(counter, now)
     error.info["rows"] = rows
     return error

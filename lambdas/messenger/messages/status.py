@@ -31,9 +31,6 @@ class StatusWriter:
         self._clock = clock
         self._listeners = tuple(listeners)
 
-    def first_event(self, status: DeliveryStatus, now: str) -> tuple[MessageEvent, ...]:
-        return (MessageEvent(status, now),)
-
     def recorded(self, message: Message) -> None:
         self._announce("recorded", message)
 

@@ -21,7 +21,7 @@ MAX_DETAIL = 200
 
 
 def _clip(text) -> str:
-    return str(text or "").strip()[:MAX_DETAIL]
+    return str(text).strip()[:MAX_DETAIL]
 
 
 def parse_sns_envelope(body: str) -> dict:
@@ -51,15 +51,16 @@ def _receipt_of(event: dict) -> ReceiptEvent | None:
     ours = tags.get(MESSAGE_ID_TAG) or [None]
     destination = (mail.get("destination") or [None])[0]
     base = {"provider_message_id": provider_id, "message_id": ours[0], "recipient": destination}
+    sent = mail.get("timestamp")  # an event's own time falls back to the mail's (none: our clock's)
 
     if kind == "Delivery":
         delivery = event.get("delivery") or {}
-        return ReceiptEvent(at=delivery.get("timestamp") or mail.get("timestamp", ""),
+        return ReceiptEvent(at=delivery.get("timestamp") or sent,
                             target=DeliveryStatus.DELIVERED, detail="Delivered", **base)  # fmt: skip
     if kind == "Bounce":
         bounce = event.get("bounce") or {}
         what = f"{bounce.get('bounceType', 'Undetermined')}/{bounce.get('bounceSubType', 'General')}"
-        at = bounce.get("timestamp") or mail.get("timestamp", "")
+        at = bounce.get("timestamp") or sent
         if bounce.get("bounceType") == "Permanent":
             reason = f"Bounce: {_clip(what)}"
             return ReceiptEvent(at=at, target=DeliveryStatus.FAILED, detail=reason, failure_reason=reason,
@@ -68,19 +69,19 @@ def _receipt_of(event: dict) -> ReceiptEvent | None:
     if kind == "Complaint":
         complaint = event.get("complaint") or {}
         feedback = complaint.get("complaintFeedbackType") or "unspecified"
-        return ReceiptEvent(at=complaint.get("timestamp") or mail.get("timestamp", ""),
+        return ReceiptEvent(at=complaint.get("timestamp") or sent,
                             target=DeliveryStatus.DELIVERED, detail=f"Complaint: {_clip(feedback)}",
                             suppress=COMPLAINT, **base)  # fmt: skip
     if kind == "Reject":
         reason = f"Rejected: {_clip((event.get('reject') or {}).get('reason') or 'unknown')}"
-        return ReceiptEvent(at=mail.get("timestamp", ""), target=DeliveryStatus.FAILED, detail=reason,
+        return ReceiptEvent(at=sent, target=DeliveryStatus.FAILED, detail=reason,
                             failure_reason=reason, **base)  # fmt: skip
     if kind == "Rendering Failure":
         reason = f"RenderingFailure: {_clip((event.get('failure') or {}).get('errorMessage') or 'unknown')}"
-        return ReceiptEvent(at=mail.get("timestamp", ""), target=DeliveryStatus.FAILED, detail=reason,
+        return ReceiptEvent(at=sent, target=DeliveryStatus.FAILED, detail=reason,
                             failure_reason=reason, **base)  # fmt: skip
     if kind == "DeliveryDelay":
         delay = event.get("deliveryDelay") or {}
-        return ReceiptEvent(at=delay.get("timestamp") or mail.get("timestamp", ""), target=None,
+        return ReceiptEvent(at=delay.get("timestamp") or sent, target=None,
                             detail=f"Delivery delayed: {_clip(delay.get('delayType') or 'unknown')}", **base)  # fmt: skip
     return None

@@ -31,7 +31,7 @@ def receipt_of(record: dict) -> ReceiptEvent | None:
     if not provider_id or not isinstance(provider_id, str):
         raise ValueError("SNS delivery record without notification.messageId")
     response = str(delivery.get("providerResponse") or "").strip()[:MAX_DETAIL]
-    at = normalise_time(notification.get("timestamp") or "")
+    at = normalise_time(notification.get("timestamp"))
     recipient = delivery.get("destination")
     status = record.get("status")
     if status == "SUCCESS":
