@@ -399,3 +399,35 @@ def test_retry_times_are_utc_whatever_the_machines_time_zone(monkeypatch):
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_batch_counters_belong_to_their_client_and_a_request_counter_outlives_its_request():
+    limiter_, store = limiter(client_messages_per_minute=5000, client_messages_per_day=700)
+    limiter_.admit_batch("shop", "req-1", 600)
+    limiter_.admit_batch("bank", "req-1", 600)  # the same request id from another client: its own rows
+    limiter_.admit_upload("bank", 100)  # and its own day
+    now = FixedClock(NOON).epoch()
+    requests = [key for key in store.expiry if "request-rows" in key]
+    assert len(requests) == 2 and all(store.expiry[key] >= now + 3600 for key in requests)  # kept an hour
+    assert len(store.counts) == 6 and sorted(store.counts.values()) == [600, 600, 600, 600, 600, 700]
+
+
+def test_a_batch_of_exactly_a_limit_fits_and_one_more_row_never_does():
+    limiter_, _ = limiter(client_messages_per_minute=5000, client_messages_per_day=20)
+    limiter_.admit_upload("shop", 20)
+    other, _ = limiter(client_messages_per_minute=5000, client_messages_per_day=20)
+    with pytest.raises(LimitExceeded) as refused:
+        other.admit_upload("shop", 21)
+    assert refused.value.message == ("Limit exceeded: at most 20 messages per day for this client; a batch of 21 "
+                                     "rows can never fit in it: send it in smaller batches")
+    assert refused.value.info == {"limit": "at most 20 messages per day for this client", "max": 20, "rows": 21}
+
+
+def test_contended_batch_counters_are_too_many_requests_retry_in_a_second():
+    store = MemoryCounters(contended=1)
+    limiter_ = Limiter(store, limits(client_messages_per_minute=100, client_messages_per_day=100), FixedClock(NOON))
+    with pytest.raises(TooManyRequests) as refused:
+        limiter_.admit_batch("shop", "req-1", 3)
+    assert refused.value.message == "Too many requests: other sends hold these counters; retry in 1 s"
+    assert refused.value.info == {"limit": "contention", "retryAfterSeconds": 1}
+    limiter_.admit_batch("shop", "req-1", 3)

@@ -84,6 +84,19 @@ def test_each_refused_url_says_why(url, resolved, reason):
     assert str(refused.value) == reason
 
 
+def test_the_name_and_port_of_the_url_are_what_is_resolved():
+    asked = []
+    safety.check("https://Hooks.Example.com:8443/x", allow_loopback=False,
+                 resolve=lambda host, port: asked.append((host, port)) or ["93.184.215.14"])
+    safety.check("https://hooks.example.com/x", allow_loopback=False,
+                 resolve=lambda host, port: asked.append((host, port)) or ["93.184.215.14"])
+    assert asked == [("hooks.example.com", 8443), ("hooks.example.com", 443)]
+
+
+def test_a_scoped_public_ipv6_address_is_accepted_and_a_scoped_link_local_one_is_not():
+    assert safety.is_public("2606:4700::1111%eth0") and not safety.is_public("fe80::1%eth0")
+
+
 def test_a_url_of_the_longest_length_and_a_nat64_address_of_a_public_host_are_accepted():
     assert safety.check(LONGEST, allow_loopback=False, resolve=PUBLIC) == ("hooks.example.com", 443, ["93.184.215.14"])
     assert safety.check("https://[64:ff9b::808:808]:8443/", allow_loopback=False, resolve=PUBLIC) == (

@@ -43,7 +43,7 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
 
 
 def is_public(text: str) -> bool:
-    address = ipaddress.ip_address(text.split("%", 1)[0])
+    address = ipaddress.ip_address(text)  # a scoped IPv6 address ("fe80::1%eth0") included
     if address in _METADATA:
         return False
     if isinstance(address, ipaddress.IPv6Address) and (inner := _embedded_ipv4(address)) is not None:
@@ -53,7 +53,7 @@ def is_public(text: str) -> bool:
 
 def _literal(host: str):
     try:
-        return ipaddress.ip_address(host.strip("[]"))
+        return ipaddress.ip_address(host)  # urlsplit's hostname has no brackets
     except ValueError:
         return None
 
