@@ -9,7 +9,8 @@
 #      make clients, make rotate-client ID=..., make revoke-client ID=..., make erase TO=...
 #      against MESSAGING_URL with MESSAGING_API_KEY (an ADMIN key); default: the local mode
 # make mutation - mutation testing (mutmut) of lambdas/ against the fast tests; slow, not part of
-#                 `make test`. Limit it with MUTANTS='messenger.logic.cursor.* messenger.models.*'.
+#                 `make test`. Limit it with MUTANTS='messenger.messages.cursor.* messenger.core.*',
+#                 or measure a random sample with SAMPLE=150 (per stratum; SEED=1 by default).
 #                 Writes mutation-report.md (docs/testing.md explains).
 
 PYTHON ?= python3
@@ -100,7 +101,7 @@ erase: $(STAMP)
 MUTANTS ?=
 mutation: $(STAMP)
 	rm -rf mutants
-	start=$$(date +%s); $(PY) bench/mutation.py run $(MUTANTS); status=$$?; \
+	start=$$(date +%s); $(PY) bench/mutation.py $(if $(SAMPLE),sample $(SAMPLE) --seed $(or $(SEED),1),run $(MUTANTS)); status=$$?; \
 	$(PY) bench/mutation_report.py --elapsed $$(( $$(date +%s) - start )) && exit $$status
 
 clean:

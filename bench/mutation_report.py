@@ -7,7 +7,11 @@ line it changes in the original file, and the diff.
 
 A module whose mutants were not run (a run limited to some modules) is left out of the table.
 Score = (killed + timed out) / (killed + survived + timed out + no tests): a mutant no test even
-reaches counts as not caught.
+reaches counts as not caught. Rows per layer follow (`mutation.layer`: the file-name rule of
+docs/architecture.md).
+
+After `bench/mutation.py sample` (mutants/sample.json), it also prints estimates: each stratum's
+score with its 95 % Wilson interval, and the whole of lambdas/ weighted by the strata's sizes.
 """
 
 from __future__ import annotations
@@ -18,7 +22,11 @@ import json
 import re
 import sys
 from collections import Counter
+from math import sqrt
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mutation import LOGIC_AND_MODELS, SAMPLE_FILE, layer, stratum  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_ROOT = "lambdas"
@@ -132,14 +140,57 @@ def table(modules: dict[str, dict]) -> list[str]:
         total.update(counts)
         rows.append(f"| {module} | " + " | ".join(str(counts[c]) for c in COLUMNS) + f" | {_fmt(score(counts))} |")
     rows.append("| **all run** | " + " | ".join(f"**{total[c]}**" for c in COLUMNS) + f" | **{_fmt(score(total))}** |")
-    for prefix in ("messenger/logic/", "messenger/models/"):
-        part: Counter = Counter()
-        for module, data in modules.items():
-            if module.startswith(prefix):
-                part.update(data["counts"])
-        if part:
-            rows.append(f"| {prefix} | " + " | ".join(str(part[c]) for c in COLUMNS) + f" | {_fmt(score(part))} |")
+    by_layer: dict[str, Counter] = {}
+    for module, data in modules.items():
+        by_layer.setdefault(layer(module), Counter()).update(data["counts"])
+    for name in sorted(by_layer, key=lambda name: (name != LOGIC_AND_MODELS, name)):
+        part = by_layer[name]
+        rows.append(f"| layer: {name} | " + " | ".join(str(part[c]) for c in COLUMNS) + f" | {_fmt(score(part))} |")
     return rows
+
+
+def wilson(caught: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of a proportion, in per cent."""
+    if not total:
+        return (0.0, 100.0)
+    p = caught / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return (100.0 * max(0.0, centre - half), 100.0 * min(1.0, centre + half))
+
+
+def estimates(modules: dict[str, dict], sample: dict) -> list[str]:
+    """Per stratum and for all of lambdas/: the sample's score, its interval, what it stands for."""
+    per: dict[str, Counter] = {name: Counter() for name in sample["strata"]}
+    for module, data in modules.items():
+        per.setdefault(stratum(module), Counter()).update(data["counts"])
+    rows = [f"Sample of seed {sample['seed']}: {sample['size']} mutants drawn from each stratum.", "",
+            "| stratum | mutants | drawn | killed + timed out / run | score | 95 % interval |",
+            "|---|---:|---:|---|---:|---|"]
+    weighted = variance = 0.0
+    population = sum(part["population"] for part in sample["strata"].values())
+    for name, part in sample["strata"].items():
+        counts = per[name]
+        caught = counts["killed"] + counts["timeout"]
+        run = caught + counts["survived"] + counts["no tests"]
+        low, high = wilson(caught, run)
+        rows.append(f"| {name} | {part['population']} | {len(part['drawn'])} | {caught} / {run} | "
+                    f"{_fmt(score(counts))} | {low:.1f}-{high:.1f} % |")
+        if run:
+            share = part["population"] / population
+            p = caught / run
+            weighted += share * p
+            # finite-population correction: a stratum drawn whole has no sampling error
+            fpc = (part["population"] - run) / max(part["population"] - 1, 1)
+            variance += share * share * p * (1 - p) / run * fpc
+    half = 1.96 * sqrt(variance)
+    rows.append(f"| **all of lambdas/** (weighted by stratum size) | {population} | | | "
+                f"**{100 * weighted:.1f} %** | {100 * max(0.0, weighted - half):.1f}-{100 * min(1.0, weighted + half):.1f} % |")
+    return rows
+
+
+def _sample() -> dict | None:
+    return json.loads(SAMPLE_FILE.read_text()) if SAMPLE_FILE.exists() else None
 
 
 def report(modules: dict[str, dict], elapsed: float | None) -> str:
@@ -149,7 +200,11 @@ def report(modules: dict[str, dict], elapsed: float | None) -> str:
     unchecked = sum(data["unchecked"] for data in modules.values())
     if unchecked:
         lines += [f"{unchecked} mutants of these modules were not run (a run limited by MUTANTS=...).", ""]
-    lines += table(modules) + ["", "## Surviving mutants", ""]
+    lines += table(modules) + [""]
+    sample = _sample()
+    if sample:
+        lines += ["## Estimates from the sample", ""] + estimates(modules, sample) + [""]
+    lines += ["## Surviving mutants", ""]
     for module, data in modules.items():
         for survivor in data["survivors"]:
             where = f"line {survivor['line']}" if survivor["line"] else "line ?"
@@ -168,6 +223,9 @@ def main(argv: list[str]) -> int:
         print("No mutmut results under mutants/: run `make mutation` first.")
         return 1
     print("\n".join(table(modules)))
+    sample = _sample()
+    if sample:
+        print("\n" + "\n".join(estimates(modules, sample)))
     Path(args.output).write_text(report(modules, args.elapsed))
     survivors = sum(len(data["survivors"]) for data in modules.values())
     print(f"\n{survivors} surviving mutants written to {args.output}")
