@@ -16,7 +16,7 @@ from messenger.messages.models import (
     MessageEvent,
     Provider,
 )
-from messenger.webhooks.events import Emitter, batch_event, inbound_event
+from messenger.webhooks.events import Emitter, batch_event, inbound_event, status_event
 from messenger.webhooks.models import Webhook, WebhookEvent
 from messenger.webhooks.service import Webhooks
 
@@ -65,6 +65,41 @@ def test_a_batch_event_carries_the_final_batch_for_its_client():
     assert body["payload"] == {"type": "batch.completed", "timestamp": "2026-11-23T10:00:00.000Z", "data": {
         "id": "B1", "reference": "promo", "status": "COMPLETED", "total": 3, "counts": {"DELIVERED": 2, "FAILED": 1},
         "badRows": 0, "completedAt": "2026-11-23T10:00:00.000Z"}}
+
+
+def test_a_failed_upload_event_counts_its_bad_rows_and_a_bare_summary_gets_the_defaults():
+    body = batch_event({"id": "B2", "status": "FAILED", "total": 50, "badRows": 2, "completedAt": "t1"})
+    assert body["clientId"] is None
+    assert body["payload"]["data"] == {"id": "B2", "reference": None, "status": "FAILED", "total": 50, "counts": {},
+                                       "badRows": 2, "completedAt": "t1"}
+    assert batch_event({"id": "B3", "status": "FAILED", "total": 1, "completedAt": "t2"})["payload"]["data"]["badRows"] == 0
+
+
+def _sent(**fields) -> Message:
+    base = {"id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "to": PHONE, "body": "secret text", "delivery_method": DeliveryMethod.SMS,
+            "delivery_status": DeliveryStatus.FAILED, "provider": Provider.SNS, "created_at": "2026-11-23T10:00:00.000Z",
+            "updated_at": "2026-11-23T10:00:09.000Z", "reference": "order-1", "failure_reason": "carrier said no",
+            "client_id": "shop"}
+    return Message(**(base | fields))
+
+
+def test_a_status_event_is_stamped_by_the_timelines_last_entry_and_numbered_by_its_length():
+    message = _sent(events=(MessageEvent(DeliveryStatus.ACCEPTED, "2026-11-23T10:00:01.000Z"),
+                            MessageEvent(DeliveryStatus.FAILED, "2026-11-23T10:00:05.000Z", "carrier said no")))
+    body = status_event(message)
+    assert (body["kind"], body["eventId"], body["eventType"], body["clientId"]) == (
+        "event", f"msg_{message.id}_2", "MESSAGE_STATUS", "shop")
+    assert body["payload"] == {"type": "message.status", "timestamp": "2026-11-23T10:00:05.000Z", "data": {
+        "id": message.id, "reference": "order-1", "to": PHONE, "deliveryMethod": "SMS", "status": "FAILED",
+        "failureReason": "carrier said no", "statusAt": "2026-11-23T10:00:05.000Z", "sequence": 2}}
+    assert "secret text" not in str(body)
+
+
+def test_a_status_event_of_a_message_without_timeline_uses_its_update_time_and_sequence_one():
+    body = status_event(_sent(client_id=None))
+    assert body["eventId"] == "msg_01ARZ3NDEKTSV4RRFFQ69G5FAV_1" and body["clientId"] is None
+    assert body["payload"]["timestamp"] == body["payload"]["data"]["statusAt"] == "2026-11-23T10:00:09.000Z"
+    assert body["payload"]["data"]["sequence"] == 1
 
 
 def test_inbound_events_reach_every_subscribed_webhook_batch_events_only_their_clients():

@@ -99,8 +99,8 @@ class Webhooks:
 
     def deliveries(self, arguments: dict, owner: str | None = None) -> dict:
         webhook_id = self._owned(str(arguments.get("webhookId") or ""), owner)
-        first = arguments.get("first") or DEFAULT_PAGE
-        if not 1 <= first <= MAX_PAGE:
+        first = DEFAULT_PAGE if arguments.get("first") is None else arguments["first"]
+        if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE:
             raise BadRequest("first", f"1 to {MAX_PAGE}")
         after = _decode(arguments.get("after"), webhook_id) if arguments.get("after") else None
         items, more = self._table.attempts(webhook_id, first, after)
