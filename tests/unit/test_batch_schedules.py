@@ -170,6 +170,8 @@ def test_cancelling_a_scheduled_batch_cancels_every_message_and_deletes_its_sche
     assert (cancelled.status, cancelled.counts["CANCELLED"], cancelled.counts["SCHEDULED"]) == (
         BatchStatus.CANCELLED, 4, 0)
     assert {m.delivery_status for m in world.records(batch.id)} == {DeliveryStatus.CANCELLED}
+    assert {(m.events[-1].status, m.events[-1].detail) for m in world.records(batch.id)} == {
+        (DeliveryStatus.CANCELLED, "Batch cancelled")}
     assert world.schedules.live == {} and cancelled.completed_at
     world.at(AFTER)
     assert world.jobs.handle(batch.id, FIRE).status is BatchStatus.CANCELLED  # a schedule that fired anyway

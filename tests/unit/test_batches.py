@@ -130,6 +130,8 @@ def test_suppressed_recipients_are_recorded_failed_and_not_queued(world):
     batch = world.service.send({"messages": rows(2), "body": "Hi ((name))"})
     assert batch.counts["FAILED"] == 1 and batch.counts["QUEUED"] == 1
     assert [to for to, _ in world.jobs()] == ["+254711000001"]
+    [failed] = [i for i in world.messages() if i["deliveryStatus"]["S"] == "FAILED"]
+    assert failed["failureReason"]["S"] == "Suppressed: bounce" and failed["completedAt"]["S"] == failed["createdAt"]["S"]
 
 
 def test_the_same_idempotency_key_returns_the_same_batch_and_another_input_conflicts(world):

@@ -165,6 +165,15 @@ def test_rotation_keeps_the_old_key_for_the_grace_period_only(world):
     assert old.expires <= world.clock.epoch() + DAY + 3600
 
 
+def test_a_rotation_that_loses_to_a_revoke_leaves_no_new_key_behind(world, monkeypatch):
+    first = create(world)
+    before = {k.key for k in world.keys.list()}
+    monkeypatch.setattr(world.table, "add_key", lambda client, digest: False)  # revoked between read and write
+    with pytest.raises(NotFound, match=f"client {first['client']['id']} is not active"):
+        world.service.rotate({"id": first["client"]["id"]})
+    assert {k.key for k in world.keys.list()} == before  # the key issued for it is deleted, not left valid
+
+
 def test_revoking_deletes_every_key_at_once_and_repeats_safely(world):
     first = create(world)
     client_id = first["client"]["id"]

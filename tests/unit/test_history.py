@@ -179,3 +179,19 @@ def test_time_range_edges_are_inclusive_after_and_exclusive_before_to_the_millis
 def test_an_empty_history_has_no_next_page_and_no_cursor():
     page = History(FakeRepository([])).page({"filter": {"senderId": "nobody", "status": ["FAILED"]}})
     assert (page.messages, page.has_next_page, page.end_cursor) == ([], False, None)
+
+
+@pytest.mark.parametrize("order", ["OLDEST_FIRST", "NEWEST_FIRST"])
+def test_partitions_stopping_at_different_places_give_every_match_once_in_order(order):
+    """Two shards, one dense and one ten times sparser in time, both read to their bound: the sparse one
+    gets much further, so a page may keep only what the dense one could not still precede."""
+    dense = [message(T0 + k, 2 * k, DeliveryStatus.FAILED if k in (1, 2000, 2990) else DeliveryStatus.DELIVERED)
+             for k in range(3000)]
+    sparse = [message(T0 + 10 * k, 2 * k + 1, DeliveryStatus.FAILED if k in (10, 500, 2500) else DeliveryStatus.DELIVERED)
+              for k in range(3000)]
+    history_ = [m for pair in zip(dense, sparse) for m in pair]  # the stand-in shards by position: dense, sparse
+    got = pages(History(FakeRepository(history_, shards=2)), {"senderId": "shop", "status": ["FAILED"]}, 2, order)
+    ids = [m.id for page, _ in got for m in page.messages]
+    expected = sorted(m.id for m in history_ if m.delivery_status is DeliveryStatus.FAILED)
+    assert ids == (expected[::-1] if order == "NEWEST_FIRST" else expected)
+    assert all(reads <= MAX_QUERIES_PER_PARTITION * 2 for _, reads in got)

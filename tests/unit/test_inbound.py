@@ -63,6 +63,65 @@ def test_end_user_messaging_event_in_an_sns_notification():
         parse_sns_inbound({"Type": "Notification", "Message": "not json"}, "2026-11-23T12:00:00.000Z")
 
 
+NOW = "2026-11-23T12:00:00.000Z"
+AT_FORM = {"from": PHONE, "to": "12345", "text": "Hi", "id": "ATSMS_1"}
+SNS_EVENT = {"originationNumber": "+14155550123", "destinationNumber": "+18005550100", "messageBody": "Hi",
+             "inboundMessageId": "abc-1"}
+
+
+def _refusal(call, *args) -> tuple[str, str]:
+    with pytest.raises(BadRequest) as caught:
+        call(*args)
+    return caught.value.field, str(caught.value)
+
+
+@pytest.mark.parametrize(("change", "field", "message"), [
+    ({"id": None}, "id", "id: is required"),
+    ({"id": "  "}, "id", "id: is required"),
+    ({"id": "i" * 201}, "id", "id: is required"),
+    ({"from": None}, "from", "from: is required"),
+    ({"to": None}, "to", "to: is required"),
+    ({"to": "a b;"}, "to", "to: is not a number or short code"),
+    ({"to": "1"}, "to", "to: is not a number or short code"),
+    ({"text": "x" * 1601}, "text", "text: must be text of at most 1600 characters"),
+])
+def test_an_africastalking_form_is_refused_naming_what_is_wrong(change, field, message):
+    assert _refusal(parse_at_inbound, AT_FORM | change, NOW) == (field, message)
+
+
+def test_an_africastalking_form_without_text_date_or_link_gets_the_defaults():
+    sms = parse_at_inbound(AT_FORM | {"text": None, "to": " +254 700 000 000 "}, NOW)
+    assert (sms.text, sms.received_at, sms.link_id, sms.recipient) == ("", NOW, None, "+254700000000")
+    assert parse_at_inbound(AT_FORM | {"text": "x" * 1600, "linkId": " " + "L" * 250}, NOW).link_id == "L" * 200
+
+
+@pytest.mark.parametrize(("change", "field", "message"), [
+    ({"inboundMessageId": ""}, "inboundMessageId", "inboundMessageId: is required"),
+    ({"originationNumber": None}, "originationNumber", "originationNumber: is required"),
+    ({"destinationNumber": "no;way"}, "destinationNumber", "destinationNumber: is not a number or short code"),
+    ({"messageBody": 7}, "messageBody", "messageBody: must be text of at most 1600 characters"),
+])
+def test_an_end_user_messaging_event_is_refused_naming_what_is_wrong(change, field, message):
+    notification = {"Type": "Notification", "Message": json.dumps(SNS_EVENT | change)}
+    assert _refusal(parse_sns_inbound, notification, NOW) == (field, message)
+
+
+@pytest.mark.parametrize("notification", [{}, {"Message": None}, {"Message": "[1, 2]"}, {"Message": "{oops"}])
+def test_a_notification_without_a_two_way_event_is_refused(notification):
+    assert _refusal(parse_sns_inbound, notification, NOW) == ("Message", "Message: is not a two-way SMS event")
+
+
+def test_an_event_without_a_timestamp_is_received_now():
+    sms = parse_sns_inbound({"Message": json.dumps(SNS_EVENT)}, NOW)
+    assert (sms.received_at, sms.text, sms.link_id) == (NOW, "Hi", None)
+
+
+def test_an_opt_out_notice_needs_a_phone_number_and_keeps_a_short_sender_id():
+    assert _refusal(parse_at_opt_out, {"senderId": "B"}) == ("phoneNumber", "phoneNumber: is required")
+    assert parse_at_opt_out({"phoneNumber": PHONE}) == OptOutNotice(PHONE, None)
+    assert parse_at_opt_out({"phoneNumber": PHONE, "senderId": " " + "S" * 250}).sender_id == "S" * 200
+
+
 class Records:
     """The repository: a marker per provider id, as the DAL's transaction keeps it."""
 

@@ -431,3 +431,15 @@ def test_contended_batch_counters_are_too_many_requests_retry_in_a_second():
     assert refused.value.message == "Too many requests: other sends hold these counters; retry in 1 s"
     assert refused.value.info == {"limit": "contention", "retryAfterSeconds": 1}
     limiter_.admit_batch("shop", "req-1", 3)
+
+
+def test_a_single_send_on_contended_counters_is_too_many_requests_and_counts_nothing():
+    store = MemoryCounters(contended=1)
+    limiter_ = Limiter(store, limits(), FixedClock(NOON))
+    with pytest.raises(TooManyRequests) as refused:
+        limiter_.admit(sms())
+    assert (refused.value.message, refused.value.info) == (
+        "Too many requests: other sends hold these counters; retry in 1 s", {"limit": "contention", "retryAfterSeconds": 1})
+    assert store.counts == {}
+    limiter_.admit(sms())
+    assert set(store.counts.values()) == {1}

@@ -116,8 +116,10 @@ def test_the_same_idempotency_key_and_input_returns_the_original_and_sends_once(
 def test_the_same_idempotency_key_with_another_input_is_a_conflict(resources):
     service, _, channels = make_service(resources)
     service.send(email(idempotencyKey="order-42"))
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as conflict:
         service.send(email(idempotencyKey="order-42", body="Different"))
+    assert (conflict.value.message, conflict.value.info) == (
+        "idempotencyKey: this key was used with a different input", {"field": "idempotencyKey"})
     assert len(channels[Provider.SES].sent) == 1
 
 

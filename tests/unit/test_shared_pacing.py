@@ -143,6 +143,17 @@ def test_a_throttled_message_stays_queued_and_is_requeued_never_failed(receive_c
     assert repository.records[(message.to, message.id)].delivery_status is DeliveryStatus.ACCEPTED
 
 
+def test_the_report_counts_every_throttled_message_of_a_batch_and_only_those():
+    repository, queue = MemoryRepository(), FakeQueue()
+    channel = FakeChannel("sns", failures=[throttled(), None, throttled()])
+    messages = [repository.add(queued(f"0{n}", Provider.SNS, to=f"+1415555012{n}")) for n in range(3)]
+    report = worker(repository, queue, channel).process(
+        [Job(f"sqs-{n}", f"rh-{n}", m.to, m.id, 1) for n, m in enumerate(messages)])
+    assert report.throttled == 2
+    assert sorted(m.id for m in queue.jobs) == sorted([messages[0].id, messages[2].id])
+    assert [m.id for m in channel.sent] == [messages[1].id]
+
+
 def test_a_throttling_answer_slows_the_worker_down_for_the_next_request():
     class Recording(Pacer):
         def __init__(self):

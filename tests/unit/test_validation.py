@@ -109,3 +109,27 @@ def test_first_must_be_between_1_and_100(first, ok):
 def test_the_filter_is_normalised_like_the_recipient_on_write():
     request = parse_history_query({"filter": {"to": "+254 711 223344"}}, lambda r: "MESSAGE#" + r)
     assert request.value == "+254711223344"
+
+
+@pytest.mark.parametrize(("extra", "field", "message"), [
+    ({"templateVersion": 2}, "templateVersion", "templateVersion: is only for a send by templateId"),
+    ({"personalisation": {"a": "b"}}, "personalisation", "personalisation: is only for a send by templateId"),
+    ({"templateId": "t1"}, "body", "body: give either a body or a templateId"),
+])
+def test_template_fields_without_a_template_or_with_a_body_are_refused(extra, field, message):
+    with pytest.raises(BadRequest) as error:
+        parse_send_input(email(**extra), SETTINGS)
+    assert (error.value.field, str(error.value)) == (field, message)
+
+
+@pytest.mark.parametrize(("args", "field", "message"), [
+    ({"to": "user@example.com", "deliveryMethod": "EMAIL", "templateId": "t1", "subject": "s"},
+     "subject", "subject: comes from the template"),
+    ({"to": "user@example.com", "deliveryMethod": "EMAIL", "templateId": "t1"},
+     "templateId", "templateId: templates are not available here"),
+    ({"to": "user@example.com", "deliveryMethod": "EMAIL"}, "body", "body: give either a body or a templateId"),
+])
+def test_a_send_by_template_is_refused_when_it_cannot_be_one(args, field, message):
+    with pytest.raises(BadRequest) as error:
+        parse_send_input(args, SETTINGS)
+    assert (error.value.field, str(error.value)) == (field, message)

@@ -159,10 +159,10 @@ def test_a_webhook_without_deliveries_has_an_empty_page(world):
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
-    ({"first": 0}, "first: 1 to 100"),
-    ({"first": 101}, "first: 1 to 100"),
-    ({"first": -1}, "first: 1 to 100"),
-    ({"first": True}, "first: 1 to 100"),
+    ({"first": 0}, "first: must be between 1 and 100"),
+    ({"first": 101}, "first: must be between 1 and 100"),
+    ({"first": -1}, "first: must be between 1 and 100"),
+    ({"first": True}, "first: must be between 1 and 100"),
     ({"after": "%%%"}, "after: not a valid cursor"),
     ({"after": base64.urlsafe_b64encode(b"other:01ARZ3NDEKTSV4RRFFQ69G5000").decode()}, "after: not a valid cursor"),
     ({"after": "short"}, "after: not a valid cursor"),

@@ -56,7 +56,7 @@ from messenger.batches.validation import (
 )
 from messenger.core.errors import BadRequest, Conflict, MessagingError
 from messenger.messages.cursor import decode_cursor, encode_cursor
-from messenger.messages.filters import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from messenger.messages.filters import page_size
 from messenger.messages.models import DeliveryStatus
 from messenger.scheduling.validation import parse_send_at
 
@@ -219,10 +219,7 @@ class BatchService:
         return self._repo.get_batch(batch_id.strip().upper())
 
     def page(self, args: dict) -> dict:
-        first = args.get("first")
-        first = DEFAULT_PAGE_SIZE if first is None else first
-        if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
-            raise BadRequest("first", f"must be between 1 and {MAX_PAGE_SIZE}")
+        first = page_size(args)
         after = args.get("after")
         start = decode_cursor(after, BATCHES_CURSOR) if after is not None else None
         batches, more = self._repo.page_batches(first, start)

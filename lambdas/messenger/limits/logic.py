@@ -160,6 +160,12 @@ def _batch_refusal(counter: Counter, rows: int, now: int):
     return error
 
 
+def _contended() -> TooManyRequests:
+    """Other sends held the counters through every retry: nothing was counted, try again in a second."""
+    return TooManyRequests("Too many requests: other sends hold these counters; retry in 1 s",
+                           {"limit": "contention", "retryAfterSeconds": 1})
+
+
 class Limiter:
     def __init__(self, store: CounterStore, settings, clock: Clock) -> None:
         self._store = store
@@ -192,10 +198,7 @@ class Limiter:
         try:
             full = self._store.consume(counters, rows)
         except ContendedCounters:
-            raise TooManyRequests(
-                "Too many requests: other sends hold these counters; retry in 1 s",
-                {"limit": "contention", "retryAfterSeconds": 1},
-            ) from None
+            raise _contended() from None
         if full is not None:
             raise _batch_refusal(counters[full], rows, now)
 
@@ -208,10 +211,7 @@ class Limiter:
         try:
             full = self._store.consume(counters)
         except ContendedCounters:
-            raise TooManyRequests(
-                "Too many requests: other sends hold these counters; retry in 1 s",
-                {"limit": "contention", "retryAfterSeconds": 1},
-            ) from None
+            raise _contended() from None
         if full is not None:
             if facts.request_id and full == 0:  # the request's own cap (always the first counter)
                 self._full_requests[(facts.client_id, facts.request_id)] = None

@@ -95,7 +95,8 @@ def _method(value) -> str | None:
     return value
 
 
-def _first(args: dict) -> int:
+def page_size(args: dict) -> int:
+    """`first` of any paged list: DEFAULT_PAGE_SIZE when absent, else a whole number from 1 to MAX_PAGE_SIZE."""
     first = args.get("first")
     if first is None:
         return DEFAULT_PAGE_SIZE
@@ -115,7 +116,7 @@ def parse_history_query(args: dict, recipient_partition) -> HistoryQuery:
     if after_ms is not None and before_ms is not None and before_ms <= after_ms:
         raise BadRequest("filter.createdBefore", "must be later than filter.createdAfter")
     statuses, method = _statuses(flt.get("status")), _method(flt.get("deliveryMethod"))
-    first = _first(args)
+    first = page_size(args)
     order = args.get("order") or "OLDEST_FIRST"
     if order not in ("OLDEST_FIRST", "NEWEST_FIRST"):
         raise BadRequest("order", "must be one of OLDEST_FIRST, NEWEST_FIRST")
@@ -150,10 +151,7 @@ def _highest(bound: str | None, other: str | None) -> str:
 
 def id_page_arguments(args: dict) -> tuple[int, str | None]:
     """`first` and `after` of a list paged by item id (clients, proxy sessions): the cursor is the last id."""
-    first = args.get("first")
-    first = DEFAULT_PAGE_SIZE if first is None else first
-    if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
-        raise BadRequest("first", f"must be between 1 and {MAX_PAGE_SIZE}")
+    first = page_size(args)
     after = args.get("after")
     if after is not None and (not isinstance(after, str) or not after.isalnum() or len(after) > 64):
         raise BadRequest("after", "not a valid cursor")

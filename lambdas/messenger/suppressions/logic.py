@@ -13,7 +13,7 @@ from collections.abc import Callable
 from messenger.core.errors import BadRequest
 from messenger.core.input import address
 from messenger.core.masking import mask_recipient
-from messenger.messages.filters import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from messenger.messages.filters import page_size
 from messenger.messages.models import Message
 from messenger.messages.recipients import normalise_recipient
 from messenger.suppressions.dal import SuppressionsTable
@@ -39,10 +39,7 @@ def _decode(cursor: str) -> str:
 
 
 def page(table: SuppressionsTable, args: dict) -> dict:
-    first = args.get("first")
-    first = DEFAULT_PAGE_SIZE if first is None else first
-    if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
-        raise BadRequest("first", f"must be between 1 and {MAX_PAGE_SIZE}")
+    first = page_size(args)
     after = args.get("after")
     if after is not None and not isinstance(after, str):
         raise BadRequest("after", "not a valid cursor")

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from messenger.core.errors import BadRequest
 from messenger.core.input import enum, optional_text, text
 from messenger.messages.cursor import decode_cursor, encode_cursor
-from messenger.messages.filters import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from messenger.messages.filters import page_size
 from messenger.messages.models import DeliveryMethod
 from messenger.sending.segments import count_segments
 from messenger.templates.dal import HEADS, TemplatesTable
@@ -172,9 +172,7 @@ class TemplateService:
         return found.to_graphql() if found else None
 
     def page(self, args: dict) -> dict:
-        first = DEFAULT_PAGE_SIZE if args.get("first") is None else args["first"]
-        if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
-            raise BadRequest("first", f"must be between 1 and {MAX_PAGE_SIZE}")
+        first = page_size(args)
         after = args.get("after")
         if after is not None and not isinstance(after, str):
             raise BadRequest("after", "not a valid cursor")

@@ -8,13 +8,13 @@ import time
 import uuid
 
 from messenger.core.errors import BadRequest, MessagingError
+from messenger.messages.filters import page_size
 from messenger.webhooks import safety, signing
 from messenger.webhooks.delivery import iso
 from messenger.webhooks.models import Webhook, WebhookEvent
 
 MAX_DESCRIPTION = 200
 MAX_WEBHOOKS = 20
-DEFAULT_PAGE, MAX_PAGE = 20, 100
 
 
 class NotFound(MessagingError):
@@ -99,9 +99,7 @@ class Webhooks:
 
     def deliveries(self, arguments: dict, owner: str | None = None) -> dict:
         webhook_id = self._owned(str(arguments.get("webhookId") or ""), owner)
-        first = DEFAULT_PAGE if arguments.get("first") is None else arguments["first"]
-        if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE:
-            raise BadRequest("first", f"1 to {MAX_PAGE}")
+        first = page_size(arguments)
         after = _decode(arguments.get("after"), webhook_id) if arguments.get("after") else None
         items, more = self._table.attempts(webhook_id, first, after)
         end = _encode(items[-1][0], webhook_id) if items else None

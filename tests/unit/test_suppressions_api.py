@@ -1,0 +1,90 @@
+"""getSuppressions and removeSuppression over the real table (moto): paging with a cursor that names
+the last recipient, what each refusal says, and removing one entry."""
+
+from __future__ import annotations
+
+import base64
+
+import boto3
+import pytest
+from messenger.core.errors import BadRequest
+from messenger.messages.filters import page_size
+from messenger.suppressions.dal import SuppressionsTable
+from messenger.suppressions.logic import page, remove
+from messenger.suppressions.models import Suppression
+
+from tests.support import moto_service, table_items
+
+SINCE = "2026-11-23T12:00:00.000Z"
+
+
+@pytest.fixture(scope="module")
+def moto_table():
+    with moto_service() as resources:
+        yield resources.table_name
+
+
+@pytest.fixture
+def table(moto_table):
+    db = boto3.client("dynamodb")
+    for item in table_items(moto_table):
+        db.delete_item(TableName=moto_table, Key={"PK": item["PK"], "SK": item["SK"]})
+    return SuppressionsTable(db, moto_table)
+
+
+def _refused(call, *args) -> str:
+    with pytest.raises(BadRequest) as caught:
+        call(*args)
+    return str(caught.value)
+
+
+def test_the_list_pages_in_recipient_order_and_the_cursor_names_the_last_one(table):
+    for n in range(5):
+        table.add(Suppression(f"+25471100000{n}", "opt-out", SINCE, f"m{n}"))
+    first = page(table, {"first": 2})
+    assert first["data"] == [{"to": "+254711000000", "reason": "opt-out", "since": SINCE, "messageId": "m0"},
+                             {"to": "+254711000001", "reason": "opt-out", "since": SINCE, "messageId": "m1"}]
+    assert first["pageInfo"]["hasNextPage"] is True
+    cursor = first["pageInfo"]["endCursor"]
+    assert base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode() == "s1:+254711000001"
+    rest = page(table, {"first": 3, "after": cursor})
+    assert [e["to"] for e in rest["data"]] == ["+254711000002", "+254711000003", "+254711000004"]
+    assert rest["pageInfo"]["hasNextPage"] is False
+    assert len(page(table, {})["data"]) == 5
+
+
+def test_an_empty_list_has_no_next_page_and_no_cursor(table):
+    assert page(table, {}) == {"data": [], "pageInfo": {"hasNextPage": False, "endCursor": None}}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ({"first": 0}, "first: must be between 1 and 100"),
+    ({"first": 101}, "first: must be between 1 and 100"),
+    ({"first": False}, "first: must be between 1 and 100"),
+    ({"first": 2.0}, "first: must be between 1 and 100"),
+    ({"after": 3}, "after: not a valid cursor"),
+    ({"after": "%%%"}, "after: not a valid cursor"),
+    ({"after": base64.urlsafe_b64encode(b"s2:+254711000001").decode()}, "after: not a valid cursor"),
+    ({"after": base64.urlsafe_b64encode(b"s1:" + b"9" * 400).decode()}, "after: not a valid cursor"),
+])
+def test_bad_paging_arguments_are_refused_by_name(table, args, message):
+    assert _refused(page, table, args) == message
+
+
+def test_page_sizes_from_1_to_100_are_taken_and_absent_is_20():
+    assert [page_size({"first": n}) for n in (1, 100)] == [1, 100]
+    assert page_size({}) == page_size({"first": None}) == 20
+
+
+def test_removing_lifts_one_normalised_entry_and_says_whether_it_was_there(table):
+    table.add(Suppression("ada@example.com", "bounce", SINCE))
+    table.add(Suppression("+254711000009", "opt-out", SINCE))
+    assert remove(table, {"to": " ada@EXAMPLE.com "}) is True
+    assert remove(table, {"to": "ada@example.com"}) is False
+    assert [e["to"] for e in page(table, {})["data"]] == ["+254711000009"]
+    assert remove(table, {"to": "+254 711 000 009"}) is True
+
+
+@pytest.mark.parametrize("raw", [None, "", "   ", 42])
+def test_removing_needs_a_recipient(table, raw):
+    assert _refused(remove, table, {"to": raw}) == "to: is required"
