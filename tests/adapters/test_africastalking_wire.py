@@ -75,12 +75,20 @@ def test_results_are_parsed_per_recipient(server):
         ("+254711000001", 101, "ATXid_0", "KES 0.8000"), ("+254711000002", 101, "ATXid_1", "KES 0.8000")]
 
 
-@pytest.mark.parametrize(("status", "transient", "unauthorised"), [(401, True, True), (500, True, False), (503, True, False), (400, False, False)])
-def test_request_level_http_errors_are_classified(server, status, transient, unauthorised):
+@pytest.mark.parametrize(("status", "reason", "transient", "unauthorised", "throttled"), [
+    (401, "AfricasTalking:Unauthorized", True, True, False),
+    (429, "AfricasTalking:HTTP429", True, False, True),
+    (500, "AfricasTalking:HTTP500", True, False, False),
+    (503, "AfricasTalking:HTTP503", True, False, False),
+    (400, "AfricasTalking:HTTP400", False, False, False),
+    (302, "AfricasTalking:HTTP302", False, False, False),
+])
+def test_request_level_http_errors_are_classified(server, status, reason, transient, unauthorised, throttled):
     Capture.status = status
     with pytest.raises(AtRequestError) as error:
         AfricasTalkingClient(server).send(Credentials("sandbox", "k"), RECIPIENTS, "hi", None)
-    assert (error.value.transient, error.value.unauthorised) == (transient, unauthorised)
+    assert (error.value.reason, error.value.transient, error.value.unauthorised, error.value.throttled) == (
+        reason, transient, unauthorised, throttled)
 
 
 def test_a_slow_gateway_is_a_transient_timeout(server):

@@ -57,6 +57,19 @@ def test_ses_errors_are_transient_or_permanent(code, status, transient):
     assert error.value.transient is transient and error.value.reason == f"SES:{code}"
 
 
+def test_an_error_answer_without_an_error_code_is_unknown_and_classified_by_its_status():
+    from botocore.exceptions import ClientError
+    from messenger.adapters import ses, sns
+
+    for classify, name in ((ses.classify, "SES"), (sns.classify, "SNS")):
+        server_side = classify(ClientError({"ResponseMetadata": {"HTTPStatusCode": 503}}, "Send"))
+        assert (server_side.reason, server_side.transient, server_side.throttled) == (f"{name}:Unknown", True, False)
+        refused = classify(ClientError({}, "Send"))
+        assert (refused.reason, refused.transient) == (f"{name}:Unknown", False)
+    slow = ses.classify(ClientError({"Error": {"Code": "MessageRejected", "Message": "Maximum sending rate exceeded."}}, "Send"))
+    assert slow.throttled is True
+
+
 @pytest.mark.parametrize(("failure", "transient"), [
     (ConnectTimeoutError(endpoint_url="https://x"), True),
     (EndpointConnectionError(endpoint_url="https://x"), True),

@@ -56,6 +56,25 @@ def test_malformed_reports_get_400(env, raw):
     assert handler(url_event(f"/reports/{resources.report_token}", raw=raw), FakeLambdaContext())["statusCode"] == 400
 
 
+@pytest.mark.parametrize(("raw", "encode", "answer"), [
+    ("%%%", False, "body: not a form"),
+    ("a=1&&b", False, "body: not a form"),
+    ("a" * 20_000, False, "body: too large"),
+    ("a" * 17_000, True, "body: too large"),
+])
+def test_a_body_that_is_not_a_small_form_is_answered_400_saying_why(env, raw, encode, answer):
+    handler, resources, _, _ = env
+    response = handler(url_event(f"/reports/{resources.report_token}", raw=raw, encode=encode), FakeLambdaContext())
+    assert (response["statusCode"], response["body"]) == (400, answer)
+
+
+def test_a_body_that_is_not_utf_8_is_not_a_form(env):
+    handler, resources, _, _ = env
+    event = url_event(f"/reports/{resources.report_token}", raw=base64.b64encode(b"id=\xff&status=Success").decode())
+    event["isBase64Encoded"] = True
+    assert handler(event, FakeLambdaContext())["body"] == "body: not a form"
+
+
 def test_only_post_is_accepted(env):
     handler, resources, _, _ = env
     assert handler(url_event(f"/reports/{resources.report_token}", method="GET"), FakeLambdaContext())["statusCode"] == 405

@@ -105,6 +105,8 @@ def test_a_spent_budget_stops_between_pages_and_the_next_call_goes_on(tables):
 
 def test_the_recipient_is_normalised_and_required(tables):
     _, erasure, suppressions = tables
-    with pytest.raises(BadRequest):
-        erase(erasure, suppressions, {"to": " "})
+    for raw in (" ", None, 42, ""):
+        with pytest.raises(BadRequest) as refused:
+            erase(erasure, suppressions, {"to": raw})
+        assert str(refused.value) == "to: is required"
     assert erase(erasure, suppressions, {"to": "User@EXAMPLE.com"}).to == "User@example.com"
