@@ -208,3 +208,11 @@ def test_a_crash_after_the_post_repeats_it_once_with_the_same_webhook_id():
     d.attempt(delivery)  # the redelivered SQS message
     assert len(posts) == 2 and posts[0]["webhook-id"] == posts[1]["webhook-id"] == "msg_b_2"
     assert [a.delivered for a in table.records] == [True]
+
+
+def test_the_sixth_attempt_still_waits_the_last_step_of_the_schedule_and_the_seventh_is_the_last():
+    d, table, queue, _ = deliverer([Outcome(http_status=502)])
+    d.attempt(Delivery("w1", "e", "MESSAGE_STATUS", {}, attempt=6))
+    [(body, delay)] = queue.sent
+    assert (body["attempt"], delay, body["not_before"]) == (7, 900, 1000.0 + 36000) and queue.parked == []
+    assert table.records[0].next_retry_at == "1970-01-01T10:16:40.000Z"  # 1000 s + 36000 s after the epoch
