@@ -174,6 +174,15 @@ def test_a_rotation_that_loses_to_a_revoke_leaves_no_new_key_behind(world, monke
     assert {k.key for k in world.keys.list()} == before  # the key issued for it is deleted, not left valid
 
 
+def test_a_key_already_ending_keeps_its_first_end(world):
+    digest = key_hash(create(world)["key"])
+    assert world.table.end_key(digest, 1_000, 2_000) is True
+    assert world.table.end_key(digest, 5_000, 6_000) is False
+    assert world.table.end_key(key_hash("never-issued"), 1_000, 2_000) is False
+    [item] = [i for i in world.items() if i["PK"]["S"].endswith(digest)]
+    assert (item["validUntil"]["N"], item["expiresAt"]["N"]) == ("1000", "2000")
+
+
 def test_revoking_deletes_every_key_at_once_and_repeats_safely(world):
     first = create(world)
     client_id = first["client"]["id"]
