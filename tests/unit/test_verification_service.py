@@ -90,6 +90,13 @@ def test_a_start_sends_a_code_and_answers_the_pending_verification_without_it(wo
     assert len(code) == 6 and code not in str(answer)
 
 
+def test_a_check_answers_the_stored_verification_with_its_reference(world):
+    started = world.service.start({"channel": "EMAIL", "to": "ada@example.com", "reference": "signup-7"})
+    wrong = "000000" if world.last_code() != "000000" else "111111"
+    checked = world.service.check({"id": started["id"], "code": wrong})
+    assert checked == {**started, "attemptsLeft": 2}
+
+
 def test_the_stored_verification_keeps_a_keyed_hash_of_the_code_and_lives_a_day_past_expiry(world):
     world.service.start({"channel": "SMS", "to": NUMBER})
     item = world.item("ver001")
