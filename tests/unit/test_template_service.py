@@ -78,6 +78,7 @@ def test_a_created_template_answers_every_field_of_its_first_version(world):
     ({"input": "x"}, "input: is required"),
     ({"input": {"channel": "SMS", "body": "a"}}, "name: is required"),
     ({"input": {"name": "n", "channel": "SMS"}}, "body: must not be empty"),
+    ({"input": {"name": "n", "channel": "SMS", "body": 42}}, "body: must be a string"),
     ({"input": {"name": "n", "channel": "SMS", "body": "é" * 33}}, "body: must be at most 64 bytes"),
     ({"input": {"name": "n", "channel": "SMS", "body": "a", "subject": "s"}}, "subject: SMS templates have no subject"),
     ({"input": {"name": "n", "channel": "EMAIL", "body": "a", "subject": "s" * 31}}, "subject: must be at most 30 characters"),
@@ -134,6 +135,10 @@ def test_an_update_that_loses_once_builds_on_the_winner_even_in_a_function_that_
     fresh = world.another(OnceLate(world.table._db, world.table._table))
     assert fresh.update({"id": created.id, "input": {**SMS, "body": "New ((code))"}}).version == 2
     assert lost == [1]
+
+
+def test_a_template_id_of_64_characters_is_a_template_id(world):
+    assert world.service.get({"id": "t" * 64}) is None
 
 
 @pytest.mark.parametrize("raw", [None, "", "   ", "t" * 65, 42])
@@ -210,10 +215,12 @@ def test_an_archive_elsewhere_stops_pinned_sends_once_the_cache_seconds_pass(wor
 def test_the_version_cache_is_bounded(world):
     created = world.service.create({"input": SMS})
     template = world.table.latest(created.id)
-    for n in range(MAX_CACHED_VERSIONS):
+    for n in range(MAX_CACHED_VERSIONS - 2):
         world.service._cache.versions[("other", n)] = template
-    world.service.update({"id": created.id, "input": SMS})
-    assert list(world.service._cache.versions) == [(created.id, 2)]
+    world.service.update({"id": created.id, "input": SMS})  # the 512th version kept: no room made yet
+    assert len(world.service._cache.versions) == MAX_CACHED_VERSIONS
+    world.service.update({"id": created.id, "input": SMS})  # the cache is full: it starts afresh
+    assert list(world.service._cache.versions) == [(created.id, 3)]
 
 
 # -- rendering -------------------------------------------------------------------------------------
@@ -268,3 +275,64 @@ def test_preview_of_a_pinned_version_renders_that_version(world):
     world.service.update({"id": created.id, "input": {**SMS, "body": "New ((code))"}})
     assert world.service.preview({"id": created.id, "version": 1, "personalisation": {"code": "7"}}).body == "Code 7"
     assert world.service.preview({"id": created.id, "personalisation": {"code": "7"}}).body == "New 7"
+
+
+def test_updating_an_unknown_or_archived_template_is_refused_by_id(world):
+    assert _refused(world.service.update, {"id": ID(404), "input": SMS}) == "id: no template has this id (and version)"
+    created = world.service.create({"input": SMS})
+    world.service.archive({"id": created.id})
+    assert _refused(world.service.update, {"id": created.id, "input": SMS}) == "id: this template is archived"
+
+
+def test_an_update_takes_the_new_subject(world):
+    created = world.service.create({"input": EMAIL})
+    updated = world.service.update({"id": created.id, "input": {**EMAIL, "subject": "Receipt ((ref))"}})
+    assert updated.subject == "Receipt ((ref))" and world.table.latest(created.id).subject == "Receipt ((ref))"
+
+
+def test_a_function_that_gave_up_updating_reads_the_latest_again(world):
+    created = world.service.create({"input": SMS})
+    assert world.service.get({"id": created.id})["version"] == 1  # cached as the latest
+    world.another().update({"id": created.id, "input": {**SMS, "body": "v2 ((code))"}})
+
+    class Busy(TemplatesTable):
+        def add_version(self, template, previous):
+            return False
+
+    world.service._table = Busy(world.table._db, world.table._table)
+    assert _refused(world.service.update, {"id": created.id, "input": SMS}) == "id: is being updated by others; try again"
+    world.service._table = world.table
+    assert world.service.get({"id": created.id})["version"] == 2  # forgotten, so read afresh at once
+
+
+def test_a_pinned_read_does_not_become_the_latest_and_the_latest_is_read_once(world, monkeypatch):
+    created = world.service.create({"input": SMS})
+    world.another().update({"id": created.id, "input": {**SMS, "body": "v2 ((code))"}})
+    fresh = world.another()
+    assert fresh.get({"id": created.id, "version": 1})["version"] == 1
+    reads = []
+    original = world.table.latest
+    monkeypatch.setattr(world.table, "latest", lambda template_id: reads.append(template_id) or original(template_id))
+    assert [fresh.get({"id": created.id})["version"] for _ in range(3)] == [2, 2, 2]
+    assert reads == [created.id]
+
+
+def test_a_subject_only_placeholder_is_required_too(world):
+    created = world.service.create({"input": {"name": "n", "channel": "EMAIL", "subject": "About ((topic))", "body": "Hi"}})
+    assert _refused(world.service.preview, {"id": created.id, "personalisation": {}}) == "personalisation: missing topic"
+
+
+def test_an_sms_rendering_names_its_template_version_and_channel(world):
+    created = world.service.create({"input": SMS})
+    rendered = world.service.for_send({"templateId": created.id, "personalisation": {"code": "9"}}, DeliveryMethod.SMS)
+    assert (rendered.template_id, rendered.template_version, rendered.channel, rendered.subject) == (
+        created.id, 1, DeliveryMethod.SMS, None)
+
+
+def test_a_page_of_one_and_a_last_page_exactly_full(world):
+    for n in range(2):
+        world.service.create({"input": {**SMS, "name": f"t{n}"}})
+    one = world.service.page({"first": 1})
+    assert len(one["data"]) == 1 and one["pageInfo"]["hasNextPage"] is True
+    both = world.service.page({"first": 2})
+    assert len(both["data"]) == 2 and both["pageInfo"]["hasNextPage"] is False

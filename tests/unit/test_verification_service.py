@@ -123,6 +123,9 @@ def test_an_email_code_goes_with_the_subject_to_the_normalised_address(world):
     ({"channel": "SMS"}, "to", "is required"),
     ({"channel": "SMS", "to": "   "}, "to", "is required"),
     ({"channel": "EMAIL", "to": 42}, "to", "is required"),
+    ({"channel": "SMS", "to": "12"}, "to", "a phone number must be in E.164 form: + and the country code"),
+    ({"channel": "EMAIL", "to": "not-an-address"}, "to", "not a valid e-mail address"),
+    ({"channel": "SMS", "to": NUMBER, "reference": "r" * 257}, "reference", "must be at most 256 characters"),
 ])
 def test_a_bad_start_is_refused_with_nothing_counted_or_sent(world, args, field, message):
     refusal = _refusal(world.service.start, args)
@@ -188,6 +191,8 @@ def test_a_start_after_expiry_or_approval_makes_a_new_verification(world):
     ({"id": 7, "code": "123456"}, "id", "is not a verification id"),
     ({"id": "v" * 65, "code": "123456"}, "id", "is not a verification id"),
     ({"to": "  ", "code": "123456"}, "to", "is required"),
+    ({"to": "12", "code": "123456"}, "to", "a phone number must be in E.164 form: + and the country code"),
+    ({"to": "a@b", "code": "123456"}, "to", "not a valid e-mail address"),
 ])
 def test_a_bad_check_is_refused_and_uses_no_attempt(world, args, field, message):
     world.service.start({"channel": "SMS", "to": NUMBER})
@@ -197,10 +202,10 @@ def test_a_bad_check_is_refused_and_uses_no_attempt(world, args, field, message)
 
 
 def test_an_unknown_verification_is_not_found(world):
-    with pytest.raises(NotFound, match="no such verification"):
-        world.service.check({"id": "ver404", "code": "123456"})
-    with pytest.raises(NotFound, match="no such verification"):
-        world.service.check({"to": NUMBER, "code": "123456"})
+    for args in ({"id": "ver404", "code": "123456"}, {"id": "v" * 64, "code": "123456"}, {"to": NUMBER, "code": "123456"}):
+        with pytest.raises(NotFound) as caught:
+            world.service.check(args)
+        assert str(caught.value) == "no such verification"
 
 
 def test_the_right_code_approves_once_and_a_second_check_finds_nothing_pending(world):
@@ -208,8 +213,9 @@ def test_the_right_code_approves_once_and_a_second_check_finds_nothing_pending(w
     code = world.last_code()
     answer = world.service.check({"to": "+254 711 000 001", "code": code})
     assert (answer["id"], answer["status"], answer["attemptsLeft"]) == ("ver001", "APPROVED", 2)
-    with pytest.raises(NotFound, match="approved already"):
+    with pytest.raises(NotFound) as caught:
         world.service.check({"id": "ver001", "code": code})
+    assert str(caught.value) == "no pending verification: it was approved already"
 
 
 def test_a_check_by_address_finds_the_latest_verification_of_that_address(world):
@@ -276,3 +282,36 @@ def test_a_verification_settled_by_a_concurrent_check_is_not_approved_twice(worl
     with pytest.raises(NotFound) as caught:
         world.service.check({"id": "ver001", "code": code})
     assert str(caught.value).startswith("no pending verification")
+
+
+def test_a_reference_of_256_characters_is_kept(world):
+    assert world.service.start({"channel": "SMS", "to": NUMBER, "reference": "r" * 256})["reference"] == "r" * 256
+
+
+def test_the_hourly_start_count_is_kept_two_hours(world):
+    world.service.start({"channel": "SMS", "to": NUMBER})
+    [rate] = [i for i in table_items(world.table_name) if i["PK"]["S"].startswith("VERIFYRATE#")]
+    assert (rate["PK"]["S"], rate["n"]["N"], rate["expiresAt"]["N"]) == (
+        f"VERIFYRATE#{NUMBER}#2026-11-23T12", "1", str(START + 7_200))
+
+
+class _SettledMeanwhile(VerificationTable):
+    """No check can be counted (expired), and another check closes it first."""
+
+    def __init__(self, inner: VerificationTable) -> None:
+        self.__dict__.update(inner.__dict__)
+
+    def count_check(self, verification_id, max_checks, now):
+        return None
+
+    def settle(self, verification_id, status):
+        super().settle(verification_id, VerificationStatus.FAILED)
+        return super().settle(verification_id, status)
+
+
+def test_a_closing_that_loses_to_another_answers_what_the_other_wrote(world):
+    world.service.start({"channel": "SMS", "to": NUMBER})
+    world.later(minutes=10)
+    world.service._table = _SettledMeanwhile(world.table)
+    answer = world.service.check({"id": "ver001", "code": world.last_code()})
+    assert answer["status"] == "FAILED" and world.item("ver001")["status"]["S"] == "FAILED"

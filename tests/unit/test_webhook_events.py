@@ -12,6 +12,7 @@ from messenger.messages.batch_counts import BatchCountListener
 from messenger.messages.models import (
     DeliveryMethod,
     DeliveryStatus,
+    Direction,
     Message,
     MessageEvent,
     Provider,
@@ -143,6 +144,18 @@ def test_the_emitter_enqueues_only_taken_types_and_never_raises(monkeypatch):
     assert not Emitter(Queue(fail=True), Takes("BATCH_COMPLETED")).emit(body, "BATCH")
     assert not Emitter(None, Takes("BATCH_COMPLETED")).emit(body, "BATCH")
     assert counted == [("WebhookEnqueueFailed", "BATCH")] * 2
+
+
+def test_a_failed_enqueue_is_counted_under_its_producers_dimension(monkeypatch):
+    from messenger.webhooks import events
+
+    counted = []
+    monkeypatch.setattr(events, "count", lambda name, dimension: counted.append((name, dimension)))
+    emitter = Emitter(Queue(fail=True), Takes("BATCH_COMPLETED", "MESSAGE_INBOUND"))
+    assert emitter.batch_final({"id": "B1", "status": "FAILED", "total": 1, "completedAt": "t"}) is False
+    message = _sent(direction=Direction.INBOUND, sender=PHONE, to=OURS, provider=Provider.AFRICASTALKING)
+    assert emitter.inbound(message) is False
+    assert counted == [("WebhookEnqueueFailed", "BATCH"), ("WebhookEnqueueFailed", "SMS")]
 
 
 # -- the inbound trigger -----------------------------------------------------------------------------
