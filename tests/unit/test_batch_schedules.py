@@ -201,8 +201,32 @@ def test_a_completed_batch_cannot_be_cancelled(world):
     record = world.table.get(*job)
     world.statuses.move(world.statuses.move(record, DeliveryStatus.ACCEPTED), DeliveryStatus.DELIVERED)
     assert world.table.get_batch(batch.id).status is BatchStatus.COMPLETED
-    with pytest.raises(BadRequest, match="COMPLETED"):
+    with pytest.raises(BadRequest) as refused:
         world.service.cancel(batch.id)
+    assert str(refused.value) == "id: the batch is COMPLETED: only a batch not yet sent can be cancelled"
+
+
+def test_a_batch_still_being_recorded_cannot_be_cancelled_yet(world, monkeypatch):
+    batch = world.service.send({"messages": rows(3), "body": "Hi"})
+    monkeypatch.setattr(type(batch), "recorded", lambda self, slice_rows: False)
+    with pytest.raises(BadRequest) as refused:
+        world.service.cancel(batch.id)
+    assert str(refused.value) == "id: the batch is still being recorded: try again in a few seconds"
+    assert world.table.get_batch(batch.id).status is BatchStatus.SENDING
+
+
+def test_a_batch_that_moves_while_it_is_cancelled_says_where_it_went(world, monkeypatch):
+    batch = world.service.send({"messages": rows(1), "body": "Hi", "sendAt": SOON})
+    real_move = world.table.move_batch
+
+    def released_first(batch_id, expected, target, now):
+        real_move(batch_id, expected, BatchStatus.SENDING, now)  # its schedule fired in between
+        return real_move(batch_id, expected, target, now)
+
+    monkeypatch.setattr(world.table, "move_batch", released_first)
+    with pytest.raises(BadRequest) as refused:
+        world.service.cancel(batch.id)
+    assert str(refused.value) == "id: the batch moved to SENDING meanwhile: try again"
 
 
 class Died(Exception):

@@ -3,6 +3,7 @@ CSV uploads. Through the real data-access layer and queue adapter, on moto in-pr
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import boto3
@@ -228,7 +229,9 @@ def test_a_csv_repeating_a_recipient_fails_naming_the_row_it_repeats(world):
 
 def test_a_csv_without_a_to_column_or_over_the_row_limit_fails(world, monkeypatch):
     batch_id = _upload(world, "number,name\n+254711000001,A\n")
-    assert world.uploads.process(upload_key(batch_id)).errors[0].field == "file"
+    [error] = world.uploads.process(upload_key(batch_id)).errors
+    assert (error.field, error.message) == ("file", "the first line must name the columns, with a `to` column")
+    assert world.uploads.process(upload_key(_upload(world, ""))).errors[0].field == "file"  # no first line at all
     monkeypatch.setenv("BATCH_UPLOAD_MAX_ROWS", "2")
     settings.cache_clear()  # the next test's world clears it again
     world.uploads = UploadProcessor(world.table, world.fanout, world.bucket, settings(), SystemClock())
@@ -276,3 +279,40 @@ def test_the_write_that_makes_a_batch_final_answers_its_summary_once(world):
     assert uploads.process(upload_key(upload.batch_id)).status is BatchStatus.FAILED
     assert uploads.process(upload_key(upload.batch_id)).status is BatchStatus.FAILED  # notified again: ignored
     assert [(s["status"], s["badRows"], s["clientId"]) for s in announced[1:]] == [("FAILED", 1, "crm")]
+
+
+@pytest.mark.parametrize(("args", "field", "message"), [
+    ({"body": "Hi", "messages": []}, "messages", "give 1 to 1000 messages (a CSV upload takes more)"),
+    ({"body": "Hi", "messages": "x"}, "messages", "give 1 to 1000 messages (a CSV upload takes more)"),
+    ({"body": "Hi"}, "messages", "give 1 to 1000 messages (a CSV upload takes more)"),
+    ({"body": "Hi", "messages": rows(1), "sendAt": "2099-01-01T00:00:00Z"}, "sendAt", "is more than 35 days ahead"),
+])
+def test_a_request_that_is_not_a_batch_is_refused_with_nothing_written(world, args, field, message):
+    with pytest.raises(BadRequest) as refused:
+        world.service.send(args)
+    assert (refused.value.field, str(refused.value)) == (field, f"{field}: {message}")
+    assert world.messages() == [] and world.service.page({})["data"] == []
+
+
+def test_a_batch_may_hold_exactly_the_most_rows_a_request_takes(world, monkeypatch):
+    import messenger.batches.logic as logic
+
+    monkeypatch.setattr(logic, "MAX_REQUEST_ROWS", 3)  # 1,000 in the product: the same comparison, fewer writes
+    with pytest.raises(BadRequest, match="give 1 to 3 messages"):
+        world.service.send({"body": "Hi ((name))", "messages": rows(4)})
+    assert world.service.send({"body": "Hi ((name))", "messages": rows(3)}).total == 3
+
+
+def test_without_schedules_or_uploads_those_requests_are_refused(world):
+    bare = BatchService(world.table, world.fanout, settings(), SystemClock(), new_message_id)
+    soon = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with pytest.raises(BadRequest) as refused:
+        bare.send({"body": "Hi", "messages": rows(1), "sendAt": soon})
+    assert str(refused.value) == "sendAt: scheduled sends are not available here"
+    with pytest.raises(BadRequest) as refused:
+        bare.create_upload({"body": "Hi"})
+    assert str(refused.value) == "input: uploads are not available here"
+    with pytest.raises(BadRequest) as refused:
+        world.service.create_upload({"body": "Hi", "messages": rows(1)})
+    assert str(refused.value) == "messages: the rows come in the uploaded CSV file"
+    assert world.messages() == [] and world.service.page({})["data"] == []

@@ -228,3 +228,20 @@ def test_the_client_record_round_trips(world):
     client = ApiClient("abc", "n", ("READ",), "ACTIVE", world.clock.now())
     world.table.create(client, "h1")
     assert world.table.get_client("abc") == ApiClient("abc", "n", ("READ",), "ACTIVE", client.created_at, ("h1",))
+
+
+@pytest.mark.parametrize("raw", [None, "", "a" * 65, "has-dash", 7])
+def test_a_malformed_client_id_is_refused_before_any_lookup(world, raw):
+    for call in (world.service.rotate, world.service.revoke):
+        with pytest.raises(BadRequest) as refused:
+            call({"id": raw})
+        assert str(refused.value) == "id: not a client id"
+
+
+def test_an_unknown_client_cannot_be_rotated_or_revoked(world):
+    with pytest.raises(NotFound) as refused:
+        world.service.rotate({"id": "a" * 64})
+    assert str(refused.value) == f"no active client {'a' * 64}"
+    with pytest.raises(NotFound) as refused:
+        world.service.revoke({"id": "nosuchclient"})
+    assert str(refused.value) == "no client nosuchclient"

@@ -87,20 +87,46 @@ def test_exactly_one_history_key_else_bad_request_naming_the_fields(flt, named):
     assert "filter.to, filter.senderId, filter.reference" in str(error.value) and named in str(error.value)
 
 
-@pytest.mark.parametrize("flt, field", [
-    ({"senderId": "  "}, "filter.senderId"),
-    ({"reference": "x" * 257}, "filter.reference"),
-    ({"to": ""}, "filter.to"),
-    ({"senderId": "s", "createdAfter": "yesterday"}, "filter.createdAfter"),
-    ({"senderId": "s", "createdAfter": iso(T0), "createdBefore": iso(T0)}, "filter.createdBefore"),
-    ({"senderId": "s", "status": []}, "filter.status"),
-    ({"senderId": "s", "status": ["LOST"]}, "filter.status"),
-    ({"senderId": "s", "deliveryMethod": "FAX"}, "filter.deliveryMethod"),
+STATUSES = "ACCEPTED, CANCELLED, DELIVERED, FAILED, PENDING, QUEUED, SCHEDULED, UNCONFIRMED"
+
+
+@pytest.mark.parametrize("flt, field, message", [
+    ({"senderId": "  "}, "filter.senderId", "must not be blank"),
+    ({"reference": "x" * 257}, "filter.reference", "must be at most 256 characters"),
+    ({"to": ""}, "filter.to", "is required"),
+    ({"to": 42}, "filter.to", "is required"),
+    ({"senderId": "s", "createdAfter": "yesterday"}, "filter.createdAfter",
+     "must be an AWSDateTime such as 2026-01-31T09:00:00.000Z"),
+    ({"senderId": "s", "createdBefore": "1969-12-31T23:59:59Z"}, "filter.createdBefore", "is out of range"),
+    ({"senderId": "s", "createdAfter": iso(T0), "createdBefore": iso(T0)}, "filter.createdBefore",
+     "must be later than filter.createdAfter"),
+    ({"senderId": "s", "status": []}, "filter.status", "must name at least one status"),
+    ({"senderId": "s", "status": "FAILED"}, "filter.status", "must name at least one status"),
+    ({"senderId": "s", "status": ["FAILED", "LOST"]}, "filter.status", f"must be among {STATUSES}"),
+    ({"senderId": "s", "deliveryMethod": "FAX"}, "filter.deliveryMethod", "must be EMAIL or SMS"),
 ])
-def test_bad_filter_values_name_their_field(flt, field):
+def test_bad_filter_values_name_their_field(flt, field, message):
     with pytest.raises(BadRequest) as error:
         parse_history_query({"filter": flt}, lambda r: r)
-    assert error.value.field == field
+    assert (error.value.field, str(error.value)) == (field, f"{field}: {message}")
+
+
+@pytest.mark.parametrize("args, field, message", [
+    ({}, "filter", "is required"),
+    ({"filter": "shop"}, "filter", "is required"),
+    ({"filter": {"senderId": "s"}, "order": "RANDOM"}, "order", "must be one of OLDEST_FIRST, NEWEST_FIRST"),
+    ({"filter": {"senderId": "s"}, "after": 5}, "after", "not a valid cursor"),
+])
+def test_bad_history_arguments_name_their_field(args, field, message):
+    with pytest.raises(BadRequest) as error:
+        parse_history_query(args, lambda r: r)
+    assert (error.value.field, str(error.value)) == (field, f"{field}: {message}")
+
+
+def test_a_time_without_a_zone_is_utc_and_duplicate_statuses_count_once():
+    query = parse_history_query({"filter": {"senderId": "s", "createdAfter": "2026-01-31T09:00:00",
+                                            "status": ["FAILED", "DELIVERED", "FAILED"]}}, lambda r: r)
+    assert query.low == ulids.to_text(T0 << 80) and query.statuses == ("DELIVERED", "FAILED")
 
 
 def test_a_time_range_becomes_ulid_bounds_to_the_millisecond():

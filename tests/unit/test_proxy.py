@@ -104,10 +104,18 @@ def test_an_expired_session_relays_nothing_even_before_the_ttl():
     assert stored.status == OPEN
 
 
-@pytest.mark.parametrize("bad", [{"participantA": "+14155550001", "participantB": "+14155550001"},
-                                 {"participantA": "+14155550001", "participantB": "+14155550002", "expiresInMinutes": 0}])
-def test_bad_session_input_is_refused(bad):
+@pytest.mark.parametrize(("bad", "message"), [
+    ("x", "input: is required"),
+    ({"participantA": "+14155550001", "participantB": "+1 415 555 0001"}, "participantB: must differ from participantA"),
+    ({"participantA": "+14155550001", "participantB": "+14155550002", "expiresInMinutes": 0}, "expiresInMinutes: 1 to 10080"),
+    ({"participantA": "+14155550001", "participantB": "+14155550002", "expiresInMinutes": 10081}, "expiresInMinutes: 1 to 10080"),
+    ({"participantA": "+14155550001", "participantB": "+14155550002", "expiresInMinutes": True}, "expiresInMinutes: 1 to 10080"),
+    ({"participantB": "+14155550002"}, "participantA: a phone number must be in E.164 form: + and the country code"),
+])
+def test_bad_session_input_is_refused(bad, message):
     from messenger.core.errors import BadRequest
 
-    with pytest.raises(BadRequest):
-        service(AtomicTable(["+14155551000"]), []).start(bad)
+    sent = []
+    with pytest.raises(BadRequest) as refused:
+        service(AtomicTable(["+14155551000"]), sent).start(bad)
+    assert str(refused.value) == message and sent == []

@@ -136,7 +136,18 @@ def test_without_schedules_configured_send_at_is_a_bad_request():
     service = MessageService(MemoryRepository(), {}, FakeQueue(), limits, FixedClock(NOW), new_message_id)
     with pytest.raises(BadRequest) as raised:
         service.send({**EMAIL, "sendAt": "2026-11-24T09:00:00Z"})
-    assert raised.value.field == "sendAt"
+    assert str(raised.value) == "sendAt: scheduled sends are not available here"
+
+
+def test_a_test_key_cannot_schedule_a_send(resources):
+    from messenger.core.caller import Caller
+
+    scheduler = FakeScheduler()
+    service, _, table, ses = scheduling_service(resources, scheduler)
+    with pytest.raises(BadRequest) as raised:
+        service.send({**EMAIL, "sendAt": "2026-11-24T09:00:00Z"}, Caller("tester", frozenset({"SEND", "TEST"}), True))
+    assert str(raised.value) == "sendAt: scheduled sends are not available with a TEST key"
+    assert scheduler.schedules == {} and ses.sent == []
 
 
 # -- the worker and cancelMessage ------------------------------------------------------------------
@@ -196,8 +207,9 @@ def test_a_queued_message_no_attempt_holds_can_be_cancelled_one_being_sent_canno
     repository.claim(busy.to, busy.id, "token", NOW, "2026-11-23T11:00:00.000Z")
     sends = ScheduledSends(repository, lambda: Schedules(FakeScheduler(), TARGET), FixedClock(NOW), job_body)
     assert sends.cancel(free.id).delivery_status is DeliveryStatus.CANCELLED
-    with pytest.raises(BadRequest, match="being sent"):
+    with pytest.raises(BadRequest) as refused:
         sends.cancel(busy.id)
+    assert str(refused.value) == "id: the message is being sent or was sent: it can no longer be cancelled"
     assert repository.records[(busy.to, busy.id)].delivery_status is DeliveryStatus.QUEUED
 
 
@@ -209,15 +221,17 @@ def test_cancelling_a_message_already_sent_or_final_is_a_bad_request_and_changes
     sends = ScheduledSends(repository, lambda: Schedules(scheduler, TARGET), FixedClock(NOW), job_body)
     with pytest.raises(BadRequest) as raised:
         sends.cancel(message.id)
-    assert raised.value.field == "id" and status.value in raised.value.message
+    assert (raised.value.field, str(raised.value)) == (
+        "id", f"id: the message is {status.value}: only a message not yet sent can be cancelled")
     assert repository.records[(message.to, message.id)] == message and scheduler.deleted == []
 
 
 @pytest.mark.parametrize("raw", ["01KAAAAAAAAAAAAAAAAAAAAAAA", "not-an-id", None])
 def test_cancelling_an_unknown_message_is_a_bad_request(raw):
     sends = ScheduledSends(MemoryRepository(), lambda: Schedules(FakeScheduler(), TARGET), FixedClock(NOW), job_body)
-    with pytest.raises(BadRequest, match="no message"):
+    with pytest.raises(BadRequest) as refused:
         sends.cancel(raw)
+    assert str(refused.value) == "id: no message has this id"
 
 
 # -- the EventBridge Scheduler adapter (moto) -----------------------------------------------------

@@ -118,7 +118,7 @@ class BatchService:
             try:
                 requests.append(checker.check(index, row))
             except BadRequest as error:
-                errors.append(RowError(index, error.field, error.message.removeprefix(f"{error.field}: ")))
+                errors.append(RowError.of(index, error))
         if errors:
             raise BatchRejected(errors, len(errors))
         status = BatchStatus.SCHEDULED if send_at else BatchStatus.SENDING

@@ -35,6 +35,11 @@ class RowError:
     field: str
     message: str
 
+    @classmethod
+    def of(cls, row: int, refusal) -> "RowError":
+        """A BadRequest as the row's error: its field, and its reason without the field in front."""
+        return cls(row, refusal.field, refusal.message.removeprefix(f"{refusal.field}: "))
+
     def to_graphql(self) -> dict:
         return {"row": self.row, "field": self.field, "message": self.message}
 

@@ -151,7 +151,7 @@ class UploadProcessor:
                 except BadRequest as error:
                     bad += 1
                     if len(errors) < MAX_REPORTED_ERRORS:
-                        errors.append(RowError(index, error.field, error.message.removeprefix(f"{error.field}: ")))
+                        errors.append(RowError.of(index, error))
                     continue
                 seen = True
                 for position in (digest % DUPLICATE_BITS, (digest >> 32) % DUPLICATE_BITS):
@@ -160,8 +160,8 @@ class UploadProcessor:
                 if seen:
                     suspects.add(digest)
         except (BadRequest, UnicodeDecodeError, csv.Error) as error:
-            message = error.message if isinstance(error, BadRequest) else "is not a UTF-8 CSV file"
-            return total, [*errors, RowError(total, "file", message)][:MAX_REPORTED_ERRORS], bad + 1
+            last = RowError.of(total, error) if isinstance(error, BadRequest) else RowError(total, "file", "is not a UTF-8 CSV file")
+            return total, [*errors, last][:MAX_REPORTED_ERRORS], bad + 1
         if total == 0:
             return 0, [RowError(0, "file", "has no rows")], 1
         if suspects:

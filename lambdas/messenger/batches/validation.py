@@ -142,7 +142,7 @@ class RowChecker:
         try:
             self.check(index, row)
         except BadRequest as error:
-            return RowError(index, error.field, error.message.removeprefix(f"{error.field}: "))
+            return RowError.of(index, error)
         return None
 
 
