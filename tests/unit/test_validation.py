@@ -133,3 +133,34 @@ def test_a_send_by_template_is_refused_when_it_cannot_be_one(args, field, messag
     with pytest.raises(BadRequest) as error:
         parse_send_input(args, SETTINGS)
     assert (error.value.field, str(error.value)) == (field, message)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ("x", "input: is required"),
+    ({"to": "", "deliveryMethod": "EMAIL", "body": "b"}, "to: is required"),
+    (sms(provider="SES"), "provider: SES sends e-mail, not SMS"),
+    (email(provider="SNS"), "provider: e-mail is sent through SES only"),
+    (sms(subject="x"), "subject: SMS messages have no subject"),
+    (sms(**{"from": "OTHER"}), "from: is not a sender id this deployment allows"),
+    (email(**{"from": "x@example.com"}), "from: is not a sender address this deployment allows"),
+    (sms(to="+449098790000"), "to: SMS to premium rate numbers is not allowed"),
+    (sms(to="+8613800138000"), "to: SMS to country calling code +86 is not allowed by this deployment"),
+    (email(to="user@ex\u0430mple.com"), "to: the domain mixes scripts (a look-alike of another domain); not sent"),
+    (email(body="x" * 1001), "body: must be at most 1000 bytes"),
+    (sms(body="x" * 307), "body: takes 3 SMS segments (GSM-7); at most 2 are allowed"),
+    (sms(body="\u0436" * 135), "body: takes 3 SMS segments (UCS-2); at most 2 are allowed"),
+    (email(body="  "), "body: must not be empty"),
+    (email(idempotencyKey=""), "idempotencyKey: must be 1 to 128 printable characters"),
+])
+def test_each_refused_send_says_what_to_change(args, message):
+    with pytest.raises(BadRequest) as error:
+        parse_send_input(args, SETTINGS)
+    assert str(error.value) == message
+
+
+def test_sends_at_each_limit_are_accepted():
+    assert parse_send_input(email(body="x" * 1000), SETTINGS).body == "x" * 1000
+    assert parse_send_input(sms(body="x" * 306), SETTINGS).segments == 2
+    assert parse_send_input(sms(body="\u0436" * 134), SETTINGS).segments == 2
+    assert parse_send_input(sms(**{"from": "ACME"}), SETTINGS).sender == "ACME"
+    assert parse_send_input(email(**{"from": "Alerts@example.com"}), SETTINGS).sender == "Alerts@example.com"
