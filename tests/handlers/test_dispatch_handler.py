@@ -64,3 +64,21 @@ def test_a_gateway_failure_reports_only_its_items(worker):
     Capture.status = 503
     response = dispatch(sqs_event(resources, jobs), FakeLambdaContext())
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
+
+
+def test_a_masked_record_is_sent_with_its_real_text_carried_by_the_job_alone(worker):
+    """A verification code: the record (and so history and logs) keeps the masked text; only the job carries
+    the code, and the worker sends that."""
+    _, dispatch, resources = worker
+    from messenger.sending.dependencies import message_service
+    from messenger.sending.dal import SendingTable
+
+    message = message_service().send({"to": "+254711000001", "body": "482913 is your code", "deliveryMethod": "SMS"},
+                                      record_body="****** is your code")
+    [(body, handle)] = queued_jobs(resources)
+    assert json.loads(body)["text"] == "482913 is your code"
+    Capture.captured = []
+    assert dispatch(sqs_event(resources, [(body, handle)]), FakeLambdaContext()) == {"batchItemFailures": []}
+    assert Capture.captured[0]["form"]["message"] == ["482913 is your code"]
+    stored = SendingTable(boto3.client("dynamodb"), resources.table_name).get(message.to, message.id)
+    assert stored.body == "****** is your code" and stored.delivery_status.value == "ACCEPTED"

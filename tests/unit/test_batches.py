@@ -140,8 +140,10 @@ def test_the_same_idempotency_key_returns_the_same_batch_and_another_input_confl
     first = world.service.send(args)
     again = world.service.send(args)
     assert again.id == first.id and len(world.messages()) == 3 and len(world.jobs()) == 3
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as conflict:
         world.service.send({**args, "body": "Other ((name))"})
+    assert (conflict.value.message, conflict.value.info) == (
+        "idempotencyKey: this key was used with a different input", {"field": "idempotencyKey"})
 
 
 def test_a_batch_idempotency_key_answers_only_the_client_that_used_it(world):

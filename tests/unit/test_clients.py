@@ -112,6 +112,15 @@ def test_a_created_client_gets_its_own_key_with_its_scopes(world):
     assert answer["key"] not in str(world.items())
     page = world.service.page({"first": 10})
     assert [c["name"] for c in page["data"]] == ["shop"]
+    assert page["pageInfo"] == {"hasNextPage": False, "endCursor": answer["client"]["id"]}
+
+
+def test_clients_page_by_id_with_the_last_id_as_cursor(world):
+    ids = sorted(create(world, name=f"c{n}")["client"]["id"] for n in range(3))
+    first = world.service.page({"first": 2})
+    assert [c["id"] for c in first["data"]] == ids[:2] and first["pageInfo"] == {"hasNextPage": True, "endCursor": ids[1]}
+    rest = world.service.page({"first": 2, "after": ids[1]})
+    assert [c["id"] for c in rest["data"]] == ids[2:] and rest["pageInfo"]["hasNextPage"] is False
 
 
 def test_a_test_client_is_flagged(world):

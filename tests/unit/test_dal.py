@@ -78,3 +78,19 @@ def test_history_keys_are_sparse_and_set_only_with_their_field():
     assert plain["idKey"] == {"S": base.id} and "senderKey" not in plain and "referenceKey" not in plain
     keyed = to_item(Message(**{**base.__dict__, "sender_id": "shop", "reference": "order-1"}))
     assert keyed["senderKey"] == {"S": "shop#0"} and keyed["referenceKey"] == {"S": "order-1"}
+
+
+def test_only_a_failed_condition_counts_as_one():
+    from botocore.exceptions import ClientError
+    from messenger.messages.dal import is_condition_failure
+
+    assert is_condition_failure(ClientError({"Error": {"Code": "ConditionalCheckFailedException"}}, "PutItem"))
+    assert not is_condition_failure(ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "PutItem"))
+    assert not is_condition_failure(ClientError({}, "PutItem"))
+
+
+def test_the_first_ulid_has_no_predecessor():
+    from messenger.messages import ulids
+
+    assert ulids.predecessor(ulids.to_text(0)) is None
+    assert ulids.predecessor(ulids.to_text(5)) == ulids.to_text(4)

@@ -62,17 +62,20 @@ def test_send_at_is_a_future_moment_within_35_days(value, expected):
 
 
 @pytest.mark.parametrize(("value", "problem"), [
-    ("2026-11-23T11:59:59Z", "in the past"),
-    ("2026-11-23T12:00:00Z", "in the past"),  # now is not the future
-    ("2026-12-28T12:00:00.001Z", "35 days"),
-    ("2026-11-24T12:00:00", "time zone"),
-    ("tomorrow", "AWSDateTime"),
-    (1764000000, "AWSDateTime"),
+    ("2026-11-23T11:59:59Z", "is in the past"),
+    ("2026-11-23T12:00:00Z", "is in the past"),  # now is not the future
+    ("2026-12-28T12:00:00.001Z", "is more than 35 days ahead"),
+    ("2026-11-24T12:00:00", "needs a time zone (Z or an offset such as +03:00)"),
+    ("tomorrow", "must be an AWSDateTime such as 2026-12-01T09:00:00Z"),
+    (1764000000, "must be an AWSDateTime such as 2026-12-01T09:00:00Z"),
 ])
 def test_send_at_in_the_past_too_far_or_unreadable_is_a_bad_request(value, problem):
     with pytest.raises(BadRequest) as raised:
         parse_send_at(value, NOW)
-    assert raised.value.field == "sendAt" and problem in raised.value.message
+    assert (raised.value.field, str(raised.value)) == ("sendAt", f"sendAt: {problem}")
+    with pytest.raises(BadRequest) as raised:
+        parse_send_at(value, NOW, "input.sendAt")
+    assert str(raised.value) == f"input.sendAt: {problem}"
 
 
 def test_the_schedule_time_is_utc_seconds_never_earlier_than_send_at():

@@ -49,6 +49,8 @@ def service():
 @pytest.mark.parametrize("to, method, status, reason", [
     ("user@example.com", "EMAIL", "DELIVERED", None),
     ("bounce+x@simulator.amazonses.com", "EMAIL", "FAILED", "Bounce: Permanent/General"),
+    ("suppressionlist@simulator.amazonses.com", "EMAIL", "FAILED", "Bounce: Permanent/Suppressed"),
+    ("ooto@simulator.amazonses.com", "EMAIL", "DELIVERED", None),
     ("complaint@simulator.amazonses.com", "EMAIL", "DELIVERED", None),
     ("+14155550100", "SMS", "DELIVERED", None),
     ("+14155550199", "SMS", "FAILED", "Carrier: Phone carrier has blocked this message"),

@@ -164,3 +164,19 @@ def test_sends_at_each_limit_are_accepted():
     assert parse_send_input(sms(body="\u0436" * 134), SETTINGS).segments == 2
     assert parse_send_input(sms(**{"from": "ACME"}), SETTINGS).sender == "ACME"
     assert parse_send_input(email(**{"from": "Alerts@example.com"}), SETTINGS).sender == "Alerts@example.com"
+
+
+def test_an_idempotency_key_of_128_printable_characters_is_the_longest():
+    assert parse_send_input(email(idempotencyKey="k" * 128), SETTINGS).idempotency_key == "k" * 128
+    with pytest.raises(BadRequest):
+        parse_send_input(email(idempotencyKey="k" * 129), SETTINGS)
+
+
+def test_a_sender_id_may_be_32_characters_through_sns_but_11_through_africastalking():
+    config = config_from_context({"senderEmail": "no-reply@example.com", "atCountryCodes": ["254"],
+                                  "smsSenderIds": ["ACMEBANK1234", "A" * 32]})
+    settings = Settings.from_env({"TABLE_NAME": "t", **function_environment(config, SEND_SETTINGS)})
+    assert parse_send_input(sms(**{"from": "A" * 32}), settings).sender == "A" * 32  # +1: SNS
+    with pytest.raises(BadRequest) as error:
+        parse_send_input(sms(to="+254711223344", **{"from": "ACMEBANK1234"}), settings)
+    assert str(error.value) == "from: must be at most 11 characters"

@@ -109,3 +109,9 @@ def test_attempts_are_kept_for_thirty_days(table):
     assert (item["error"]["S"], item["nextRetryAt"]["S"], "httpStatus" in item) == ("timeout", T2, False)
     [(attempt_id, attempt)] = table.attempts("w1", 10, None)[0]
     assert (attempt_id, attempt.error, attempt.http_status, attempt.delivered) == ("A1", "timeout", None, False)
+
+
+def test_an_answered_attempt_reads_back_with_its_status(table):
+    table.record(Attempt("w1", "msg_1_1", "MESSAGE_STATUS", 2, T1, http_status=204, delivered=True), "A2")
+    [(attempt_id, attempt)] = table.attempts("w1", 10, None)[0]
+    assert attempt == Attempt("w1", "msg_1_1", "MESSAGE_STATUS", 2, T1, http_status=204, delivered=True)

@@ -18,6 +18,13 @@ def test_the_specification_vector():
     assert signing.signature(SPEC_SECRET, SPEC_ID, SPEC_TIMESTAMP, SPEC_BODY) == SPEC_SIGNATURE
 
 
+def test_a_post_names_itself_and_its_content_and_carries_one_signature_per_secret():
+    sent = signing.headers((SPEC_SECRET, SPEC_SECRET), SPEC_ID, SPEC_TIMESTAMP, SPEC_BODY)
+    assert sent == {"webhook-id": SPEC_ID, "webhook-timestamp": str(SPEC_TIMESTAMP),
+                    "webhook-signature": f"{SPEC_SIGNATURE} {SPEC_SIGNATURE}", "content-type": "application/json",
+                    "user-agent": "messaging-webhooks/1"}
+
+
 def test_the_reference_library_verifies_our_headers_and_both_secrets_sign_during_a_rotation():
     from standardwebhooks.webhooks import Webhook as Verifier
 
