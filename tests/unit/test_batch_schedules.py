@@ -16,7 +16,7 @@ from messenger.batches.fanout import Fanout
 from messenger.batches.jobs import CHECK, FIRE, BatchJobs, job_text
 from messenger.batches.jobs import parse_job as parse_batch_job
 from messenger.batches.logic import BatchService, upload_key
-from messenger.batches.models import BatchStatus, NotFound
+from messenger.batches.models import BatchStatus, NotFound, RowError
 from messenger.batches.uploads import UploadProcessor
 from messenger.core.clock import SystemClock, new_message_id
 from messenger.core.errors import BadRequest
@@ -253,7 +253,8 @@ def test_a_request_that_died_while_recording_ends_failed_with_nothing_sent(world
     assert world.batch_jobs() == [(batch_id, CHECK)]
     world.at("2026-11-23T12:01:00.000Z")
     failed = world.jobs.handle(batch_id, CHECK)
-    assert failed.status is BatchStatus.FAILED and failed.errors[0].row == 2 and "interrupted" in failed.errors[0].message
+    assert failed.status is BatchStatus.FAILED and failed.errors == (RowError(
+        2, "messages", "the request was interrupted while recording the batch: nothing was sent; send the batch again"),)
     records = world.records(batch_id)
     assert len(records) == 4 and {m.delivery_status for m in records} == {DeliveryStatus.FAILED}
     assert (failed.counts["FAILED"], failed.counts["QUEUED"]) == (4, 0)

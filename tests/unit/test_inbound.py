@@ -184,6 +184,10 @@ def test_a_repeated_callback_records_and_acts_once(world):
     [record] = records.messages.values()
     assert (record.direction, record.party, record.to, record.delivery_status.value) == (
         Direction.INBOUND, PHONE, "12345", "DELIVERED")
+    assert (record.created_at, record.completed_at, record.updated_at) == (
+        "2026-11-23T10:00:00.000Z", "2026-11-23T10:00:00.000Z", "2026-11-23T12:00:00.000Z")  # received, recorded
+    assert [(e.status.value, e.at, e.detail) for e in record.events] == [("DELIVERED", "2026-11-23T10:00:00.000Z", "received")]
+    assert (record.body, record.segments, record.provider_message_id) == ("HELP", 1, "p1")
     assert len(sent) == 1
 
 

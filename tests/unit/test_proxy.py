@@ -119,3 +119,24 @@ def test_bad_session_input_is_refused(bad, message):
     with pytest.raises(BadRequest) as refused:
         service(AtomicTable(["+14155551000"]), sent).start(bad)
     assert str(refused.value) == message and sent == []
+
+
+def test_a_pool_number_takes_its_provider_from_its_country_or_from_the_request():
+    from messenger.core.errors import BadRequest
+    from messenger.proxy.dal import ProxyTable
+    from tests.support import moto_service
+
+    with moto_service() as resources:
+        import boto3
+
+        proxy = service(ProxyTable(boto3.client("dynamodb"), resources.table_name), [])
+        assert proxy.add_number({"number": "+254 700 000 100"}) == {
+            "number": "+254700000100", "provider": "AFRICASTALKING", "addedAt": "2026-11-23T12:00:00.000Z"}
+        assert proxy.add_number({"number": "+14155551000"})["provider"] == "SNS"
+        assert proxy.add_number({"number": "+14155551001", "provider": "AFRICASTALKING"})["provider"] == "AFRICASTALKING"
+        assert proxy.add_number({"number": "+254700000100", "provider": "SNS"})["provider"] == "AFRICASTALKING"  # kept
+        for args, message in [({"number": "+14155551002", "provider": "SES"}, "provider: must be SNS or AFRICASTALKING"),
+                              ({}, "number: a phone number must be in E.164 form: + and the country code")]:
+            with pytest.raises(BadRequest) as refused:
+                proxy.add_number(args)
+            assert str(refused.value) == message
