@@ -88,3 +88,18 @@ def test_removing_lifts_one_normalised_entry_and_says_whether_it_was_there(table
 @pytest.mark.parametrize("raw", [None, "", "   ", 42])
 def test_removing_needs_a_recipient(table, raw):
     assert _refused(remove, table, {"to": raw}) == "to: is required"
+
+
+def test_an_entry_is_lifted_for_its_own_reason_only(table):
+    table.add(Suppression("+254711000001", "bounce", SINCE))
+    table.add(Suppression("+254711000002", "opt-out", SINCE))
+    assert table.remove_if_reason("+254711000001", "opt-out") is False  # START does not lift a bounce
+    assert table.remove_if_reason("+254711000002", "opt-out") is True
+    assert table.remove_if_reason("+254711000003", "opt-out") is False
+    assert [e["to"] for e in page(table, {})["data"]] == ["+254711000001"]
+
+
+def test_the_first_reason_stays(table):
+    assert table.add(Suppression("+254711000001", "bounce", SINCE, "m1")) is True
+    assert table.add(Suppression("+254711000001", "complaint", "2026-11-24T00:00:00.000Z", "m2")) is False
+    assert page(table, {})["data"] == [{"to": "+254711000001", "reason": "bounce", "since": SINCE, "messageId": "m1"}]
