@@ -318,3 +318,13 @@ def test_without_schedules_or_uploads_those_requests_are_refused(world):
         world.service.create_upload({"body": "Hi", "messages": rows(1)})
     assert str(refused.value) == "messages: the rows come in the uploaded CSV file"
     assert world.messages() == [] and world.service.page({})["data"] == []
+
+
+def test_an_s3_notification_names_its_created_objects_and_the_test_event_none(world):  # world: the worker's settings
+    from messenger.batches.worker import object_keys
+
+    created = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": "uploads/B1.csv"}}},
+                           {"eventName": "ObjectRemoved:Delete", "s3": {"object": {"key": "uploads/B2.csv"}}},
+                           {"eventName": "ObjectCreated:Copy", "s3": {"object": {"key": "uploads/my+batch%21.csv"}}}]}
+    assert object_keys(json.dumps(created)) == ["uploads/B1.csv", "uploads/my batch!.csv"]
+    assert object_keys(json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Records": created["Records"]})) == []

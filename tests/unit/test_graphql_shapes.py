@@ -44,3 +44,17 @@ def test_a_batchs_shared_content_reads_back_as_written():
                     Content(template_id="t1", template_version=2), Content(template_id="t1")):
         assert Content.from_dict(content.as_dict()) == content
     assert Content(template_id="t1").as_dict() == {"templateId": "t1"}
+
+
+def test_a_batch_shows_only_the_statuses_it_has_in_the_schemas_order_and_its_bad_rows():
+    from messenger.batches.models import Batch, BatchSource, BatchStatus, RowError
+
+    batch = Batch("B1", BatchStatus.FAILED, BatchSource.UPLOAD, Content(body="Hi"), T1, T2, total=3, reference="promo",
+                  counts={"FAILED": 1, "DELIVERED": 2, "QUEUED": 0}, errors=(RowError(4, "to", "bad"),), bad_rows=7,
+                  completed_at=T2)
+    assert batch.to_graphql() == {
+        "id": "B1", "reference": "promo", "status": "FAILED", "total": 3,
+        "counts": [{"status": "DELIVERED", "count": 2}, {"status": "FAILED", "count": 1}],
+        "createdAt": T1, "updatedAt": T2, "completedAt": T2, "sendAt": None,
+        "errors": [{"row": 4, "field": "to", "message": "bad"}], "badRows": 7}
+

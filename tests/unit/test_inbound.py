@@ -221,3 +221,7 @@ def test_a_bulk_opt_out_notice_suppresses(world):
     service, records, opt_outs, sent, relays = world
     assert service.opt_out(OptOutNotice(PHONE, "MyBrand")) is True
     assert opt_outs.entries[PHONE].reason == OPT_OUT_REASON
+
+
+def test_a_provider_id_of_200_characters_is_the_longest():
+    assert parse_at_inbound(AT_FORM | {"id": "i" * 200}, NOW).provider_message_id == "i" * 200
