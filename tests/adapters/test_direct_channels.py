@@ -85,5 +85,18 @@ def test_no_answer_is_retried_only_when_the_request_never_left(failure, transien
     with pytest.raises(ProviderError) as error:
         SnsSmsChannel(sns, "Transactional").send(SMS)
     assert error.value.transient is transient
-    if not transient:
-        assert "may have been sent" in error.value.reason
+    assert error.value.reason == (f"SNS:{type(failure).__name__}" if transient else "SNS:NoAnswer (may have been sent)")
+
+
+def test_an_sns_refusal_is_classified_by_its_code():
+    sns = client("sns")
+    with Stubber(sns) as stub:
+        stub.add_client_error("publish", service_error_code="InvalidParameter", http_status_code=400)
+        with pytest.raises(ProviderError) as error:
+            SnsSmsChannel(sns, "Transactional").send(SMS)
+    assert (error.value.reason, error.value.transient, error.value.throttled) == ("SNS:InvalidParameter", False, False)
+
+
+def test_line_breaks_of_any_kind_become_one_html_break_each():
+    assert html_body("a\r\nb\nc") == ('<!DOCTYPE html><html><body><div style="white-space: pre-wrap">'
+                                      'a<br>\nb<br>\nc</div></body></html>')
