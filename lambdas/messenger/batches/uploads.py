@@ -160,7 +160,8 @@ class UploadProcessor:
                 if seen:
                     suspects.add(digest)
         except (BadRequest, UnicodeDecodeError, csv.Error) as error:
-            last = RowError.of(total, error) if isinstance(error, BadRequest) else RowError(total, "file", "is not a UTF-8 CSV file")
+            last = (RowError.of(total, error) if isinstance(error, BadRequest)
+                    else RowError(total, "file", "is not a UTF-8 CSV file"))
             return total, [*errors, last][:MAX_REPORTED_ERRORS], bad + 1
         if total == 0:
             return 0, [RowError(0, "file", "has no rows")], 1
