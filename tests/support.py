@@ -67,6 +67,13 @@ def table_items(table_name: str) -> list[dict]:
     return boto3.client("dynamodb").scan(TableName=table_name)["Items"]
 
 
+def empty_table(table_name: str) -> None:
+    """Delete every item: a test module shares one moto, and each test starts from an empty table."""
+    db = boto3.client("dynamodb")
+    for item in table_items(table_name):
+        db.delete_item(TableName=table_name, Key={"PK": item["PK"], "SK": item["SK"]})
+
+
 class FakeLambdaContext:
     function_name = "test-function"
     function_version = "$LATEST"

@@ -30,7 +30,7 @@ from messenger.messages.status import StatusWriter
 from messenger.sending.dal import SendingTable
 
 from tests.fakes import FixedClock
-from tests.support import moto_service, table_items
+from tests.support import empty_table, moto_service, table_items
 
 NOW = "2026-11-23T12:00:00.000Z"
 SOON = "2026-11-23T12:10:00.000Z"
@@ -104,9 +104,7 @@ def world(service, monkeypatch):
 
     for module in (jobs, logic):  # moto holds a delayed message back as SQS does
         monkeypatch.setattr(module, "CHECK_DELAY_SECONDS", 0)
-    db = boto3.client("dynamodb")
-    for item in table_items(service.table_name):
-        db.delete_item(TableName=service.table_name, Key={"PK": item["PK"], "SK": item["SK"]})
+    empty_table(service.table_name)
     settings.cache_clear()
     world = World(service)
     world.sends(), world._drain("uploads")

@@ -23,7 +23,7 @@ from messenger.messages.models import DeliveryStatus
 from messenger.suppressions.dal import SuppressionsTable
 from messenger.suppressions.models import Suppression
 
-from tests.support import moto_service, table_items
+from tests.support import empty_table, moto_service, table_items
 
 
 class World:
@@ -59,9 +59,7 @@ def service():
 @pytest.fixture
 def world(service):
     """One moto for the module (its start costs seconds); each test starts from an empty table and queue."""
-    db = boto3.client("dynamodb")
-    for item in table_items(service.table_name):
-        db.delete_item(TableName=service.table_name, Key={"PK": item["PK"], "SK": item["SK"]})
+    empty_table(service.table_name)
     settings.cache_clear()
     world = World(service)
     world.jobs()  # drained

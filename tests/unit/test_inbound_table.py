@@ -8,23 +8,14 @@ import pytest
 from messenger.inbound.dal import InboundTable
 from messenger.messages.models import DeliveryMethod, DeliveryStatus, Direction, Message, Provider
 
-from tests.support import moto_service, table_items
+from tests.support import table_items
 
 PHONE, OURS, AT = "+254711000001", "12345", "2026-11-23T12:00:00.000Z"
 
 
-@pytest.fixture(scope="module")
-def moto_table():
-    with moto_service() as resources:
-        yield resources.table_name
-
-
 @pytest.fixture
-def table(moto_table):
-    db = boto3.client("dynamodb")
-    for item in table_items(moto_table):
-        db.delete_item(TableName=moto_table, Key={"PK": item["PK"], "SK": item["SK"]})
-    return InboundTable(db, moto_table)
+def table(empty_moto_table):
+    return InboundTable(boto3.client("dynamodb"), empty_moto_table)
 
 
 def inbound(message_id: str, provider_id: str = "ATSMS_1") -> Message:

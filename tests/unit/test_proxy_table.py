@@ -8,24 +8,15 @@ import pytest
 from messenger.proxy.dal import ProxyTable
 from messenger.proxy.models import NO_EXPIRY, OPEN, ProxyNumber, ProxySession
 
-from tests.support import moto_service, table_items
+from tests.support import table_items
 
 NUMBER, ANN, BO, CY = "+254700000100", "+254711000001", "+254711000002", "+254711000003"
 T1, T2, T3 = "2026-11-23T12:00:00.000Z", "2026-11-23T13:00:00.000Z", "2026-11-23T14:00:00.000Z"
 
 
-@pytest.fixture(scope="module")
-def moto_table():
-    with moto_service() as resources:
-        yield resources.table_name
-
-
 @pytest.fixture
-def table(moto_table):
-    db = boto3.client("dynamodb")
-    for item in table_items(moto_table):
-        db.delete_item(TableName=moto_table, Key={"PK": item["PK"], "SK": item["SK"]})
-    return ProxyTable(db, moto_table)
+def table(empty_moto_table):
+    return ProxyTable(boto3.client("dynamodb"), empty_moto_table)
 
 
 def session(session_id: str, a: str = ANN, b: str = BO, until: str = T2) -> ProxySession:

@@ -13,23 +13,13 @@ from messenger.suppressions.dal import SuppressionsTable
 from messenger.suppressions.logic import page, remove
 from messenger.suppressions.models import Suppression
 
-from tests.support import moto_service, table_items
 
 SINCE = "2026-11-23T12:00:00.000Z"
 
 
-@pytest.fixture(scope="module")
-def moto_table():
-    with moto_service() as resources:
-        yield resources.table_name
-
-
 @pytest.fixture
-def table(moto_table):
-    db = boto3.client("dynamodb")
-    for item in table_items(moto_table):
-        db.delete_item(TableName=moto_table, Key={"PK": item["PK"], "SK": item["SK"]})
-    return SuppressionsTable(db, moto_table)
+def table(empty_moto_table):
+    return SuppressionsTable(boto3.client("dynamodb"), empty_moto_table)
 
 
 def _refused(call, *args) -> str:

@@ -15,7 +15,7 @@ from messenger.templates.dal import HEADS, TemplatesTable
 from messenger.templates.logic import MAX_CACHED_VERSIONS, TemplateService
 
 from tests.fakes import FixedClock
-from tests.support import moto_service, table_items
+from tests.support import table_items
 
 def ID(n: int) -> str:  # ULIDs in creation order, as the cursor requires
     return f"01ARZ3NDEKTSV4RRFFQ69G5{n:03d}"
@@ -24,12 +24,6 @@ def ID(n: int) -> str:  # ULIDs in creation order, as the cursor requires
 SETTINGS = SimpleNamespace(template_cache_seconds=10, max_email_body_bytes=64, max_subject_chars=30)
 EMAIL = {"name": "Receipt", "channel": "EMAIL", "subject": "Order ((ref))", "body": "Hi ((name)), see https://x.example/((ref))"}
 SMS = {"name": "Code", "channel": "SMS", "body": "Code ((code))"}
-
-
-@pytest.fixture(scope="module")
-def moto_table():
-    with moto_service() as resources:
-        yield resources.table_name
 
 
 class Clocks:
@@ -43,13 +37,11 @@ class Clocks:
 
 
 @pytest.fixture
-def world(moto_table):
+def world(empty_moto_table):
     db = boto3.client("dynamodb")
-    for item in table_items(moto_table):
-        db.delete_item(TableName=moto_table, Key={"PK": item["PK"], "SK": item["SK"]})
     clocks = Clocks()
     ids = iter(ID(n) for n in range(1, 1000))
-    table = TemplatesTable(db, moto_table)
+    table = TemplatesTable(db, empty_moto_table)
 
     def service(table=table):  # another warm function: the same table, a cache of its own
         return TemplateService(table, SETTINGS, clocks.wall, lambda: next(ids), monotonic=lambda: clocks.seconds)

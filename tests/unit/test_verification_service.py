@@ -20,7 +20,7 @@ from messenger.verification.logic import VerificationService
 from messenger.verification.models import NotFound, TooManyRequests, VerificationStatus
 
 from tests.fakes import FixedClock
-from tests.support import moto_service, table_items
+from tests.support import table_items
 
 KEY = b"test-verification-key"
 TEXT = "{code} is your code. It expires in {minutes} minutes."
@@ -28,15 +28,9 @@ NUMBER = "+254711000001"
 START = 1795435200  # 2026-11-23T12:00:00Z
 
 
-@pytest.fixture(scope="module")
-def service_resources():
-    with moto_service() as resources:
-        yield resources
-
-
 class World:
-    def __init__(self, resources, **limits) -> None:
-        self.table_name = resources.table_name
+    def __init__(self, table_name: str, **limits) -> None:
+        self.table_name = table_name
         self.table = VerificationTable(boto3.client("dynamodb"), self.table_name)
         self.clock = FixedClock()
         self.sent: list[tuple[dict, str]] = []
@@ -63,11 +57,8 @@ class World:
 
 
 @pytest.fixture
-def world(service_resources):
-    db = boto3.client("dynamodb")
-    for item in table_items(service_resources.table_name):
-        db.delete_item(TableName=service_resources.table_name, Key={"PK": item["PK"], "SK": item["SK"]})
-    return World(service_resources)
+def world(empty_moto_table):
+    return World(empty_moto_table)
 
 
 def _refusal(call, args) -> BadRequest:
@@ -154,7 +145,7 @@ def test_sends_per_verification_are_limited_and_the_refusal_sends_nothing(world)
 
 
 def test_starts_per_hour_are_limited_per_recipient_and_the_next_hour_starts_afresh(world):
-    world = World(SimpleNamespace(table_name=world.table_name), max_sends=10, starts_per_hour=2)
+    world = World(world.table_name, max_sends=10, starts_per_hour=2)
     for _ in range(2):
         world.service.start({"channel": "SMS", "to": NUMBER})
     with pytest.raises(TooManyRequests) as caught:

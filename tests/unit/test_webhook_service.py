@@ -12,25 +12,15 @@ from messenger.webhooks.dal import WebhooksTable
 from messenger.webhooks.models import Attempt
 from messenger.webhooks.service import MAX_WEBHOOKS, InboundNeedsRead, NotFound, Webhooks
 
-from tests.support import moto_service, table_items
 
 NOW = 1795435200.0  # 2026-11-23T12:00:00Z
 URL = "https://hooks.example.com/h"
 PUBLIC = ["93.184.215.14"]
 
 
-@pytest.fixture(scope="module")
-def moto_table():
-    with moto_service() as resources:
-        yield resources.table_name
-
-
 @pytest.fixture
-def world(moto_table):
-    db = boto3.client("dynamodb")
-    for item in table_items(moto_table):
-        db.delete_item(TableName=moto_table, Key={"PK": item["PK"], "SK": item["SK"]})
-    table = WebhooksTable(db, moto_table)
+def world(empty_moto_table):
+    table = WebhooksTable(boto3.client("dynamodb"), empty_moto_table)
     changes = []
     webhooks = Webhooks(table, allow_loopback=False, grace_seconds=3600, resolve=lambda host, port: PUBLIC,
                         now=lambda: NOW, on_change=lambda: changes.append(1))

@@ -10,23 +10,14 @@ import pytest
 from messenger.webhooks.dal import ATTEMPT_TTL_DAYS, WebhooksTable
 from messenger.webhooks.models import Attempt, Webhook, WebhookEvent
 
-from tests.support import moto_service, table_items
+from tests.support import table_items
 
 T1, T2, T3 = "2026-11-23T12:00:00.000Z", "2026-11-23T13:00:00.000Z", "2026-11-24T13:00:00.000Z"
 
 
-@pytest.fixture(scope="module")
-def moto_table():
-    with moto_service() as resources:
-        yield resources.table_name
-
-
 @pytest.fixture
-def table(moto_table):
-    db = boto3.client("dynamodb")
-    for item in table_items(moto_table):
-        db.delete_item(TableName=moto_table, Key={"PK": item["PK"], "SK": item["SK"]})
-    return WebhooksTable(db, moto_table)
+def table(empty_moto_table):
+    return WebhooksTable(boto3.client("dynamodb"), empty_moto_table)
 
 
 def hook(webhook_id: str = "w1", events=(WebhookEvent.MESSAGE_STATUS,)) -> Webhook:
