@@ -25,6 +25,7 @@ class Capture(BaseHTTPRequestHandler):
     captured: list[dict] = []
     status = 201
     delay = 0.0
+    raw_answer: bytes | None = None  # instead of the JSON answer
 
     def do_POST(self):  # noqa: N802 - the http.server API
         body = self.rfile.read(int(self.headers["Content-Length"])).decode()
@@ -34,6 +35,12 @@ class Capture(BaseHTTPRequestHandler):
         payload = {"SMSMessageData": {"Message": "Sent to 2/2", "Recipients": [
             {"statusCode": 101, "number": n, "status": "Success", "cost": "KES 0.8000", "messageId": f"ATXid_{i}"}
             for i, n in enumerate(RECIPIENTS)]}}
+        if Capture.raw_answer is not None:
+            self.send_response(Capture.status)
+            self.send_header("Content-Length", str(len(Capture.raw_answer)))
+            self.end_headers()
+            self.wfile.write(Capture.raw_answer)
+            return
         send_json(self, Capture.status, payload)
 
     def log_message(self, *args):
@@ -42,7 +49,7 @@ class Capture(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    Capture.captured, Capture.status, Capture.delay = [], 201, 0.0
+    Capture.captured, Capture.status, Capture.delay, Capture.raw_answer = [], 201, 0.0, None
     with loopback_server(Capture) as url:
         yield url
 
@@ -71,8 +78,17 @@ def test_our_request_matches_the_official_sdk_field_for_field(server, sender_id)
 
 def test_results_are_parsed_per_recipient(server):
     results = AfricasTalkingClient(server).send(Credentials("sandbox", "k"), RECIPIENTS, "hi", None)
-    assert [(r.number, r.status_code, r.message_id, r.cost) for r in results] == [
-        ("+254711000001", 101, "ATXid_0", "KES 0.8000"), ("+254711000002", 101, "ATXid_1", "KES 0.8000")]
+    assert [(r.number, r.status_code, r.status, r.message_id, r.cost) for r in results] == [
+        ("+254711000001", 101, "Success", "ATXid_0", "KES 0.8000"),
+        ("+254711000002", 101, "Success", "ATXid_1", "KES 0.8000")]
+
+
+@pytest.mark.parametrize("answer", [b"<html>gateway</html>", b'{"SMSMessageData": {}}', b'{"SMSMessageData": null}'])
+def test_an_unreadable_answer_to_a_taken_request_is_permanent_as_it_may_have_been_sent(server, answer):
+    Capture.raw_answer = answer
+    with pytest.raises(AtRequestError) as error:
+        AfricasTalkingClient(server).send(Credentials("sandbox", "k"), RECIPIENTS, "hi", None)
+    assert (error.value.reason, error.value.transient) == ("AfricasTalking:UnreadableResponse", False)
 
 
 @pytest.mark.parametrize(("status", "reason", "transient", "unauthorised", "throttled"), [

@@ -61,6 +61,9 @@ def test_malformed_reports_get_400(env, raw):
     ("a=1&&b", False, "body: not a form"),
     ("a" * 20_000, False, "body: too large"),
     ("a" * 17_000, True, "body: too large"),
+    ("a" * 16_384, True, "body: not a form"),  # the largest body, encoded: read, and found not to be a form
+    ("a" * 16_385, True, "body: too large"),  # within the encoded length's allowance, one byte over once decoded
+    ("\u00e9" * 9_000, False, "body: too large"),  # 9,000 characters, 18,000 bytes
 ])
 def test_a_body_that_is_not_a_small_form_is_answered_400_saying_why(env, raw, encode, answer):
     handler, resources, _, _ = env
@@ -160,5 +163,16 @@ def test_an_oversized_base64_body_is_refused_before_it_is_decoded(env, monkeypat
     handler, resources, _, _ = env
     monkeypatch.setattr("messenger.delivery_reports.handler.base64.b64decode",
                         lambda *_: pytest.fail("decoded an oversized body"))
-    event = url_event(f"/reports/{resources.report_token}", raw="a" * 30_000, encode=True)
+    event = url_event(f"/reports/{resources.report_token}", raw="a" * 16_389, encode=True)  # 21,852 characters
     assert handler(event, FakeLambdaContext())["statusCode"] == 400
+
+
+@pytest.mark.parametrize(("kind", "form", "answer"), [
+    ("inbound", {"from": "+254711000001", "to": "12345", "text": "hi", "date": "2026-01-01 00:00:00"},
+     "id: is required"),
+    ("opt-out", {"senderId": "Brand"}, "phoneNumber: is required"),
+])
+def test_an_incomplete_provider_callback_is_answered_400_saying_what_is_missing(env, kind, form, answer):
+    handler, resources, _, _ = env
+    response = handler(url_event(f"/{kind}/{resources.report_token}", form), FakeLambdaContext())
+    assert (response["statusCode"], response["body"]) == (400, answer)

@@ -326,3 +326,66 @@ def test_an_s3_notification_names_its_created_objects_and_the_test_event_none(wo
                            {"eventName": "ObjectCreated:Copy", "s3": {"object": {"key": "uploads/my+batch%21.csv"}}}]}
     assert object_keys(json.dumps(created)) == ["uploads/B1.csv", "uploads/my batch!.csv"]
     assert object_keys(json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Records": created["Records"]})) == []
+
+
+class Stingy:
+    """DynamoDB that, on the first bulk call of each kind, does half the work and hands the rest back."""
+
+    def __init__(self, db) -> None:
+        self._db, self.first_write, self.first_read = db, True, True
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+    def batch_write_item(self, RequestItems):  # noqa: N803 - boto3's names
+        [(table, requests)] = RequestItems.items()
+        if self.first_write and len(requests) > 1:
+            self.first_write = False
+            half = len(requests) // 2
+            self._db.batch_write_item(RequestItems={table: requests[:half]})
+            return {"UnprocessedItems": {table: requests[half:]}}
+        return self._db.batch_write_item(RequestItems=RequestItems)
+
+    def batch_get_item(self, RequestItems):  # noqa: N803
+        [(table, request)] = RequestItems.items()
+        if self.first_read and len(request["Keys"]) > 1:
+            self.first_read = False
+            half = len(request["Keys"]) // 2
+            answer = self._db.batch_get_item(RequestItems={table: {**request, "Keys": request["Keys"][:half]}})
+            return {**answer, "UnprocessedKeys": {table: {**request, "Keys": request["Keys"][half:]}}}
+        return self._db.batch_get_item(RequestItems=RequestItems)
+
+
+def test_records_dynamodb_leaves_unprocessed_are_written_and_read_again(world):
+    from messenger.messages.models import DeliveryMethod, Message, Provider
+
+    pauses = []
+    table = BatchesTable(Stingy(world.db), world.resources.table_name, sleep=pauses.append)
+    messages = [Message(new_message_id(), f"user{i}@example.com", "Hi", DeliveryMethod.EMAIL, DeliveryStatus.QUEUED,
+                        Provider.SES, "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z", subject="s")
+                for i in range(30)]  # fmt: skip
+    assert table.put_messages(messages) == 3  # 25 in two calls (half handed back), then 5
+    assert sorted(m["to"]["S"] for m in world.messages()) == sorted(m.to for m in messages)
+    assert table.existing(messages) == {m.id for m in messages}
+    assert pauses == [0.05, 0.05]  # one pause before each second try
+
+
+def test_the_suppression_check_of_a_large_batch_keeps_within_dynamodbs_limit_of_100_keys_a_call(world):
+    class Limited(Stingy):
+        calls: list[int] = []
+
+        def batch_get_item(self, RequestItems):  # noqa: N803
+            [(_, request)] = RequestItems.items()
+            if len(request["Keys"]) > 100:
+                raise AssertionError("DynamoDB refuses more than 100 keys in one BatchGetItem")
+            self.calls.append(len(request["Keys"]))
+            return super().batch_get_item(RequestItems)
+
+    recipients = [f"+2547110{i:05d}" for i in range(250)]
+    for n in (0, 100, 249):
+        world.suppressions.add(Suppression(recipients[n], f"reason {n}", "2026-11-23T00:00:00.000Z"))
+    db = Limited(world.db)
+    assert SuppressionsTable(db, world.resources.table_name).reasons(recipients * 2) == {
+        recipients[0]: "Suppressed: reason 0", recipients[100]: "Suppressed: reason 100",
+        recipients[249]: "Suppressed: reason 249"}
+    assert db.calls == [100, 50, 100, 50]  # each recipient once; the first call's other half handed back

@@ -94,3 +94,43 @@ def test_the_first_ulid_has_no_predecessor():
 
     assert ulids.predecessor(ulids.to_text(0)) is None
     assert ulids.predecessor(ulids.to_text(5)) == ulids.to_text(4)
+
+
+class OnePage:
+    """A DynamoDB client answering one Query, as given, and keeping the request."""
+
+    def __init__(self, answer: dict) -> None:
+        self.answer, self.requests = answer, []
+
+    def query(self, **request):
+        self.requests.append(request)
+        return self.answer
+
+
+def test_a_partition_page_says_whether_dynamodb_stopped_before_the_partition_ended():
+    from messenger.messages.dal import partition_page
+
+    items = [{"PK": {"S": "P"}, "SK": {"S": "X#1"}}]
+    stopped = OnePage({"Items": items, "LastEvaluatedKey": items[0]})
+    assert partition_page(stopped, "t", "P", "X#", 5, None) == (items, True)
+    assert stopped.requests == [{
+        "TableName": "t", "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+        "ExpressionAttributeValues": {":pk": {"S": "P"}, ":prefix": {"S": "X#"}}, "Limit": 5}]
+    ended = OnePage({"Items": items})
+    assert partition_page(ended, "t", "P", "X#", 5, {"PK": {"S": "P"}, "SK": {"S": "X#0"}}) == (items, False)
+    assert ended.requests[0]["ExclusiveStartKey"] == {"PK": {"S": "P"}, "SK": {"S": "X#0"}}
+
+
+def test_a_final_batch_is_announced_with_its_summary():
+    from messenger.messages.dal import batch_summary
+
+    item = {"id": {"S": "B1"}, "status": {"S": "COMPLETED"}, "total": {"N": "5"}, "nDELIVERED": {"N": "4"},
+            "nFAILED": {"N": "1"}, "nQUEUED": {"N": "0"}, "badRows": {"N": "2"}, "reference": {"S": "promo"},
+            "completedAt": {"S": "2026-01-01T00:00:00.000Z"}, "clientId": {"S": "c1"}}
+    assert batch_summary(item) == {
+        "id": "B1", "reference": "promo", "status": "COMPLETED", "total": 5,
+        "counts": {"DELIVERED": 4, "FAILED": 1}, "badRows": 2, "completedAt": "2026-01-01T00:00:00.000Z",
+        "clientId": "c1"}
+    bare = batch_summary({"id": {"S": "B2"}, "status": {"S": "CANCELLED"}})
+    assert bare == {"id": "B2", "reference": None, "status": "CANCELLED", "total": 0, "counts": {}, "badRows": 0,
+                    "completedAt": None, "clientId": None}

@@ -95,6 +95,10 @@ def test_an_africastalking_form_without_text_date_or_link_gets_the_defaults():
     assert parse_at_inbound(AT_FORM | {"text": "x" * 1600, "linkId": " " + "L" * 250}, NOW).link_id == "L" * 200
 
 
+def test_a_provider_id_of_the_longest_length_is_taken_whole():
+    assert parse_at_inbound(AT_FORM | {"id": "i" * 200}, NOW).provider_message_id == "i" * 200
+
+
 @pytest.mark.parametrize(("change", "field", "message"), [
     ({"inboundMessageId": ""}, "inboundMessageId", "inboundMessageId: is required"),
     ({"originationNumber": None}, "originationNumber", "originationNumber: is required"),

@@ -8,6 +8,7 @@ from messenger.core.settings import settings
 from messenger.messages.history import History
 from messenger.messages.models import DeliveryStatus, Provider
 from messenger.sending.dal import SendingTable
+from messenger.sending.models import Receipt
 from messenger.sending.service import MessageService
 
 from tests.fakes import FakeChannel, FakeQueue, permanent, transient
@@ -323,3 +324,38 @@ def test_a_page_cut_short_by_dynamodbs_1mb_limit_still_leads_to_the_rest(resourc
         after = page.end_cursor
     assert seen == ids
     assert rounds > 1  # 1.5 MB of messages cannot come back in one Query
+
+
+class CostlyChannel(FakeChannel):
+    """A direct channel whose provider prices each message, as Africa's Talking does."""
+
+    def send(self, message):
+        receipt = super().send(message)
+        return Receipt(receipt.provider_message_id, cost="USD 0.0075")
+
+
+def test_a_direct_send_keeps_the_price_its_provider_reported(resources):
+    service, table, _ = make_service(resources, sns=CostlyChannel("sns"))
+    sent = service.send(sms())
+    stored = table.get(sent.to, sent.id)
+    assert (stored.delivery_status, stored.provider_message_id, stored.cost) == (
+        DeliveryStatus.ACCEPTED, "sns-1", "USD 0.0075")
+
+
+def test_a_key_whose_transaction_never_stops_conflicting_fails_the_request_with_nothing_written_or_sent(
+        resources, monkeypatch):
+    from messenger.core.errors import StatusConflict
+
+    class AlwaysRacing(RacingDynamoDB):
+        def transact_write_items(self, **request):
+            self.cancelled = 0  # every attempt is cancelled, and no winner ever shows
+            return super().transact_write_items(**request)
+
+    pauses = []
+    monkeypatch.setattr("messenger.sending.dal.time.sleep", pauses.append)
+    service, table, channels = make_service(resources)
+    table._db = AlwaysRacing(table._db)
+    with pytest.raises(StatusConflict, match="^idempotency key: transaction kept conflicting$"):
+        service.send(email(idempotencyKey="contested"))
+    assert pauses == [0.05 * 2**n for n in range(len(pauses))] and len(pauses) >= 3
+    assert channels[Provider.SES].sent == [] and table_items(resources.table_name) == []

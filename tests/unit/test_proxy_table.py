@@ -61,6 +61,13 @@ def test_a_participant_holding_the_number_refuses_a_second_session_until_the_fir
     assert table.session_of(NUMBER, BO).id == "S3" and table.session_of(NUMBER, ANN).id == "S1"
 
 
+def test_a_session_id_is_written_once_even_for_other_participants(table):
+    assert table.allocate(session("S1"), T1, None) is True
+    assert table.allocate(session("S1", a=CY, b="+254711000004"), T1, None) is False
+    assert table.get_session("S1") == session("S1")
+    assert table.session_of(NUMBER, CY) is None  # its locks were not written either
+
+
 def test_closing_happens_once_and_releases_only_the_sessions_own_locks(table):
     table.allocate(session("S1"), T1, None)
     closed = table.close(session("S1"), T2)

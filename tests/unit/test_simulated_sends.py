@@ -82,3 +82,18 @@ def test_outcome_rules_match_the_local_receipts():
 
     assert simulated_ses_events("complaint@simulator.amazonses.com") == ["Delivery", "Complaint"]
     assert outcome.__module__ == "messenger.sending.simulator"
+
+
+@pytest.mark.parametrize("to, events", [
+    ("user@example.com", ["Delivery"]),
+    ("bounce@example.com", ["Delivery"]),  # the simulator's names mean something on its domain only
+    ("success@simulator.amazonses.com", ["Delivery"]),
+    ("Bounce+tag@Simulator.AmazonSES.com", ["Bounce"]),
+    ("suppressionlist@simulator.amazonses.com", ["Bounce"]),
+    ("COMPLAINT@SIMULATOR.AMAZONSES.COM", ["Delivery", "Complaint"]),
+    ("anyone-else@simulator.amazonses.com", ["Delivery"]),
+])
+def test_the_events_ses_publishes_follow_the_mailbox_simulator(to, events):
+    from messenger.sending.simulator import ses_events
+
+    assert ses_events(to) == events

@@ -1,0 +1,68 @@
+"""What each of Africa's Talking's per-recipient answers means for a message, read without any request."""
+
+import logging
+
+import pytest
+from messenger.messages.models import DeliveryMethod, DeliveryStatus, Message, Provider
+from messenger.sending.models import Receipt, RecipientResult
+from messenger.sending.providers.africastalking import AfricasTalkingSender, outcome_of
+from messenger.sending.providers.base import Refused
+from messenger.suppressions.models import BLACKLISTED
+
+
+def answer(code, message_id="ATXid_1", cost="KES 0.8000"):
+    return RecipientResult("+254711000001", code, "whatever AT wrote", message_id, cost)
+
+
+@pytest.mark.parametrize("code", [100, 101, 102])
+def test_an_accepted_answer_with_an_id_is_a_receipt_with_its_price(code):
+    assert outcome_of(answer(code)) == Receipt("ATXid_1", "KES 0.8000")
+
+
+@pytest.mark.parametrize("code, reason", [(500, "InternalServerError"), (501, "GatewayError"), (502, "RejectedByGateway")])
+def test_a_gateway_error_is_refused_for_now(code, reason):
+    assert outcome_of(answer(code, message_id=None)) == Refused(reason, transient=True)
+
+
+@pytest.mark.parametrize("code, outcome", [
+    (403, Refused("InvalidPhoneNumber", transient=False)),
+    (405, Refused("InsufficientBalance", transient=False)),
+    (406, Refused("UserInBlacklist", transient=False, suppress=BLACKLISTED)),
+    (499, Refused("AfricasTalking:499", transient=False)),
+])
+def test_other_answers_are_permanent_and_only_a_blacklisting_suppresses(code, outcome):
+    assert outcome_of(answer(code, message_id=None)) == outcome
+
+
+class Errors(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def errors():
+    handler, module_log = Errors(), logging.getLogger("messenger.sending.providers.africastalking")
+    module_log.addHandler(handler)
+    yield handler.messages
+    module_log.removeHandler(handler)
+
+
+def test_only_an_empty_account_is_logged_as_an_error_an_operator_can_alarm_on(errors):
+    for code in (100, 403, 406, 501):
+        outcome_of(answer(code))
+    assert errors == []
+    outcome_of(answer(405, message_id=None))
+    assert errors == ["Africa's Talking account has insufficient balance"]
+
+
+def test_without_a_client_or_credentials_every_message_fails_as_not_configured():
+    message = Message("01J0000000000000000000000A", "+254711000001", "Hi", DeliveryMethod.SMS, DeliveryStatus.QUEUED,
+                      Provider.AFRICASTALKING, "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z")  # fmt: skip
+    sender = AfricasTalkingSender(None, None, sender_id=None, max_recipients=100)
+    result = sender.send_group([message])
+    assert result.outcomes == {message.id: Refused("AfricasTalking:NotConfigured", transient=False)}
+    assert result.requests == 0
