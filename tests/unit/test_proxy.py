@@ -110,7 +110,10 @@ def test_an_expired_session_relays_nothing_even_before_the_ttl():
     ({"participantA": "+14155550001", "participantB": "+14155550002", "expiresInMinutes": 0}, "expiresInMinutes: 1 to 10080"),
     ({"participantA": "+14155550001", "participantB": "+14155550002", "expiresInMinutes": 10081}, "expiresInMinutes: 1 to 10080"),
     ({"participantA": "+14155550001", "participantB": "+14155550002", "expiresInMinutes": True}, "expiresInMinutes: 1 to 10080"),
-    ({"participantB": "+14155550002"}, "participantA: a phone number must be in E.164 form: + and the country code"),
+    ({"participantB": "+14155550002"}, "participantA: is required"),
+    ({"participantA": "+14155550001", "participantB": "  "}, "participantB: is required"),
+    ({"participantA": "14155550001", "participantB": "+14155550002"},
+     "participantA: a phone number must be in E.164 form: + and the country code"),
 ])
 def test_bad_session_input_is_refused(bad, message):
     from messenger.core.errors import BadRequest
@@ -136,7 +139,8 @@ def test_a_pool_number_takes_its_provider_from_its_country_or_from_the_request()
         assert proxy.add_number({"number": "+14155551001", "provider": "AFRICASTALKING"})["provider"] == "AFRICASTALKING"
         assert proxy.add_number({"number": "+254700000100", "provider": "SNS"})["provider"] == "AFRICASTALKING"  # kept
         for args, message in [({"number": "+14155551002", "provider": "SES"}, "provider: must be SNS or AFRICASTALKING"),
-                              ({}, "number: a phone number must be in E.164 form: + and the country code")]:
+                              ({}, "number: is required"),
+                              ({"number": "0700000100"}, "number: a phone number must be in E.164 form: + and the country code")]:
             with pytest.raises(BadRequest) as refused:
                 proxy.add_number(args)
             assert str(refused.value) == message

@@ -143,6 +143,18 @@ def test_deliveries_page_newest_first_with_a_cursor(world):
     assert len(webhooks.deliveries({"webhookId": hook, "first": 100})["data"]) == 5
 
 
+def test_a_page_that_ends_at_the_oldest_attempt_says_there_is_no_next_page(world):
+    table, webhooks, _ = world
+    hook = webhooks.create(_hook())["id"]
+    _attempts(table, hook, 4)
+    first = webhooks.deliveries({"webhookId": hook, "first": 2})
+    assert first["pageInfo"]["hasNextPage"] is True
+    rest = webhooks.deliveries({"webhookId": hook, "first": 2, "after": first["pageInfo"]["endCursor"]})
+    assert [a["eventId"] for a in rest["data"]] == ["msg_1_1", "msg_0_1"]
+    assert rest["pageInfo"]["hasNextPage"] is False
+    assert webhooks.deliveries({"webhookId": hook, "first": 4})["pageInfo"]["hasNextPage"] is False
+
+
 def test_a_webhook_without_deliveries_has_an_empty_page(world):
     _, webhooks, _ = world
     hook = webhooks.create(_hook())["id"]

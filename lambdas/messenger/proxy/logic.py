@@ -39,7 +39,7 @@ class ProxyService:
 
     # -- the pool --------------------------------------------------------------------------------
     def add_number(self, args: dict) -> dict:
-        number = normalise_phone(args.get("number") or "", "number")
+        number = _required_phone(args, "number")
         provider = args.get("provider") or ("AFRICASTALKING" if country_calling_code_of(number, self._at_codes) else "SNS")
         if provider not in PROVIDERS:
             raise BadRequest("provider", "must be SNS or AFRICASTALKING")
@@ -49,7 +49,7 @@ class ProxyService:
         return entry.to_graphql()
 
     def remove_number(self, args: dict) -> bool:
-        return self._table.remove_number(normalise_phone(args.get("number") or "", "number"))
+        return self._table.remove_number(_required_phone(args, "number"))
 
     def numbers(self) -> list[dict]:
         return [n.to_graphql() for n in self._table.numbers()]
@@ -58,8 +58,7 @@ class ProxyService:
     def start(self, args: dict) -> dict:
         if not isinstance(args, dict):
             raise BadRequest("input", "is required")
-        a = normalise_phone(args.get("participantA") or "", "participantA")
-        b = normalise_phone(args.get("participantB") or "", "participantB")
+        a, b = _required_phone(args, "participantA"), _required_phone(args, "participantB")
         if a == b:
             raise BadRequest("participantB", "must differ from participantA")
         minutes = args.get("expiresInMinutes")
@@ -118,3 +117,10 @@ class ProxyService:
         """From the pool number, through the provider that owns it."""
         return self._send({"to": to, "body": body, "deliveryMethod": "SMS", "provider": session.provider,
                            "idempotencyKey": key}, origination=session.number)
+
+
+def _required_phone(args: dict, field: str) -> str:
+    value = args.get(field)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise BadRequest(field, "is required")
+    return normalise_phone(value, field)

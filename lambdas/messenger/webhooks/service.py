@@ -101,9 +101,11 @@ class Webhooks:
         webhook_id = self._owned(str(arguments.get("webhookId") or ""), owner)
         first = page_size(arguments)
         after = _decode(arguments.get("after"), webhook_id) if arguments.get("after") else None
-        items, more = self._table.attempts(webhook_id, first, after)
-        end = _encode(items[-1][0], webhook_id) if items else None
-        return {"data": [a.to_graphql() for _, a in items], "pageInfo": {"hasNextPage": more, "endCursor": end}}
+        found, cut_short = self._table.attempts(webhook_id, first + 1, after)  # one more: is there a next page?
+        shown = found[:first]
+        more = (len(found) > first or cut_short) and bool(shown)
+        end = _encode(shown[-1][0], webhook_id) if shown else None
+        return {"data": [a.to_graphql() for _, a in shown], "pageInfo": {"hasNextPage": more, "endCursor": end}}
 
 
 def _encode(attempt_id: str, webhook_id: str) -> str:
