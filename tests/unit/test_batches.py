@@ -144,6 +144,20 @@ def test_the_same_idempotency_key_returns_the_same_batch_and_another_input_confl
         "idempotencyKey: this key was used with a different input", {"field": "idempotencyKey"})
 
 
+def test_a_key_whose_batch_has_gone_is_an_internal_error_not_a_second_batch(world):
+    from messenger.core.errors import MessagingError
+
+    args = {"messages": rows(3), "body": "Hi ((name))", "idempotencyKey": "k-gone"}
+    first = world.service.send(args)
+    world.db.delete_item(TableName=world.resources.table_name,
+                         Key={"PK": {"S": f"BATCH#{first.id}"}, "SK": {"S": "BATCH"}})
+    world.jobs()
+    with pytest.raises(MessagingError) as failed:
+        world.service.send(args)
+    assert (failed.value.error_type, failed.value.message) == ("InternalError", "the batch this key created is missing")
+    assert len(world.messages()) == 3 and world.jobs() == []
+
+
 def test_a_batch_idempotency_key_answers_only_the_client_that_used_it(world):
     args = {"messages": rows(2), "body": "Hi ((name))", "idempotencyKey": "k-1"}
     first = {who: world.service.send(args, client_id=who) for who in ("01JCLIENTALICE", "01JCLIENTBOB", "stack")}

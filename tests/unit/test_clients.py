@@ -220,6 +220,27 @@ def test_a_revoked_stack_client_is_not_registered_again(world):
     assert world.table.register_stack_key(key_hash(STACK_KEY), world.clock.now()) is None
 
 
+def test_revoking_a_client_deletes_its_keys_only(world):
+    world.service.identify(STACK_KEY)
+    shop, other = create(world, name="shop"), create(world, name="other")
+    world.service.revoke({"id": shop["client"]["id"]})
+    assert not world.local.accepts(shop["key"])
+    assert world.local.accepts(other["key"]) and world.local.accepts(STACK_KEY)
+    world.service.revoke({"id": "stack"})
+    assert not world.local.accepts(STACK_KEY) and world.local.accepts(other["key"])
+
+
+@pytest.mark.parametrize(("at", "now", "expiry"), [
+    (0, 1_000_000, 1_087_200),  # a day ahead at least: 1,086,400, then up to the next full hour
+    (1_090_800, 1_000_000, 1_090_800),  # already on an hour
+    (1_090_801, 1_000_000, 1_094_400),  # a second past it: the next hour
+])
+def test_an_appsync_key_expires_at_least_a_day_ahead_on_a_full_hour(at, now, expiry):
+    from messenger.clients.logic import appsync_expiry
+
+    assert appsync_expiry(at, now) == expiry
+
+
 def test_lookups_are_cached_briefly_per_instance(world):
     service = ClientService(world.table, world.keys, world.clock, cache_seconds=30, grace_seconds=0,
                             key_valid_days=90, stack_key_description="x", monotonic=lambda: world.ticks[0])  # fmt: skip

@@ -359,3 +359,16 @@ def test_a_key_whose_transaction_never_stops_conflicting_fails_the_request_with_
         service.send(email(idempotencyKey="contested"))
     assert pauses == [0.05 * 2**n for n in range(len(pauses))] and len(pauses) >= 3
     assert channels[Provider.SES].sent == [] and table_items(resources.table_name) == []
+
+
+def test_a_key_whose_message_has_gone_is_an_internal_error_and_nothing_is_sent_again(resources):
+    from messenger.core.errors import MessagingError
+
+    service, table, channels = make_service(resources)
+    first = service.send(email(idempotencyKey="erased"))
+    boto3.client("dynamodb").delete_item(TableName=resources.table_name,
+                                         Key={"PK": {"S": f"MESSAGE#{first.to}"}, "SK": {"S": f"MESSAGE#{first.id}"}})
+    with pytest.raises(MessagingError) as failed:
+        service.send(email(idempotencyKey="erased"))
+    assert (failed.value.error_type, failed.value.message) == ("InternalError", "the message this key created is missing")
+    assert len(channels[Provider.SES].sent) == 1

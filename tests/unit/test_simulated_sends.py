@@ -46,27 +46,32 @@ def service():
     return made, channels, queue, listener
 
 
-@pytest.mark.parametrize("to, method, status, reason", [
-    ("user@example.com", "EMAIL", "DELIVERED", None),
-    ("bounce+x@simulator.amazonses.com", "EMAIL", "FAILED", "Bounce: Permanent/General"),
-    ("suppressionlist@simulator.amazonses.com", "EMAIL", "FAILED", "Bounce: Permanent/Suppressed"),
-    ("ooto@simulator.amazonses.com", "EMAIL", "DELIVERED", None),
-    ("complaint@simulator.amazonses.com", "EMAIL", "DELIVERED", None),
-    ("+14155550100", "SMS", "DELIVERED", None),
-    ("+14155550199", "SMS", "FAILED", "Carrier: Phone carrier has blocked this message"),
-    ("+14155550142", "SMS", "ACCEPTED", None),
-    ("+254700000410", "SMS", "FAILED", "DeliveryFailure"),
-    ("+254700000406", "SMS", "FAILED", "UserInBlacklist"),
-    ("+254711000001", "SMS", "DELIVERED", None),
+ACCEPTED_THEN = ("PENDING", "ACCEPTED")  # taken by the simulated provider, then its receipt
+REFUSED = ("PENDING",)  # refused at the send: no ACCEPTED step
+
+
+@pytest.mark.parametrize("to, method, path, reason", [
+    ("user@example.com", "EMAIL", (*ACCEPTED_THEN, "DELIVERED"), None),
+    ("bounce+x@simulator.amazonses.com", "EMAIL", (*ACCEPTED_THEN, "FAILED"), "Bounce: Permanent/General"),
+    ("suppressionlist@simulator.amazonses.com", "EMAIL", (*ACCEPTED_THEN, "FAILED"), "Bounce: Permanent/Suppressed"),
+    ("ooto@simulator.amazonses.com", "EMAIL", (*ACCEPTED_THEN, "DELIVERED"), None),
+    ("complaint@simulator.amazonses.com", "EMAIL", (*ACCEPTED_THEN, "DELIVERED"), None),
+    ("+14155550100", "SMS", (*ACCEPTED_THEN, "DELIVERED"), None),
+    ("+14155550199", "SMS", (*ACCEPTED_THEN, "FAILED"), "Carrier: Phone carrier has blocked this message"),
+    ("+14155550142", "SMS", ACCEPTED_THEN, None),
+    ("+254700000410", "SMS", (*ACCEPTED_THEN, "FAILED"), "DeliveryFailure"),
+    ("+254700000406", "SMS", (*REFUSED, "FAILED"), "UserInBlacklist"),
+    ("+254700000403", "SMS", (*REFUSED, "FAILED"), "InvalidPhoneNumber"),
+    ("+254711000001", "SMS", (*ACCEPTED_THEN, "DELIVERED"), None),
 ])
-def test_a_test_message_ends_as_its_address_or_number_says_and_reaches_no_provider(to, method, status, reason):
+def test_a_test_message_ends_as_its_address_or_number_says_and_reaches_no_provider(to, method, path, reason):
     made, channels, queue, listener = service()
     args = {"to": to, "body": "Hi", "deliveryMethod": method, **({"subject": "s"} if method == "EMAIL" else {})}
     message = made.send(args, TEST)
-    assert (message.delivery_status.value, message.failure_reason) == (status, reason)
+    assert (message.delivery_status.value, message.failure_reason) == (path[-1], reason)
     assert message.test and message.client_id == "c1"
     assert not channels[Provider.SES].sent and not channels[Provider.SNS].sent and not queue.jobs
-    assert listener.seen[0] == ("recorded", "PENDING") and listener.seen[-1][1] == status
+    assert tuple(status for _, status in listener.seen) == path and listener.seen[0][0] == "recorded"
 
 
 def test_a_live_message_records_its_client_and_its_expiry():
@@ -89,6 +94,8 @@ def test_outcome_rules_match_the_local_receipts():
     ("bounce@example.com", ["Delivery"]),  # the simulator's names mean something on its domain only
     ("success@simulator.amazonses.com", ["Delivery"]),
     ("Bounce+tag@Simulator.AmazonSES.com", ["Bounce"]),
+    ("bounce+a+b@simulator.amazonses.com", ["Bounce"]),  # the part before the first "+" names the outcome
+    ("ooto+x@simulator.amazonses.com", ["Delivery"]),
     ("suppressionlist@simulator.amazonses.com", ["Bounce"]),
     ("COMPLAINT@SIMULATOR.AMAZONSES.COM", ["Delivery", "Complaint"]),
     ("anyone-else@simulator.amazonses.com", ["Delivery"]),

@@ -89,3 +89,62 @@ def test_a_queued_message_whose_job_was_lost_ends_failed_after_six_hours(world):
     assert run(table, hours=7) == {"SMS/AFRICASTALKING": 1}
     stored = table.get(queued.to, queued.id)
     assert (stored.delivery_status, stored.failure_reason) == (DeliveryStatus.FAILED, "Expired in queue (may have been sent)")
+
+
+class AgoClock:
+    def ago(self, seconds: int) -> str:
+        return f"{seconds} s ago"
+
+
+class Open:
+    """Open messages by status; remembers each question's cut-off."""
+
+    def __init__(self, by_status) -> None:
+        self.by_status, self.asked = by_status, []
+
+    def older_than(self, status, before, limit):
+        self.asked.append((status, before))
+        return list(self.by_status.get(status, []))
+
+
+class Writer:
+    """Moves every message but those that moved on their own meanwhile."""
+
+    def __init__(self, moved_meanwhile=()) -> None:
+        self.moved_meanwhile, self.moves = set(moved_meanwhile), []
+
+    def move(self, message, target, detail, failure_reason):
+        from messenger.core.errors import StatusConflict
+
+        if message.id in self.moved_meanwhile:
+            raise StatusConflict("moved")
+        self.moves.append((message.id, target, detail, failure_reason))
+
+
+def _open(message_id, status, method="EMAIL", provider=Provider.SES):
+    from messenger.messages.models import DeliveryMethod, Message
+
+    return Message(message_id, "user@example.com", "b", DeliveryMethod(method), status, provider, "t", "t")
+
+
+def test_each_status_is_swept_from_its_own_bound():
+    from messenger.sweeper.logic import STUCK_PENDING_SECONDS, STUCK_QUEUED_SECONDS
+
+    messages = Open({})
+    sweep(messages, Writer(), AgoClock(), receipt_timeout_hours=5)
+    assert messages.asked == [(DeliveryStatus.PENDING, f"{STUCK_PENDING_SECONDS} s ago"),
+                              (DeliveryStatus.QUEUED, f"{STUCK_QUEUED_SECONDS} s ago"),
+                              (DeliveryStatus.ACCEPTED, "18000 s ago")]
+    assert (STUCK_PENDING_SECONDS, STUCK_QUEUED_SECONDS) == (120, 6 * 3600)
+
+
+def test_a_message_that_moved_meanwhile_is_skipped_and_the_rest_are_closed_and_counted():
+    accepted = [_open(f"a{n}", DeliveryStatus.ACCEPTED) for n in range(3)]
+    queued = [_open("q1", DeliveryStatus.QUEUED, "SMS", Provider.AFRICASTALKING)]
+    writer = Writer(moved_meanwhile={"a0"})
+    closed = sweep(Open({DeliveryStatus.ACCEPTED: accepted, DeliveryStatus.QUEUED: queued}), writer, AgoClock(), 72)
+    assert closed == {"EMAIL/SES": 2, "SMS/AFRICASTALKING": 1}
+    assert writer.moves == [
+        ("q1", DeliveryStatus.FAILED, "Expired in queue (may have been sent)", "Expired in queue (may have been sent)"),
+        ("a1", DeliveryStatus.UNCONFIRMED, "No receipt within 72 h: it may have arrived", None),
+        ("a2", DeliveryStatus.UNCONFIRMED, "No receipt within 72 h: it may have arrived", None)]

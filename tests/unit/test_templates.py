@@ -113,6 +113,22 @@ def test_html_links_the_templates_urls_but_never_a_values():
     assert out.count("<p>") == 2
 
 
+def test_html_keeps_the_lines_and_paragraphs_of_the_text_whatever_its_line_endings():
+    parts = parse("\r\n  Hi ((name)),\r\nline two\r\n\r\n \r\nGo https://a.example/x((code)) now\n\n")
+    assert render_html(parts, {"name": "Ann\r\n& Bo", "code": "42"}) == (
+        "<!DOCTYPE html><html><body>\n"
+        "<p>  Hi Ann<br>\n&amp; Bo,<br>\nline two</p>\n"
+        "<p>Go https://a.example/x42 now</p>\n"
+        "</body></html>")
+
+
+def test_a_url_is_linked_unless_the_value_right_after_it_continues_it():
+    parts = parse("Go https://a.example/x((code)) or https://b.example/ now")
+    assert render_html(parts, {"code": "42"}) == (
+        "<!DOCTYPE html><html><body>\n<p>Go https://a.example/x42 or "
+        '<a href="https://b.example/">https://b.example/</a> now</p>\n</body></html>')
+
+
 TAG = re.compile(r"<[^>]*>")
 SAFE_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=60)
 

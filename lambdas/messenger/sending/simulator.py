@@ -31,9 +31,8 @@ def ses_events(to: str) -> list[str]:
     local, _, domain = to.lower().partition("@")
     if domain != SIMULATOR_DOMAIN:
         return ["Delivery"]
+    # success, ooto (the out-of-office answer goes to the sender, not to events) and any other name: delivered
     return {
-        "success": ["Delivery"],
-        "ooto": ["Delivery"],  # delivered; the out-of-office answer goes to the sender, not to events
         "bounce": ["Bounce"],
         "suppressionlist": ["Bounce"],
         "complaint": ["Delivery", "Complaint"],
