@@ -174,6 +174,44 @@ def test_rotation_keeps_the_old_key_for_the_grace_period_only(world):
     assert old.expires <= world.clock.epoch() + DAY + 3600
 
 
+def test_a_rotated_out_key_records_its_end_and_its_expiry_a_day_later(world):
+    first = create(world)
+    now = world.clock.epoch()
+    world.service.rotate({"id": first["client"]["id"]})
+    [item] = [i for i in world.items() if i["PK"]["S"].endswith(key_hash(first["key"]))]
+    assert (int(item["validUntil"]["N"]), int(item["expiresAt"]["N"])) == (now + 3600, now + 3600 + DAY)
+
+
+@pytest.mark.parametrize(("grace", "old_key_kept"), [(0, False), (1, True)])
+def test_without_a_grace_period_the_old_key_is_deleted_at_once(aws, grace, old_key_kept):
+    world = World(f"t{next(aws)}", grace=grace)
+    first = create(world)
+    world.service.rotate({"id": first["client"]["id"]})
+    assert world.local.accepts(first["key"]) is old_key_kept
+
+
+def test_a_new_key_expires_after_the_configured_days_on_the_hour_before(world):
+    import datetime as dt
+
+    answer = create(world)
+    expires = world.clock.epoch() + 90 * DAY
+    expires -= expires % 3600
+    [issued] = [k for k in world.keys.list() if k.key == answer["key"]]
+    assert issued.expires == expires
+    assert answer["expiresAt"] == iso(dt.datetime.fromtimestamp(expires, dt.timezone.utc))
+    assert answer["expiresAt"].endswith(":00:00.000Z")
+
+
+@pytest.mark.parametrize("args", [{}, {"input": "shop"}, {"input": {}}, {"input": {"name": "  "}},
+                                  {"input": {"name": 7}}, {"input": {"name": "n" * 101}}])
+def test_a_client_needs_a_name_of_1_to_100_characters(world, args):
+    with pytest.raises(BadRequest) as refused:
+        world.service.create({**args, **({"input": {**args["input"], "scopes": ["SEND"]}}
+                                         if isinstance(args.get("input"), dict) else {})})
+    assert (refused.value.field, str(refused.value)) == ("name", "name: 1 to 100 characters")
+    assert create(world, name="n" * 100)["client"]["name"] == "n" * 100
+
+
 def test_a_rotation_that_loses_to_a_revoke_leaves_no_new_key_behind(world, monkeypatch):
     first = create(world)
     before = {k.key for k in world.keys.list()}

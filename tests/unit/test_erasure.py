@@ -110,3 +110,8 @@ def test_the_recipient_is_normalised_and_required(tables):
             erase(erasure, suppressions, {"to": raw})
         assert str(refused.value) == "to: is required"
     assert erase(erasure, suppressions, {"to": "User@EXAMPLE.com"}).to == "User@example.com"
+    for raw, message in (("user@example.com\nBcc: x@example.com", "to: must be a single line"),
+                         ("not an address", "to: a phone number must be in E.164 form: + and the country code")):
+        with pytest.raises(BadRequest) as refused:
+            erase(erasure, suppressions, {"to": raw})
+        assert (refused.value.field, str(refused.value)) == ("to", message)
