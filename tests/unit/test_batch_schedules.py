@@ -40,11 +40,13 @@ AFTER = "2026-11-23T12:10:01.000Z"
 class MemorySchedules:
     def __init__(self) -> None:
         self.live: dict[str, tuple[str, str]] = {}
+        self.cancelled: list[str] = []
 
     def deliver_at(self, name: str, send_at: str, payload: str) -> None:
         self.live.setdefault(name, (send_at, payload))
 
     def cancel(self, name: str) -> bool:
+        self.cancelled.append(name)
         return self.live.pop(name, None) is not None
 
 
@@ -225,6 +227,85 @@ def test_a_batch_that_moves_while_it_is_cancelled_says_where_it_went(world, monk
     with pytest.raises(BadRequest) as refused:
         world.service.cancel(batch.id)
     assert str(refused.value) == "id: the batch moved to SENDING meanwhile: try again"
+
+
+@pytest.mark.parametrize("raw", ["01ARZ3NDEKTSV4RRFFQ69G5FAV", "  ", 5, None, "A" * 65])
+def test_cancelling_a_batch_that_is_not_the_clients_is_not_found_saying_which_field(world, raw):
+    with pytest.raises(NotFound) as refused:
+        world.service.cancel(raw, "c-1")
+    assert (refused.value.error_type, refused.value.message, refused.value.info) == (
+        "NotFound", "id: no batch has this id", {"field": "id"})
+
+
+def test_an_id_that_cannot_be_a_batch_id_is_not_looked_up(world, monkeypatch):
+    looked_up = []
+    monkeypatch.setattr(world.table, "get_batch", looked_up.append)
+    for raw in ("  ", 5, None, "A" * 65):
+        assert world.service.get({"id": raw}) is None
+    assert looked_up == []
+    world.service.get({"id": "a" * 64})
+    world.service.get({"id": " 01arz3ndektsv4rrffq69g5fav "})
+    assert looked_up == ["A" * 64, "01ARZ3NDEKTSV4RRFFQ69G5FAV"]  # trimmed and upper-cased, as ids are written
+
+
+def test_a_batch_that_vanishes_while_it_is_cancelled_says_so(world, monkeypatch):
+    batch = world.service.send({"messages": rows(1), "body": "Hi"})
+    found = world.service.get({"id": batch.id})
+    monkeypatch.setattr(world.service, "get", lambda args: found)  # read before it vanished
+    world.table._db.delete_item(TableName=world.resources.table_name,
+                                Key={"PK": {"S": f"BATCH#{batch.id}"}, "SK": {"S": "BATCH"}})
+    with pytest.raises(BadRequest) as refused:
+        world.service.cancel(batch.id)
+    assert str(refused.value) == "id: the batch moved to nothing meanwhile: try again"
+
+
+def test_a_batch_without_a_send_time_is_cancelled_without_touching_the_scheduler(world):
+    batch = world.service.send({"messages": rows(2), "body": "Hi"})
+    assert world.service.cancel(batch.id).status is BatchStatus.CANCELLED
+    assert world.schedules.cancelled == []
+
+
+@pytest.mark.parametrize(("rows_in_batch", "in_request"), [(3, True), (4, False)])
+def test_a_large_batch_is_cancelled_by_a_job_a_small_one_in_the_request(world, monkeypatch, rows_in_batch, in_request):
+    from messenger.batches import logic
+    from messenger.batches.jobs import CANCEL
+
+    monkeypatch.setattr(logic, "CANCEL_IN_REQUEST_ROWS", 3)
+    batch = world.service.send({"messages": rows(rows_in_batch), "body": "Hi", "sendAt": SOON})
+    cancelled = world.service.cancel(batch.id)
+    assert cancelled.status is BatchStatus.CANCELLED and world.schedules.live == {}
+    assert cancelled.counts["CANCELLED"] == (rows_in_batch if in_request else 0)
+    assert [job for job in world.batch_jobs() if job[1] == CANCEL] == ([] if in_request else [(batch.id, CANCEL)])
+
+
+def test_without_a_jobs_queue_even_a_large_batch_is_cancelled_in_the_request(world, monkeypatch):
+    from messenger.batches import logic
+
+    monkeypatch.setattr(logic, "CANCEL_IN_REQUEST_ROWS", 3)
+    monkeypatch.setattr(world.service, "_jobs", None)
+    batch = world.service.send({"messages": rows(4), "body": "Hi", "sendAt": SOON})
+    assert world.service.cancel(batch.id).counts["CANCELLED"] == 4
+
+
+def test_an_upload_with_an_idempotency_key_is_created_once_and_another_input_conflicts(world):
+    from messenger.core.errors import Conflict
+    from messenger.messages import ulids
+
+    args = {"body": "Hi ((name))", "reference": "spring", "idempotencyKey": "upload-1"}
+    first = world.service.create_upload(args, client_id="c-1")
+    again = world.service.create_upload(args, client_id="c-1")
+    assert again.batch_id == first.batch_id and again.expires_at == first.expires_at
+    batch = world.table.get_batch(first.batch_id)
+    assert (batch.status, batch.reference, batch.created_at, batch.client_id) == (
+        BatchStatus.VALIDATING, "spring", NOW, "c-1")
+    assert ulids.milliseconds_of(batch.id) == world.clock.epoch() * 1000  # the id names its creation time
+    [key] = [i for i in table_items(world.resources.table_name) if "upload-1" in i["PK"]["S"]]
+    assert (key["batchId"]["S"], int(key["expiresAt"]["N"])) == (
+        batch.id, world.clock.epoch() + settings().idempotency_ttl_hours * 3600)
+    with pytest.raises(Conflict) as conflict:
+        world.service.create_upload({**args, "body": "Other ((name))"}, client_id="c-1")
+    assert conflict.value.message == "idempotencyKey: this key was used with a different input"
+    assert [b["id"] for b in world.service.page({"first": 10})["data"]] == [batch.id]
 
 
 class Died(Exception):
