@@ -83,6 +83,19 @@ def test_the_schedule_time_is_utc_seconds_never_earlier_than_send_at():
     assert schedule_time("2026-11-23T12:00:05.001Z") == "2026-11-23T12:00:06"
 
 
+def test_the_schedule_time_is_utc_whatever_the_offset_given_and_the_hosts_time_zone(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        assert schedule_time("2026-11-23T14:00:05.000+02:00") == "2026-11-23T12:00:05"
+        assert schedule_time("2026-11-23T12:00:05.000Z") == "2026-11-23T12:00:05"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 # -- sendMessage with sendAt ---------------------------------------------------------------------
 @pytest.fixture
 def resources():
