@@ -368,6 +368,65 @@ def test_a_request_that_died_while_queueing_is_finished_by_its_check_with_every_
     assert world.jobs.handle(batch_id, CHECK).slices_queued == 3 and world.sends() == []
 
 
+def test_a_keyed_batch_replayed_after_its_request_died_before_queueing_queues_every_row(world, monkeypatch):
+    args = {"messages": rows(3), "body": "Hi", "idempotencyKey": "k-resume"}
+    monkeypatch.setattr(world.fanout, "queue_recorded", lambda *a, **k: (_ for _ in ()).throw(Died()))
+    with pytest.raises(Died):
+        world.service.send(args)
+    monkeypatch.undo()
+    assert world.sends() == []
+    resumed = world.service.send(args)
+    assert resumed.status is BatchStatus.SENDING
+    assert sorted(mid for _, mid in world.sends()) == sorted(m.id for m in world.records(resumed.id))
+
+
+def test_a_batch_cancelled_while_it_was_recorded_queues_nothing(world, monkeypatch):
+    real_record = world.fanout.record
+
+    def record_then_cancelled(batch, messages, status):
+        report = real_record(batch, messages, status)
+        world.table.move_batch(batch.id, (BatchStatus.SENDING,), BatchStatus.CANCELLED, NOW)  # cancelBatch won
+        return report
+
+    monkeypatch.setattr(world.fanout, "record", record_then_cancelled)
+    batch = world.service.send({"messages": rows(3), "body": "Hi"})
+    assert batch.status is BatchStatus.CANCELLED and world.sends() == []
+
+
+def test_a_batch_is_queued_from_its_own_records_without_reading_them_back(world, monkeypatch):
+    monkeypatch.setattr(world.table, "batch_messages", lambda *a: pytest.fail("read the records back"))
+    batch = world.service.send({"messages": rows(3), "body": "Hi"})
+    assert len(world.sends()) == 3 and batch.counts["QUEUED"] == 3
+
+
+def test_a_batch_and_its_records_are_named_after_its_creation_and_expire_with_the_retention(world):
+    from messenger.messages import ulids
+
+    batch = world.service.send({"messages": rows(2), "body": "Hi"})
+    assert ulids.milliseconds_of(batch.id) == world.clock.epoch() * 1000
+    expected = world.clock.epoch() + settings().message_retention_days * 86_400
+    assert [(ulids.milliseconds_of(m.id), m.expires_at) for m in world.records(batch.id)] == [
+        (world.clock.epoch() * 1000, expected)] * 2
+
+
+def test_a_batch_key_is_kept_for_the_idempotency_window(world):
+    batch = world.service.send({"messages": rows(1), "body": "Hi", "idempotencyKey": "k-ttl"})
+    [key] = [i for i in table_items(world.resources.table_name) if "k-ttl" in i["PK"]["S"]]
+    assert (key["batchId"]["S"], int(key["expiresAt"]["N"])) == (
+        batch.id, world.clock.epoch() + settings().idempotency_ttl_hours * 3600)
+
+
+def test_the_check_job_names_the_batch_and_waits_before_it_looks(world, monkeypatch):
+    from messenger.batches import logic
+
+    monkeypatch.setattr(logic, "CHECK_DELAY_SECONDS", 17)
+    put = []
+    monkeypatch.setattr(world.service, "_jobs", SimpleNamespace(put=lambda body, delay=0: put.append((body, delay))))
+    batch = world.service.send({"messages": rows(1), "body": "Hi", "idempotencyKey": "k-check"})
+    other = world.service.send({"messages": rows(1), "body": "Hi"})
+    assert put == [(job_text(batch.id, CHECK), 17), (job_text(other.id, CHECK), 17)]
+
+
 def _limits(day: int, minute: int = 1000) -> Limiter:
     limits = SimpleNamespace(client_messages_per_day=day, client_messages_per_minute=minute)
     return Limiter(LimitsTable(boto3.client("dynamodb"), settings().table_name), limits, FixedClock(NOW))
@@ -398,6 +457,29 @@ def test_a_batch_over_the_daily_quota_is_limit_exceeded_and_a_replay_is_not_coun
     assert len(table_items(world.resources.table_name)) == before
 
 
+def test_a_keyed_batch_counts_its_rows_once_when_it_is_made_and_never_on_a_replay(world):
+    world = World(world.resources, world.clock, limits=_limits(day=4))
+    args = {"messages": rows(3), "body": "Hi", "idempotencyKey": "k-quota"}
+    world.service.send(args, client_id="c-1", request_id="r-1")
+    with pytest.raises(LimitExceeded, match="per day"):  # 3 of 4 are used: 2 more do not fit
+        world.service.send({"messages": rows(2), "body": "Hi"}, client_id="c-1", request_id="r-2")
+    world.service.send(args, client_id="c-1", request_id="r-3")  # the replay takes nothing
+    world.service.send({"messages": rows(1), "body": "Hi"}, client_id="c-1", request_id="r-4")
+
+
+def test_batches_of_no_client_and_single_sends_of_no_caller_share_one_quota(world):
+    from messenger.limits.models import DEFAULT_CLIENT, SendFacts
+
+    quotas = SimpleNamespace(client_messages_per_day=3, client_messages_per_minute=1000, messages_per_request=100,
+                             sms_per_number_per_hour=100, sms_identical_per_number_per_hour=100)
+    limits = Limiter(LimitsTable(boto3.client("dynamodb"), settings().table_name), quotas, FixedClock(NOW))
+    world = World(world.resources, world.clock, limits=limits)
+    world.service.send({"messages": rows(2), "body": "Hi"})
+    limits.admit(SendFacts(DEFAULT_CLIENT, None, "+254711000001", True, "Hi"))  # sendMessage without a caller
+    with pytest.raises(LimitExceeded, match="per day"):
+        world.service.send({"messages": rows(1), "body": "Hi"})
+
+
 def test_aliased_batches_share_a_requests_batch_rows(world, monkeypatch):
     from messenger.limits import logic
 
@@ -407,6 +489,9 @@ def test_aliased_batches_share_a_requests_batch_rows(world, monkeypatch):
     with pytest.raises(LimitExceeded, match="10 batch rows per GraphQL request"):
         world.service.send({"messages": rows(5), "body": "Hi"}, client_id="c-1", request_id="r-1")
     world.service.send({"messages": rows(4), "body": "Hi"}, client_id="c-1", request_id="r-1")
+    with pytest.raises(LimitExceeded, match="10 batch rows per GraphQL request"):  # a keyed one shares them too
+        world.service.send({"messages": rows(1), "body": "Hi", "idempotencyKey": "k-alias"}, client_id="c-1",
+                           request_id="r-1")
     with pytest.raises(LimitExceeded, match="10 batch rows"):  # more than the cap is never admitted
         world.service.send({"messages": rows(11), "body": "Hi"}, client_id="c-1", request_id="r-2")
 

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import islice
 
-from messenger.batches.models import Batch, BatchStatus, Row
+from messenger.batches.models import Batch, BatchStatus
 from messenger.batches.ports import BatchRepository, BulkQueue, Suppressions
 from messenger.batches.validation import row_message_id
 from messenger.messages import ulids
@@ -65,7 +65,7 @@ class FanoutReport:
     failed_ids: set = field(default_factory=set)  # recorded FAILED (suppressed): no job for them
 
 
-def slices(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+def slices(rows: Iterable[Message], size: int) -> Iterator[list[Message]]:
     iterator = iter(rows)
     while chunk := list(islice(iterator, size)):
         yield chunk
@@ -101,7 +101,7 @@ class Fanout:
     def slice_rows(self) -> int:
         return self._slice_rows
 
-    def record(self, batch: Batch, rows: Iterable[Row], status: DeliveryStatus = DeliveryStatus.QUEUED) -> FanoutReport:
+    def record(self, batch: Batch, rows: Iterable[Message], status: DeliveryStatus = DeliveryStatus.QUEUED) -> FanoutReport:
         """Write every row's record in `status` (suppressed ones FAILED), slice by slice, queueing nothing.
         Resumes at `slicesDone` (the first slice writes only the records that are missing)."""
         report = FanoutReport()
@@ -109,7 +109,7 @@ class Fanout:
         for index, chunk in enumerate(slices(rows, self._slice_rows)):
             if index < start:
                 continue
-            messages = [_in_status(row.message, status) for row in chunk]
+            messages = [_in_status(message, status) for message in chunk]
             reasons = self._suppressions.reasons({m.to for m in messages}) if self._suppressions else {}
             messages = [_suppressed(m, reasons[m.to]) if m.to in reasons else m for m in messages]
             fresh = messages
@@ -157,14 +157,14 @@ class Fanout:
         log.info("batch queued", extra={"batchId": batch.id, "slices": report.slices, "queued": report.queued})
         return report
 
-    def run(self, batch: Batch, rows: Iterable[Row]) -> FanoutReport:
+    def run(self, batch: Batch, rows: Iterable[Message]) -> FanoutReport:
         report = FanoutReport()
         start = batch.slices_done
         counts = None
         for index, chunk in enumerate(slices(rows, self._slice_rows)):
             if index < start:
                 continue
-            messages = [row.message for row in chunk]
+            messages = list(chunk)
             reasons = self._suppressions.reasons({m.to for m in messages}) if self._suppressions else {}
             messages = [_suppressed(m, reasons[m.to]) if m.to in reasons else m for m in messages]
             fresh = messages

@@ -41,7 +41,6 @@ from messenger.batches.models import (
     BatchSource,
     BatchStatus,
     NotFound,
-    Row,
     RowError,
     Upload,
 )
@@ -55,9 +54,10 @@ from messenger.batches.validation import (
     row_message,
 )
 from messenger.core.errors import BadRequest, Conflict, MessagingError
+from messenger.limits.models import DEFAULT_CLIENT
 from messenger.messages.cursor import decode_cursor, encode_cursor
 from messenger.messages.filters import page_size
-from messenger.messages.models import DeliveryStatus
+from messenger.messages.models import DeliveryStatus, Message
 from messenger.scheduling.validation import parse_send_at
 
 log = logging.getLogger(__name__)
@@ -142,21 +142,21 @@ class BatchService:
             self._check_later(batch.id)
             self._repo.create_batch(batch)
         retention = self._settings.get("message_retention_days")
-        rows = [Row(i, row_message(request, batch.id, batch.created_at, i, batch.client_id, retention))
+        rows = [row_message(request, batch.id, batch.created_at, i, batch.client_id, retention)
                 for i, request in enumerate(requests)]
         self._finish(batch, rows)
         return self._repo.get_batch(batch.id) or batch
 
     def _admit(self, client_id: str | None, request_id: str | None, rows: int) -> None:
         if self._limits is not None:
-            self._limits.admit_batch(client_id or "default", request_id, rows)
+            self._limits.admit_batch(client_id or DEFAULT_CLIENT, request_id, rows)
 
     def _check_later(self, batch_id: str) -> None:
         """Before anything is written: a check that finishes the batch should this request die."""
         if self._jobs is not None:
             self._jobs.put(job_text(batch_id, CHECK), CHECK_DELAY_SECONDS)
 
-    def _finish(self, batch: Batch, rows: list[Row]) -> None:
+    def _finish(self, batch: Batch, rows: list[Message]) -> None:
         """Record every row (resuming), then queue them, or make the batch's schedule."""
         if batch.status is BatchStatus.SCHEDULED:
             if not batch.recorded(self._fanout.slice_rows):
@@ -171,8 +171,8 @@ class BatchService:
             batch = self._repo.get_batch(batch.id) or batch
             if batch.status is not BatchStatus.SENDING:
                 return  # cancelled, or failed by a check that took this request for dead: nothing is queued
-        messages = [row.message if row.message.id not in failed else
-                    replace(row.message, delivery_status=DeliveryStatus.FAILED) for row in rows]
+        messages = [message if message.id not in failed else
+                    replace(message, delivery_status=DeliveryStatus.FAILED) for message in rows]
         self._fanout.queue_recorded(batch, messages)
 
     # -- cancelBatch ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from messenger.core.errors import MessagingError
-from messenger.messages.models import DeliveryStatus, Message
+from messenger.messages.models import DeliveryStatus
 
 MAX_REPORTED_ERRORS = 100
 
@@ -127,14 +127,6 @@ class Batch:
             "errors": [error.to_graphql() for error in self.errors],
             "badRows": self.bad_rows,
         }
-
-
-@dataclass(frozen=True)
-class Row:
-    """A validated row: the message it becomes (its id fixed by the batch and the row number)."""
-
-    index: int
-    message: Message
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,6 @@ from messenger.batches.models import (
     MAX_REPORTED_ERRORS,
     Batch,
     BatchStatus,
-    Row,
     RowError,
 )
 from messenger.batches.ports import BatchRepository, UploadStore
@@ -42,7 +41,8 @@ from messenger.batches.validation import (
     row_message,
 )
 from messenger.core.errors import BadRequest, MessagingError
-from messenger.messages.models import DeliveryStatus
+from messenger.limits.models import DEFAULT_CLIENT
+from messenger.messages.models import DeliveryStatus, Message
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class UploadProcessor:
         if self._limits is None:
             return None
         try:
-            self._limits.admit_upload(batch.client_id or "default", total)
+            self._limits.admit_upload(batch.client_id or DEFAULT_CLIENT, total)
         except MessagingError as error:
             return RowError(0, "file", error.message)
         return None
@@ -186,9 +186,9 @@ class UploadProcessor:
                     first[digest] = index
         return found
 
-    def _rows(self, batch: Batch) -> Iterator[Row]:
+    def _rows(self, batch: Batch) -> Iterator[Message]:
         checker = RowChecker(batch.content, self._settings, self._render, duplicates=False)
         retention = self._settings.get("message_retention_days")
         for index, row in enumerate(csv_rows(self._uploads.lines(upload_key(batch.id)))):
-            yield Row(index, row_message(checker.check(index, row), batch.id, batch.created_at, index,
-                                         batch.client_id, retention))
+            yield row_message(checker.check(index, row), batch.id, batch.created_at, index,
+                              batch.client_id, retention)

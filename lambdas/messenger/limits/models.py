@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from messenger.core.errors import MessagingError
 
 LIMIT_PREFIX = "LIMIT#"
+DEFAULT_CLIENT = "default"  # whose quotas a call without a known client counts against
 
 
 class TooManyRequests(MessagingError):

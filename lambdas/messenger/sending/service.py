@@ -23,7 +23,7 @@ from messenger.core.errors import (
 from messenger.core.caller import Caller
 from messenger.core.masking import mask_recipient
 from messenger.core.settings import Settings
-from messenger.limits.models import SendFacts
+from messenger.limits.models import DEFAULT_CLIENT, SendFacts
 from messenger.messages.models import (
     DeliveryMethod,
     DeliveryStatus,
@@ -116,7 +116,7 @@ class MessageService:
         the provider gets the real one (a verification code masked in the record; the queued job carries
         the real text to the worker). `origination`: an SMS sent from one of our own numbers (a proxy
         pool number), which callers cannot ask for through `from`."""
-        client_id = caller.client_id if caller is not None else "default"
+        client_id = caller.client_id if caller is not None else DEFAULT_CLIENT
         test = caller is not None and caller.test
         if self._limits is not None:
             self._limits.refuse_known_full(client_id, request_id)
