@@ -86,9 +86,19 @@ def test_text_without_placeholders_is_one_literal():
 def test_values_accept_strings_numbers_and_the_one_element_list_form():
     assert values_of({"First Name": ["Jane"], "amount": 12.5, "count": 3, "vip": True}) == {
         "firstname": "Jane", "amount": "12.5", "count": "3", "vip": "true"}
-    for bad in ({"a": {"b": 1}}, {"a": ["x", "y"]}, ["not", "an", "object"]):
-        with pytest.raises(BadRequest):
+    assert values_of({"gone": None, "also": [None], "vip": False, "name": "Ann"}) == {"vip": "false", "name": "Ann"}
+    assert values_of(None) == {}
+    for bad, field, message in (
+            ({"a": {"b": 1}}, "personalisation.a", "must be a string, a number or a one-element list of a string"),
+            ({"a": ["x", "y"]}, "personalisation.a", "must be a string, a number or a one-element list of a string"),
+            (["not", "an", "object"], "personalisation", "must be a JSON object"),
+            ("text", "personalisation", "must be a JSON object")):
+        with pytest.raises(BadRequest) as refused:
             values_of(bad)
+        assert (refused.value.field, refused.value.message) == (field, f"{field}: {message}")
+    with pytest.raises(BadRequest) as refused:
+        values_of("text", "messages[3].personalisation")
+    assert refused.value.field == "messages[3].personalisation"
 
 
 def test_every_missing_placeholder_is_named_and_extra_keys_are_ignored():
