@@ -17,11 +17,13 @@ def answer(code, message_id="ATXid_1", cost="KES 0.8000"):
 @pytest.mark.parametrize("code", [100, 101, 102])
 def test_an_accepted_answer_with_an_id_is_a_receipt_with_its_price(code):
     assert outcome_of(answer(code)) == Receipt("ATXid_1", "KES 0.8000")
+    assert isinstance(outcome_of(answer(code, message_id=None)), Refused)  # taken, says AT, but no id to track
 
 
 @pytest.mark.parametrize("code, reason", [(500, "InternalServerError"), (501, "GatewayError"), (502, "RejectedByGateway")])
 def test_a_gateway_error_is_refused_for_now(code, reason):
     assert outcome_of(answer(code, message_id=None)) == Refused(reason, transient=True)
+    assert outcome_of(answer(code)) == Refused(reason, transient=True)
 
 
 @pytest.mark.parametrize("code, outcome", [
@@ -32,6 +34,7 @@ def test_a_gateway_error_is_refused_for_now(code, reason):
 ])
 def test_other_answers_are_permanent_and_only_a_blacklisting_suppresses(code, outcome):
     assert outcome_of(answer(code, message_id=None)) == outcome
+    assert outcome_of(answer(code, message_id="ATXid_9")) == outcome  # an id does not make a refusal a receipt
 
 
 class Errors(logging.Handler):
