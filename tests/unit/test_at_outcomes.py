@@ -69,3 +69,55 @@ def test_without_a_client_or_credentials_every_message_fails_as_not_configured()
     result = sender.send_group([message])
     assert result.outcomes == {message.id: Refused("AfricasTalking:NotConfigured", transient=False)}
     assert result.requests == 0
+
+
+class Gateway:
+    """Africa's Talking as the sender sees it: refuses the first key it is given, then takes everything."""
+
+    def __init__(self, refuse_first_key: bool = True) -> None:
+        self.requests, self._refuse = [], refuse_first_key
+
+    def send(self, credentials, recipients, message, sender_id):
+        from messenger.sending.models import AtRequestError
+
+        self.requests.append((credentials.api_key, recipients, message, sender_id))
+        if self._refuse:
+            self._refuse = False
+            raise AtRequestError("AfricasTalking:Unauthorized", transient=True, unauthorised=True)
+        return [RecipientResult(n, 101, "Success", f"ATXid_{i}", "KES 0.8000") for i, n in enumerate(recipients)]
+
+
+def sms(n: int = 1, sender: str | None = None) -> Message:
+    return Message(f"01J000000000000000000000{n:02d}", f"+2547110000{n:02d}", "Your code is 1234", DeliveryMethod.SMS,
+                   DeliveryStatus.QUEUED, Provider.AFRICASTALKING, "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z",
+                   sender=sender)  # fmt: skip
+
+
+def test_a_refused_key_is_read_again_and_the_same_request_made_once_more():
+    from messenger.sending.models import Credentials
+
+    keys = iter(["old-key", "new-key"])
+    forced = []
+
+    def credentials(*, force=False):
+        forced.append(force)
+        return Credentials("sandbox", next(keys))
+
+    gateway = Gateway()
+    sender = AfricasTalkingSender(gateway, credentials, sender_id="ACME", max_recipients=100)
+    result = sender.send_group([sms(1), sms(2)])
+    assert gateway.requests == [
+        ("old-key", ["+254711000001", "+254711000002"], "Your code is 1234", "ACME"),
+        ("new-key", ["+254711000001", "+254711000002"], "Your code is 1234", "ACME")]
+    assert forced == [False, True] and result.requests == 2
+    assert result.outcomes == {sms(1).id: Receipt("ATXid_0", "KES 0.8000"), sms(2).id: Receipt("ATXid_1", "KES 0.8000")}
+
+
+def test_unreadable_credentials_refuse_the_group_for_now_before_any_request():
+    def credentials(*, force=False):
+        raise ValueError("the Africa's Talking secret needs 'username' and 'apiKey'")
+
+    gateway = Gateway(refuse_first_key=False)
+    result = AfricasTalkingSender(gateway, credentials, sender_id=None, max_recipients=100).send_group([sms(1, "Shop")])
+    assert result.outcomes == {sms(1).id: Refused("AfricasTalking:CredentialsUnavailable", transient=True)}
+    assert gateway.requests == [] and result.requests == 0
