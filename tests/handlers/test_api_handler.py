@@ -72,3 +72,16 @@ def test_get_messages_pages_with_an_opaque_cursor(api):
     rest = call("Query", "getMessages", {"filter": {"to": "user@example.com"}, "first": 2,
                                           "after": first["pageInfo"]["endCursor"]})["data"]
     assert [m["body"] for m in rest["data"]] == ["Hello 2"] and rest["pageInfo"]["hasNextPage"] is False
+
+
+def test_a_key_without_the_fields_scope_is_forbidden_naming_the_scope_and_nothing_is_done(api):
+    from messenger.api import lambda_handler
+
+    call, resources = api
+    created = call("Mutation", "createApiClient", {"input": {"name": "shop", "scopes": ["SEND"]}})["data"]
+    before = table_items(resources.table_name)
+    answer = lambda_handler(appsync_event("Mutation", "eraseRecipient", {"to": "user@example.com"},
+                                         api_key=f"  {created['key']}  "), FakeLambdaContext())
+    assert answer == {"error": {"type": "Forbidden", "message": "eraseRecipient needs scope ADMIN",
+                                "info": {"field": "eraseRecipient", "scope": "ADMIN"}}}
+    assert table_items(resources.table_name) == before
