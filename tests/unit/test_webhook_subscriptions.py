@@ -57,6 +57,17 @@ def test_a_failed_read_counts_as_subscribed_and_is_not_cached():
     assert not cache.takes(STATUS) and read.reads == 2
 
 
+def test_after_a_failed_read_the_next_event_reads_again_even_within_the_period():
+    clock, read = Clock(), Reader([frozenset(), RuntimeError("table down"), frozenset({STATUS})])
+    cache = Subscriptions(read, ttl_seconds=30, now=clock)
+    assert not cache.takes(STATUS)
+    cache.invalidate()
+    clock.t += 1
+    assert cache.takes(STATUS) and read.reads == 2  # unknown: enqueued
+    clock.t += 1
+    assert cache.takes(STATUS) and read.reads == 3  # a webhook was created meanwhile: seen at once
+
+
 def test_a_zero_period_reads_every_time():
     read = Reader([frozenset()] * 3)
     cache = Subscriptions(read, ttl_seconds=0, now=Clock())
