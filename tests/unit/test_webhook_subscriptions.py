@@ -68,6 +68,12 @@ def test_after_a_failed_read_the_next_event_reads_again_even_within_the_period()
     assert cache.takes(STATUS) and read.reads == 3  # a webhook was created meanwhile: seen at once
 
 
+def test_the_first_event_reads_the_answer_whatever_the_clock_says():
+    clock, read = Clock(), Reader([frozenset({STATUS})])
+    clock.t = 5.0  # a monotonic clock may start near zero, within one period of it
+    assert Subscriptions(read, ttl_seconds=30, now=clock).takes(STATUS) and read.reads == 1
+
+
 def test_a_zero_period_reads_every_time():
     read = Reader([frozenset()] * 3)
     cache = Subscriptions(read, ttl_seconds=0, now=Clock())

@@ -250,7 +250,7 @@ class BatchService:
         else:
             self._repo.create_batch(batch)
         seconds = self._settings.batch_upload_url_seconds
-        expires = dt.datetime.fromisoformat(now.replace("Z", "+00:00")) + dt.timedelta(seconds=seconds)
+        expires = dt.datetime.fromisoformat(now) + dt.timedelta(seconds=seconds)
         url = self._uploads.upload_url(upload_key(batch.id), seconds)
         return Upload(batch.id, url, expires.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
 

@@ -161,7 +161,7 @@ def row_message(request: SendRequest, batch_id: str, created_at: str, index: int
     creation, so a resumed fan-out writes the same; `client_id`: the client that sent the batch."""
     expires_at = None
     if retention_days is not None:
-        created = dt.datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+        created = dt.datetime.fromisoformat(created_at)
         expires_at = int(created.timestamp()) + retention_days * 86_400
     return Message(
         id=row_message_id(batch_id, ulids.milliseconds_of(batch_id), index),

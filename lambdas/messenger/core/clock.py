@@ -16,7 +16,7 @@ def normalise_time(text) -> str:
     """A provider's timestamp ("2026-11-23T10:00:00.123Z", "2026-11-23 10:00:00.123") as AWSDateTime;
     "" when it is not one (the caller then uses its own clock)."""
     try:
-        moment = dt.datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
+        moment = dt.datetime.fromisoformat(str(text).strip())
     except ValueError:
         return ""
     return iso(moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc))
@@ -40,6 +40,6 @@ def new_message_id(at: str | None = None) -> str:
 
     if at is None:
         return str(ULID())
-    moment = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
+    moment = dt.datetime.fromisoformat(at)
     epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
     return str(ULID.from_timestamp((moment - epoch) // dt.timedelta(milliseconds=1)))

@@ -65,7 +65,7 @@ def _milliseconds(value, field: str) -> int | None:
     if value is None:
         return None
     try:
-        moment = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        moment = dt.datetime.fromisoformat(str(value).strip())
     except ValueError:
         raise BadRequest(field, "must be an AWSDateTime such as 2026-01-31T09:00:00.000Z") from None
     if moment.tzinfo is None:

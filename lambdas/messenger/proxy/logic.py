@@ -68,7 +68,7 @@ class ProxyService:
         now = self._clock.now()
         expires_at, expires_epoch = NO_EXPIRY, None
         if minutes:
-            moment = dt.datetime.fromisoformat(now.replace("Z", "+00:00")) + dt.timedelta(minutes=minutes)
+            moment = dt.datetime.fromisoformat(now) + dt.timedelta(minutes=minutes)
             expires_at, expires_epoch = iso(moment), self._clock.epoch() + minutes * 60 + 86_400
         for number in self._table.numbers():
             session = ProxySession(self._new_id(), a, b, number.number, number.provider, OPEN, now, expires_at)

@@ -16,12 +16,12 @@ def parse_send_at(value, now: str, field: str = "sendAt") -> str | None:
     if not isinstance(value, str):
         raise BadRequest(field, "must be an AWSDateTime such as 2026-12-01T09:00:00Z")
     try:
-        moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        moment = dt.datetime.fromisoformat(value.strip())
     except ValueError:
         raise BadRequest(field, "must be an AWSDateTime such as 2026-12-01T09:00:00Z") from None
     if moment.tzinfo is None:
         raise BadRequest(field, "needs a time zone (Z or an offset such as +03:00)")
-    current = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
+    current = dt.datetime.fromisoformat(now)
     if moment <= current:
         raise BadRequest(field, "is in the past")
     if moment > current + dt.timedelta(days=MAX_DAYS_AHEAD):
@@ -31,7 +31,7 @@ def parse_send_at(value, now: str, field: str = "sendAt") -> str | None:
 
 def schedule_time(send_at: str) -> str:
     """The `at(...)` time of a sendAt: UTC whole seconds, rounded up so it never fires early."""
-    moment = dt.datetime.fromisoformat(send_at.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
+    moment = dt.datetime.fromisoformat(send_at).astimezone(dt.timezone.utc)
     if moment.microsecond:
         moment = moment.replace(microsecond=0) + dt.timedelta(seconds=1)
     return moment.strftime("%Y-%m-%dT%H:%M:%S")

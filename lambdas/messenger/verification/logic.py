@@ -95,7 +95,7 @@ class VerificationService:
     def _valid_until(self, now: str) -> str:
         from messenger.core.clock import iso
 
-        moment = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
+        moment = dt.datetime.fromisoformat(now)
         return iso(moment + dt.timedelta(minutes=self._valid_minutes))
 
     def _deliver(self, verification: Verification, code: str):
