@@ -287,6 +287,23 @@ def test_without_a_jobs_queue_even_a_large_batch_is_cancelled_in_the_request(wor
     assert world.service.cancel(batch.id).counts["CANCELLED"] == 4
 
 
+def test_an_upload_answers_a_url_for_its_batchs_file_valid_for_the_configured_time(world):
+    import time
+    from urllib.parse import parse_qs, urlsplit
+
+    upload = world.service.create_upload({"body": "Hi ((name))"}, client_id="c-1")
+    seconds = settings().batch_upload_url_seconds
+    url = urlsplit(upload.upload_url)
+    assert url.path.endswith(f"/{upload_key(upload.batch_id)}")
+    query = parse_qs(url.query)
+    if "X-Amz-Expires" in query:  # SigV4: the validity itself
+        assert query["X-Amz-Expires"] == [str(seconds)]
+    else:  # SigV2: the moment it ends, from the signer's (real) clock
+        assert abs(int(query["Expires"][0]) - (time.time() + seconds)) <= 5
+    moment = world.clock.moment + dt.timedelta(seconds=seconds)
+    assert upload.expires_at == moment.strftime("%Y-%m-%dT%H:%M:%S.000Z") and upload.expires_at > NOW
+
+
 def test_an_upload_with_an_idempotency_key_is_created_once_and_another_input_conflicts(world):
     from messenger.core.errors import Conflict
     from messenger.messages import ulids
