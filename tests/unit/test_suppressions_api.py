@@ -56,6 +56,10 @@ def test_an_empty_list_has_no_next_page_and_no_cursor(table):
     ({"after": "%%%"}, "after: not a valid cursor"),
     ({"after": base64.urlsafe_b64encode(b"s2:+254711000001").decode()}, "after: not a valid cursor"),
     ({"after": base64.urlsafe_b64encode(b"s1:" + b"9" * 400).decode()}, "after: not a valid cursor"),
+    ({"after": "a"}, "after: not a valid cursor"),  # no base64 text is one character long
+    ({"after": base64.urlsafe_b64encode(b"s1:\xff").decode()}, "after: not a valid cursor"),  # not UTF-8
+    ({"after": base64.urlsafe_b64encode(b"s1:not an address").decode()},
+     "after: a phone number must be in E.164 form: + and the country code"),
 ])
 def test_bad_paging_arguments_are_refused_by_name(table, args, message):
     assert _refused(page, table, args) == message
@@ -93,3 +97,31 @@ def test_the_first_reason_stays(table):
     assert table.add(Suppression("+254711000001", "bounce", SINCE, "m1")) is True
     assert table.add(Suppression("+254711000001", "complaint", "2026-11-24T00:00:00.000Z", "m2")) is False
     assert page(table, {})["data"] == [{"to": "+254711000001", "reason": "bounce", "since": SINCE, "messageId": "m1"}]
+
+
+def test_a_cursor_of_the_longest_length_is_read_and_a_longer_one_refused(table):
+    longest = base64.urlsafe_b64encode(b"s1:" + b"a" * 369 + b"@example.com").decode().rstrip("=")
+    assert len(longest) == 512
+    assert _refused(page, table, {"after": longest}) != "after: not a valid cursor"  # read: the address is bad
+    assert _refused(page, table, {"after": longest + "AA"}) == "after: not a valid cursor"
+
+
+def test_every_cursor_length_reads_back_without_its_padding(table):
+    names = ["abcdefg@example.com", "ab@example.com", "abc@example.com", "abcd@example.com", "zz@example.com"]
+    for name in names:
+        table.add(Suppression(name, "bounce", SINCE))
+    seen, after = [], None
+    while True:
+        answer = page(table, {"first": 1, **({"after": after} if after else {})})
+        seen += [e["to"] for e in answer["data"]]
+        assert "=" not in (answer["pageInfo"]["endCursor"] or "")
+        if not answer["pageInfo"]["hasNextPage"]:
+            break
+        after = answer["pageInfo"]["endCursor"]
+    assert seen == sorted(names)
+
+
+def test_removing_a_malformed_recipient_names_the_field(table):
+    assert _refused(remove, table, {"to": "not an address"}) == (
+        "to: a phone number must be in E.164 form: + and the country code")
+    assert _refused(remove, table, {"to": "ada@example.com\nBcc: x@example.com"}) == "to: must be a single line"
