@@ -524,10 +524,24 @@ def test_a_scheduled_upload_is_recorded_scheduled_when_its_file_arrives(world):
     batch_id = _upload(world, "to,name\n+254711000001,A\njane@example.com,B\n", sendAt=SOON)
     batch = world.uploads.process(upload_key(batch_id))
     assert (batch.status, batch.total, batch.counts["SCHEDULED"]) == (BatchStatus.SCHEDULED, 2, 2)
-    assert list(world.schedules.live) == [f"batch-{batch_id}"] and world.sends() == []
+    assert world.schedules.live == {f"batch-{batch_id}": (SOON, job_text(batch_id, FIRE))} and world.sends() == []
     world.at(AFTER)
     assert world.jobs.handle(batch_id, FIRE).status is BatchStatus.SENDING
     assert len(world.sends()) == 2
+
+
+def test_an_upload_validated_at_its_very_send_time_goes_at_once(world):
+    batch_id = _upload(world, "to,name\n+254711000001,A\n", sendAt=SOON)
+    world.at(SOON)
+    assert world.uploads.process(upload_key(batch_id)).status is BatchStatus.SENDING
+    assert world.schedules.live == {} and len(world.sends()) == 1
+
+
+def test_a_csv_with_a_bad_row_before_a_repeated_recipient_lists_both(world):
+    batch_id = _upload(world, "to,name\n+2547,A\n+254711000001,B\n+254 711 000001,C\n")
+    batch = world.uploads.process(upload_key(batch_id))
+    assert [(e.row, e.field) for e in batch.errors] == [(0, "to"), (2, "to")]
+    assert batch.errors[1].message == "the same recipient as row 1" and world.records(batch_id) == []
 
 
 def test_an_upload_over_the_daily_quota_fails_with_nothing_written(world):

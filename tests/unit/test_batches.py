@@ -131,6 +131,9 @@ def test_suppressed_recipients_are_recorded_failed_and_not_queued(world):
     assert [to for to, _ in world.jobs()] == ["+254711000001"]
     [failed] = [i for i in world.messages() if i["deliveryStatus"]["S"] == "FAILED"]
     assert failed["failureReason"]["S"] == "Suppressed: bounce" and failed["completedAt"]["S"] == failed["createdAt"]["S"]
+    record = world.table.get(failed["to"]["S"], failed["id"]["S"])
+    assert [(e.status, e.at, e.detail) for e in record.events] == [
+        (DeliveryStatus.FAILED, record.created_at, "Suppressed: bounce")]
 
 
 def test_the_same_idempotency_key_returns_the_same_batch_and_another_input_conflicts(world):
