@@ -221,3 +221,15 @@ def test_partitions_stopping_at_different_places_give_every_match_once_in_order(
     expected = sorted(m.id for m in history_ if m.delivery_status is DeliveryStatus.FAILED)
     assert ids == (expected[::-1] if order == "NEWEST_FIRST" else expected)
     assert all(reads <= MAX_QUERIES_PER_PARTITION * 2 for _, reads in got)
+
+
+def test_an_id_that_cannot_be_a_message_id_is_not_looked_up():
+    from messenger.messages.history import History
+
+    class NoLookups:
+        def get_by_id(self, message_id):
+            raise AssertionError(f"looked up {message_id!r}")
+
+    history = History(NoLookups())
+    for raw in (None, "", "   ", 42, "MESSAGE#", "not a ulid"):
+        assert history.message({"id": raw}) is None
