@@ -228,6 +228,40 @@ def test_a_csv_upload_is_validated_then_fanned_out(world):
     assert world.uploads.process(upload_key(batch_id)).counts["QUEUED"] == 31  # a repeated notification adds nothing
 
 
+def test_a_csv_upload_records_suppressed_recipients_failed_and_queues_the_others(world):
+    world.suppressions.add(Suppression("+254711000002", "opt-out", "2026-11-23T00:00:00.000Z"))
+    batch_id = _upload(world, "to,name\n+254711000001,A\n+254711000002,B\n+254711000003,C\n")
+    batch = world.uploads.process(upload_key(batch_id))
+    assert (batch.counts["QUEUED"], batch.counts["FAILED"]) == (2, 1)
+    assert sorted(to for to, _ in world.jobs()) == ["+254711000001", "+254711000003"]
+    by_to = {m["to"]["S"]: m for m in world.messages()}
+    assert by_to["+254711000002"]["failureReason"]["S"] == "Suppressed: opt-out"
+
+
+def test_a_csv_fan_out_that_died_between_slices_resumes_where_it_stopped(world, monkeypatch):
+    world = World(world.resources, slice_rows=2)
+    batch_id = _upload(world, "to,name\n" + "".join(f"+2547110000{n:02d},N{n}\n" for n in range(5)))
+    real, commits = BatchesTable.commit_slice, []
+
+    def dies_at_the_second(self, *args, **kwargs):
+        commits.append(args[1])
+        if len(commits) == 2:
+            raise RuntimeError("the function timed out")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(BatchesTable, "commit_slice", dies_at_the_second)
+    with pytest.raises(RuntimeError):
+        world.uploads.process(upload_key(batch_id))
+    assert world.table.get_batch(batch_id).slices_done == 1 and len(world.messages()) == 4
+    world.table.write_calls = 0
+    batch = world.uploads.process(upload_key(batch_id))  # S3's notice again, or the check job
+    assert (batch.status, batch.slices_done, batch.counts["QUEUED"]) == (BatchStatus.SENDING, 3, 5)
+    assert commits == [0, 1, 1, 2]  # the broken slice again, then the rest: never the first twice
+    assert world.table.write_calls == 1  # the second slice's records were all there: only the last one's
+    jobs = [to for to, _ in world.jobs()]
+    assert sorted(set(jobs)) == [f"+2547110000{n:02d}" for n in range(5)] and len(jobs) == 7  # slice 1 twice
+
+
 def test_a_csv_with_one_bad_row_fails_with_nothing_written_or_queued(world):
     batch_id = _upload(world, "to,name\n+254711000001,A\n+2547,B\n+254711000003,C\n")
     batch = world.uploads.process(upload_key(batch_id))

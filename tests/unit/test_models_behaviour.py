@@ -104,3 +104,32 @@ def test_credentials_never_show_their_key():
     assert "very-secret-key" not in repr(credentials) and "very-secret-key" not in str(credentials)
     assert repr(credentials) == "Credentials(username='sandbox', api_key=***)"
     assert RecipientResult("+254711000001", 101, "Success", "ATXid_1", None).status_code == 101
+
+
+T0, T1 = "2026-11-23T12:00:00.000Z", "2026-11-23T13:00:00.000Z"
+
+
+def test_a_proxy_session_is_open_until_the_moment_it_expires_and_not_at_it():
+    from messenger.proxy.models import CLOSED, OPEN, ProxySession
+
+    session = ProxySession("S1", "+254711000001", "+254711000002", "+254700000100", "SNS", OPEN, T0, T1)
+    assert session.open_at("2026-11-23T12:59:59.999Z") and not session.open_at(T1)
+    assert not ProxySession("S1", "+254711000001", "+254711000002", "+254700000100", "SNS", CLOSED, T0, T1).open_at(T0)
+
+
+def test_a_rotated_out_webhook_secret_signs_until_the_moment_its_grace_ends_and_not_at_it():
+    from messenger.webhooks.models import Webhook
+
+    hook = Webhook("w1", "https://example.com/h", (), T0, "whsec_new", previous_secret="whsec_old",
+                   previous_secret_until=T1)
+    assert hook.signing_secrets("2026-11-23T12:59:59.999Z") == ("whsec_new", "whsec_old")
+    assert hook.signing_secrets(T1) == ("whsec_new",)
+    assert Webhook("w2", "https://example.com/h", (), T0, "whsec_only").signing_secrets(T0) == ("whsec_only",)
+
+
+def test_archiving_a_template_changes_that_flag_only():
+    from messenger.templates.models import Template
+
+    template = Template("t1", "Receipt", DeliveryMethod.EMAIL, "Hi", 3, (), T0, T1, subject="S")
+    archived = template.with_archived(True)
+    assert archived.archived is True and archived.with_archived(False) == template
