@@ -549,9 +549,20 @@ def test_an_upload_over_the_daily_quota_fails_with_nothing_written(world):
     batch_id = _upload(world, "to,name\n+254711000001,A\n+254711000002,B\n+254711000003,C\n")
     batch = world.uploads.process(upload_key(batch_id))
     assert batch.status is BatchStatus.FAILED and batch.total == 3 and batch.bad_rows == 0
-    assert batch.errors[0].field == "file" and "per day" in batch.errors[0].message
+    assert (batch.errors[0].row, batch.errors[0].field) == (0, "file") and "per day" in batch.errors[0].message
     assert world.records(batch_id) == [] and world.sends() == []
     assert [(a["id"], a["status"], a["total"]) for a in world.announced] == [(batch_id, "FAILED", 3)]
+
+
+def test_an_upload_counts_against_its_own_clients_quota(world):
+    world = World(world.resources, world.clock, limits=_limits(day=2))
+    world.service.send({"messages": rows(2), "body": "Hi"}, client_id="c-1")  # c-1's day is used up
+    batch_id = _upload(world, "to,name\n+254711000009,A\n")  # _upload: c-1's
+    assert world.uploads.process(upload_key(batch_id)).status is BatchStatus.FAILED
+    other = world.service.create_upload({"body": "Hi ((name))"}, client_id="c-2")
+    boto3.client("s3").put_object(Bucket=world.resources.buckets["uploads"], Key=upload_key(other.batch_id),
+                                  Body=b"to,name\n+254711000009,A\n")
+    assert world.uploads.process(upload_key(other.batch_id)).status is BatchStatus.SENDING
 
 
 def test_an_upload_cancelled_while_its_file_is_validated_sends_nothing(world, monkeypatch):

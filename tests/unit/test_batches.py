@@ -308,6 +308,26 @@ def test_a_batch_by_template_renders_each_row_and_refuses_rows_of_the_other_chan
     assert batch.total == 2
 
 
+def test_a_csv_by_template_is_rendered_row_by_row_and_its_records_keep_client_and_retention(world):
+    from messenger.messages import ulids
+    from messenger.templates.dependencies import template_service
+
+    template = template_service().create({"input": {"name": "code", "channel": "SMS", "body": "Code ((code))"}})
+    render = lambda args, method: template_service().for_send(args, method)  # noqa: E731
+    world.service = BatchService(world.table, world.fanout, settings(), SystemClock(), new_message_id,
+                                 uploads=world.bucket, render=render)
+    world.uploads = UploadProcessor(world.table, world.fanout, world.bucket, settings(), SystemClock(), render)
+    upload = world.service.create_upload({"templateId": template.id}, client_id="c-9")
+    boto3.client("s3").put_object(Bucket=world.resources.buckets["uploads"], Key=upload_key(upload.batch_id),
+                                  Body=b"to,code\n+254711000001,11\n+254711000002,22\n")
+    assert world.uploads.process(upload_key(upload.batch_id)).counts["QUEUED"] == 2
+    records = sorted(world.messages(), key=lambda m: m["to"]["S"])
+    assert [m["body"]["S"] for m in records] == ["Code 11", "Code 22"]
+    assert {m["clientId"]["S"] for m in records} == {"c-9"}
+    created = ulids.milliseconds_of(upload.batch_id) // 1000
+    assert {int(m["expiresAt"]["N"]) for m in records} == {created + settings().message_retention_days * 86_400}
+
+
 def test_the_write_that_makes_a_batch_final_answers_its_summary_once(world):
     """BATCH_COMPLETED's single trigger: of two conditional writes, only one gets the batch back."""
     announced = []

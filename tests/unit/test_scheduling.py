@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -211,10 +212,41 @@ def test_cancel_moves_a_scheduled_message_to_cancelled_and_deletes_its_schedule(
     repository, scheduler = MemoryRepository(), FakeScheduler()
     message = repository.add(scheduled())
     scheduler.create(TARGET, OneTimeSchedule(schedule_name(message.id), "2026-11-24T09:00:00", "{}"))
-    sends = ScheduledSends(repository, lambda: Schedules(scheduler, TARGET), FixedClock(NOW), job_body)
+    moved = []
+    sends = ScheduledSends(repository, lambda: Schedules(scheduler, TARGET), FixedClock(NOW), job_body,
+                           listeners=[SimpleNamespace(moved=moved.append, recorded=lambda m: None)])
     cancelled = sends.cancel(f"MESSAGE#{message.id}")
     assert cancelled.delivery_status is DeliveryStatus.CANCELLED and cancelled.completed_at == NOW
+    assert (cancelled.events[-1].status, cancelled.events[-1].at, cancelled.events[-1].detail) == (
+        DeliveryStatus.CANCELLED, NOW, "Cancelled")
+    assert [m.delivery_status for m in moved] == [DeliveryStatus.CANCELLED]  # subscriptions, webhooks, metrics
     assert scheduler.schedules == {} and scheduler.deleted == [schedule_name(message.id)]
+
+
+def test_a_cancel_reads_the_record_itself_not_the_lagging_index_copy():
+    class LaggingIndex(MemoryRepository):
+        def get_by_id(self, message_id):
+            return self.stale
+
+    repository = LaggingIndex()
+    message = repository.add(scheduled())
+    repository.stale = message  # the index still says SCHEDULED
+    repository.records[(message.to, message.id)] = dataclasses.replace(message, delivery_status=DeliveryStatus.CANCELLED)
+    sends = ScheduledSends(repository, lambda: Schedules(FakeScheduler(), TARGET), FixedClock(NOW), job_body)
+    with pytest.raises(BadRequest) as refused:
+        sends.cancel(message.id)
+    assert str(refused.value) == "id: the message is CANCELLED: only a message not yet sent can be cancelled"
+
+
+def test_an_id_that_cannot_be_a_message_id_is_not_looked_up_for_a_cancel():
+    class NoLookups(MemoryRepository):
+        def get_by_id(self, message_id):
+            raise AssertionError(f"looked up {message_id!r}")
+
+    sends = ScheduledSends(NoLookups(), lambda: Schedules(FakeScheduler(), TARGET), FixedClock(NOW), job_body)
+    for raw in ("not-an-id", None, ""):
+        with pytest.raises(BadRequest, match="^id: no message has this id$"):
+            sends.cancel(raw)
 
 
 def test_a_queued_message_no_attempt_holds_can_be_cancelled_one_being_sent_cannot():
