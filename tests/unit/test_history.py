@@ -233,3 +233,26 @@ def test_an_id_that_cannot_be_a_message_id_is_not_looked_up():
     history = History(NoLookups())
     for raw in (None, "", "   ", 42, "MESSAGE#", "not a ulid"):
         assert history.message({"id": raw}) is None
+
+
+def test_a_sparse_filter_reads_with_a_doubling_limit_until_the_page_and_one_more_are_found():
+    history_ = [message(T0 + i, i, DeliveryStatus.FAILED if i % 50 == 7 else DeliveryStatus.DELIVERED)
+                for i in range(1000)]
+    repo, limits = FakeRepository(history_), []
+    real = repo.history_slice
+    repo.history_slice = lambda partition, query, limit, resume: (limits.append(limit), real(partition, query, limit, resume))[1]
+    history = History(repo)
+    assert history.reads == 0
+    page = history.page({"filter": {"senderId": "shop", "status": ["FAILED"]}, "first": 5})
+    assert limits == [6, 12, 24, 48, 96, 192] and history.reads == 6  # 8 matches by then: 5 shown, more to come
+    assert [m.body for m in page.messages] == ["m7", "m57", "m107", "m157", "m207"] and page.has_next_page
+
+
+def test_a_cursor_at_the_end_of_a_time_range_gives_an_empty_page_without_reading():
+    repo = FakeRepository([message(T0 + i, i) for i in range(3)])
+    history = History(repo)
+    flt = {"senderId": "shop", "createdAfter": iso(T0), "createdBefore": iso(T0 + 1)}
+    binding = parse_history_query({"filter": flt}, repo.partition_of).binding
+    after = encode_cursor(binding, ulids.last_before(T0 + 1))  # the range's last possible id: nothing is after it
+    page = history.page({"filter": flt, "after": after})
+    assert (page.messages, page.has_next_page, page.end_cursor, history.reads, repo.queries) == ([], False, None, 0, 0)
