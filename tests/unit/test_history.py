@@ -256,3 +256,11 @@ def test_a_cursor_at_the_end_of_a_time_range_gives_an_empty_page_without_reading
     after = encode_cursor(binding, ulids.last_before(T0 + 1))  # the range's last possible id: nothing is after it
     page = history.page({"filter": flt, "after": after})
     assert (page.messages, page.has_next_page, page.end_cursor, history.reads, repo.queries) == ([], False, None, 0, 0)
+
+
+def test_the_last_page_still_names_its_last_message_as_its_end_cursor():
+    repo = FakeRepository([message(T0 + i, i) for i in range(3)])
+    flt = {"senderId": "shop"}
+    page = History(repo).page({"filter": flt, "first": 5})
+    binding = parse_history_query({"filter": flt}, repo.partition_of).binding
+    assert page.has_next_page is False and page.end_cursor == encode_cursor(binding, page.messages[-1].id)
