@@ -280,15 +280,54 @@ def test_a_csv_repeating_a_recipient_fails_naming_the_row_it_repeats(world):
 
 def test_a_csv_without_a_to_column_or_over_the_row_limit_fails(world, monkeypatch):
     batch_id = _upload(world, "number,name\n+254711000001,A\n")
-    [error] = world.uploads.process(upload_key(batch_id)).errors
-    assert (error.field, error.message) == ("file", "the first line must name the columns, with a `to` column")
+    failed = world.uploads.process(upload_key(batch_id))
+    assert [(e.row, e.field, e.message) for e in failed.errors] == [
+        (0, "file", "the first line must name the columns, with a `to` column")]
+    assert (failed.total, failed.bad_rows) == (0, 1)
     assert world.uploads.process(upload_key(_upload(world, ""))).errors[0].field == "file"  # no first line at all
+    headers_only = world.uploads.process(upload_key(_upload(world, "to,name\n")))
+    assert [(e.row, e.field, e.message) for e in headers_only.errors] == [(0, "file", "has no rows")]
+    assert (headers_only.status, headers_only.total, headers_only.bad_rows) == (BatchStatus.FAILED, 0, 1)
     monkeypatch.setenv("BATCH_UPLOAD_MAX_ROWS", "2")
     settings.cache_clear()  # the next test's world clears it again
     world.uploads = UploadProcessor(world.table, world.fanout, world.bucket, settings(), SystemClock())
     batch_id = _upload(world, "to,name\n+254711000001,A\n+254711000002,B\n+254711000003,C\n")
     failed = world.uploads.process(upload_key(batch_id))
-    assert failed.status is BatchStatus.FAILED and "more than 2 rows" in failed.errors[0].message
+    assert failed.status is BatchStatus.FAILED and failed.bad_rows == 1
+    assert [(e.row, e.field, e.message) for e in failed.errors] == [(2, "file", "has more than 2 rows")]
+
+
+def test_a_file_that_is_not_utf_8_fails_at_the_row_it_was_read_to(world):
+    batch_id = _upload(world, "")
+    good = "".join(f"+2547110{n:05d},A\n" for n in range(2, 2000))  # 40 kB: read in several pieces
+    body = ("to,name\n+254711000001,A\n+2547,B\n" + good).encode() + b"+254711099999,\xff\n"
+    boto3.client("s3").put_object(Bucket=world.resources.buckets["uploads"], Key=upload_key(batch_id), Body=body)
+    failed = world.uploads.process(upload_key(batch_id))
+    assert failed.status is BatchStatus.FAILED and failed.bad_rows == 2 and 2 < failed.total <= 2000
+    assert [(e.row, e.field, e.message) for e in failed.errors][1:] == [(failed.total, "file", "is not a UTF-8 CSV file")]
+    assert (failed.errors[0].row, failed.errors[0].field) == (1, "to") and world.messages() == []
+
+
+def test_every_bad_row_is_counted_and_the_first_hundred_listed(world):
+    lines = "".join(f"+2547,{n}\n" for n in range(105))
+    failed = world.uploads.process(upload_key(_upload(world, "to,name\n" + lines)))
+    assert (failed.total, failed.bad_rows, len(failed.errors)) == (105, 105, 100)
+    assert [e.row for e in failed.errors] == list(range(100))
+
+
+@pytest.mark.parametrize("bits", [None, 64])  # 64: a filter so small that every row is a suspect
+def test_repeats_among_many_recipients_are_all_found_and_nothing_else(world, monkeypatch, bits):
+    from messenger.batches import uploads
+
+    if bits:
+        monkeypatch.setattr(uploads, "DUPLICATE_BITS", bits)
+    numbers = [f"+2547110{n:05d}" for n in range(3000)]
+    lines = [f"{to},x" for to in numbers] + [f"{numbers[0]},x", f"{numbers[1500]},x", f"{numbers[2999]},x"]
+    failed = world.uploads.process(upload_key(_upload(world, "to,name\n" + "\n".join(lines) + "\n")))
+    assert [(e.row, e.message) for e in failed.errors] == [
+        (3000, "the same recipient as row 0"), (3001, "the same recipient as row 1500"),
+        (3002, "the same recipient as row 2999")]
+    assert failed.bad_rows == 3 and world.messages() == []
 
 
 def test_a_batch_by_template_renders_each_row_and_refuses_rows_of_the_other_channel(world):
