@@ -60,3 +60,16 @@ def test_without_a_credentials_secret_every_africastalking_message_fails_as_not_
                           DeliveryStatus.QUEUED, Provider.AFRICASTALKING, "t", "t")
         assert sender.send_group([message]).outcomes == {
             message.id: Refused("AfricasTalking:NotConfigured", transient=False)}
+
+
+def test_the_direct_channels_use_their_configured_regions_one_attempt_and_the_event_configuration_set():
+    with moto_service(overrides={"sesRegion": "eu-west-1", "snsRegion": "eu-central-1"}):
+        from messenger.core.settings import settings
+        from messenger.sending.dependencies import channels
+
+        ses, sns = channels()[Provider.SES], channels()[Provider.SNS]
+        assert (ses._ses.meta.region_name, sns._sns.meta.region_name) == ("eu-west-1", "eu-central-1")
+        for client in (ses._ses, sns._sns):  # the queue retries, with back-off; the SDK tries once
+            assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 1}
+        assert ses._configuration_set == settings().ses_event_configuration_set and ses._configuration_set
+        assert sns._sms_type == settings().sms_type

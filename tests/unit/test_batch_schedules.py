@@ -444,6 +444,55 @@ def test_the_check_job_names_the_batch_and_waits_before_it_looks(world, monkeypa
     assert put == [(job_text(batch.id, CHECK), 17), (job_text(other.id, CHECK), 17)]
 
 
+def test_a_batch_of_several_slices_is_recorded_and_queued_in_its_request(world):
+    world = World(world.resources, world.clock, slice_rows=2)
+    batch = world.service.send({"messages": rows(5), "body": "Hi"})
+    assert (batch.status, batch.slices_done, batch.slices_queued, batch.counts["QUEUED"]) == (
+        BatchStatus.SENDING, 3, 3, 5)
+    assert sorted(mid for _, mid in world.sends()) == sorted(m.id for m in world.records(batch.id))
+
+
+def test_a_keyed_batch_replayed_after_dying_while_recording_writes_only_what_is_missing(world, monkeypatch):
+    world = World(world.resources, world.clock, slice_rows=2)
+    real, commits = BatchesTable.commit_slice, []
+
+    def dies_at_the_second(self, *args, **kwargs):
+        commits.append(args[1])
+        if len(commits) == 2:
+            raise Died()
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(BatchesTable, "commit_slice", dies_at_the_second)
+    args = {"messages": rows(5), "body": "Hi", "idempotencyKey": "k-record"}
+    with pytest.raises(Died):
+        world.service.send(args)
+    world.table.write_calls = 0
+    batch = world.service.send(args)
+    assert commits == [0, 1, 1, 2] and world.table.write_calls == 1  # slice 1 was written whole: only slice 2
+    assert (batch.status, batch.counts["QUEUED"]) == (BatchStatus.SENDING, 5)
+    assert sorted(mid for _, mid in world.sends()) == sorted(m.id for m in world.records(batch.id))
+
+
+def test_a_keyed_batch_replayed_after_dying_while_queueing_queues_only_the_slices_left(world, monkeypatch):
+    world = World(world.resources, world.clock, slice_rows=2)
+    real, calls = SqsJobQueue.enqueue_many, []
+
+    def dies_at_the_second(self, messages):
+        calls.append(len(messages))
+        if len(calls) == 2:
+            raise Died()
+        return real(self, messages)
+
+    monkeypatch.setattr(SqsJobQueue, "enqueue_many", dies_at_the_second)
+    args = {"messages": rows(5), "body": "Hi", "idempotencyKey": "k-queue"}
+    with pytest.raises(Died):
+        world.service.send(args)
+    batch = world.service.send(args)
+    assert calls == [2, 2, 2, 1]  # slice 0 once; slice 1 again (it died), then slice 2
+    assert batch.slices_queued == 3
+    assert sorted(mid for _, mid in world.sends()) == sorted(m.id for m in world.records(batch.id))
+
+
 def _limits(day: int, minute: int = 1000) -> Limiter:
     limits = SimpleNamespace(client_messages_per_day=day, client_messages_per_minute=minute)
     return Limiter(LimitsTable(boto3.client("dynamodb"), settings().table_name), limits, FixedClock(NOW))
