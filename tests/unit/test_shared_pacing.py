@@ -219,3 +219,44 @@ def test_the_table_counter_refuses_past_the_limit_and_expires(tmp_path):
         item = boto3.client("dynamodb").get_item(TableName=resources.table_name,
                                                  Key={"PK": {"S": "PACE#SES"}, "SK": {"S": "1000"}})["Item"]  # fmt: skip
         assert item["requests"] == {"N": "2"} and int(item["expiresAt"]["N"]) > 1_000
+
+
+def test_a_throttle_pause_past_the_time_left_is_a_refusal_and_one_ending_at_it_a_wait():
+    clock, counter = FakeTime(1_000.0), MemoryCounter()
+    pacer = SharedPacer(100, counter, "SES", now=lambda: clock.now, sleep=clock.sleep)
+    pacer.throttled()  # paused until 1,001.0
+    assert pacer.acquire(0.5) is False and clock.slept == []
+    assert pacer.acquire(1.0) is True and clock.slept == [1.0]  # the pause ends exactly at the deadline
+    assert counter.counts == {("SES", 1_001): 1}  # slots are counted under the provider's key
+
+
+def test_a_slot_whose_second_ends_exactly_at_the_deadline_is_waited_for():
+    clock, counter = FakeTime(1_000.5), MemoryCounter()
+    pacer = SharedPacer(1, counter, "SNS", now=lambda: clock.now, sleep=clock.sleep)
+    assert pacer.acquire(0.1) is True
+    assert pacer.acquire(0.5) is True and clock.slept == [0.5]
+
+
+def test_a_slot_taken_as_its_second_ended_is_given_up_and_the_next_one_taken():
+    clock = FakeTime(1_000.9)
+
+    class SlowCounter(MemoryCounter):
+        def take(self, key, second, limit):
+            taken = super().take(key, second, limit)
+            if second == 1_000:
+                clock.now = 1_001.05  # the conditional write came back after the second had passed
+            return taken
+
+    counter = SlowCounter()
+    pacer = SharedPacer(5, counter, "SES", now=lambda: clock.now, sleep=clock.sleep)
+    assert pacer.acquire(None) is True
+    assert counter.counts == {("SES", 1_000): 1, ("SES", 1_001): 1}
+
+
+def test_a_fresh_pacer_does_not_wait_whatever_its_clock_reads():
+    clock, counter = FakeTime(0.25), MemoryCounter()  # a clock near its start, as a monotonic one may be
+    pacer = SharedPacer(10, counter, "SES", now=lambda: clock.now, sleep=clock.sleep)
+    assert pacer.acquire(None) is True and clock.slept == []
+    plain = Pacer(10, now=lambda: clock.now, sleep=clock.sleep)
+    plain.wait()
+    assert clock.slept == []
