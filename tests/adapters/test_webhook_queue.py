@@ -1,7 +1,5 @@
 """The webhooks queue's requests: compact JSON bodies, a delay only when asked, parked copies on the DLQ."""
 
-import json
-
 import boto3
 from botocore.stub import Stubber
 from messenger.adapters.webhook_queue import WebhookQueue
@@ -33,4 +31,3 @@ def test_a_parked_copy_goes_to_the_dead_letter_queue_readable_as_it_was():
         stub.add_response("send_message", {"MessageId": "m1"}, {"QueueUrl": DLQ, "MessageBody": COMPACT})
         WebhookQueue(client, URL, DLQ).park(BODY)
         stub.assert_no_pending_responses()
-    assert json.loads(COMPACT) == BODY

@@ -230,7 +230,7 @@ def test_a_batch_that_moves_while_it_is_cancelled_says_where_it_went(world, monk
 
 
 @pytest.mark.parametrize("raw", ["01ARZ3NDEKTSV4RRFFQ69G5FAV", "  ", 5, None, "A" * 65])
-def test_cancelling_a_batch_that_is_not_the_clients_is_not_found_saying_which_field(world, raw):
+def test_cancelling_an_unknown_or_malformed_batch_id_is_not_found_saying_which_field(world, raw):
     with pytest.raises(NotFound) as refused:
         world.service.cancel(raw, "c-1")
     assert (refused.value.error_type, refused.value.message, refused.value.info) == (
@@ -387,10 +387,10 @@ def test_a_request_that_died_while_queueing_is_finished_by_its_check_with_every_
 
 def test_a_keyed_batch_replayed_after_its_request_died_before_queueing_queues_every_row(world, monkeypatch):
     args = {"messages": rows(3), "body": "Hi", "idempotencyKey": "k-resume"}
-    monkeypatch.setattr(world.fanout, "queue_recorded", lambda *a, **k: (_ for _ in ()).throw(Died()))
-    with pytest.raises(Died):
-        world.service.send(args)
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(world.fanout, "queue_recorded", lambda *a, **k: (_ for _ in ()).throw(Died()))
+        with pytest.raises(Died):
+            world.service.send(args)
     assert world.sends() == []
     resumed = world.service.send(args)
     assert resumed.status is BatchStatus.SENDING

@@ -57,6 +57,8 @@ def test_an_empty_list_has_no_next_page_and_no_cursor(table):
     ({"after": base64.urlsafe_b64encode(b"s2:+254711000001").decode()}, "after: not a valid cursor"),
     ({"after": base64.urlsafe_b64encode(b"s1:" + b"9" * 400).decode()}, "after: not a valid cursor"),
     ({"after": "a"}, "after: not a valid cursor"),  # no base64 text is one character long
+    ({"after": "czE6KzI1NDcxMTAwMDAwMQ!"}, "after: not a valid cursor"),  # a character base64 does not use
+    ({"after": "czE6KzI1NDcxMTAwMDAwMQ==="}, "after: not a valid cursor"),  # too much padding
     ({"after": base64.urlsafe_b64encode(b"s1:\xff").decode()}, "after: not a valid cursor"),  # not UTF-8
     ({"after": base64.urlsafe_b64encode(b"s1:not an address").decode()},
      "after: a phone number must be in E.164 form: + and the country code"),
@@ -102,8 +104,9 @@ def test_the_first_reason_stays(table):
 def test_a_cursor_of_the_longest_length_is_read_and_a_longer_one_refused(table):
     longest = base64.urlsafe_b64encode(b"s1:" + b"a" * 369 + b"@example.com").decode().rstrip("=")
     assert len(longest) == 512
-    assert _refused(page, table, {"after": longest}) != "after: not a valid cursor"  # read: the address is bad
-    assert _refused(page, table, {"after": longest + "AA"}) == "after: not a valid cursor"
+    assert _refused(page, table, {"after": longest}) == "after: not a valid e-mail address"  # read: a bad address
+    for longer in (longest + "AA", longest + "=", longest + "!"):
+        assert _refused(page, table, {"after": longer}) == "after: not a valid cursor"
 
 
 def test_every_cursor_length_reads_back_without_its_padding(table):

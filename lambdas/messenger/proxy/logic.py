@@ -121,6 +121,6 @@ class ProxyService:
 
 def _required_phone(args: dict, field: str) -> str:
     value = args.get(field)
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if not isinstance(value, str) or not value.strip():
         raise BadRequest(field, "is required")
     return normalise_phone(value, field)

@@ -30,7 +30,8 @@ def _encode(recipient: str) -> str:
 
 def _decode(cursor: str) -> str:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        # strict: a character outside the URL-safe alphabet or a surplus "=" is not one of our cursors
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadRequest("after", "not a valid cursor") from None
     if not raw.startswith(_CURSOR_PREFIX) or len(cursor) > 512:
