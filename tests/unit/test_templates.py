@@ -132,6 +132,11 @@ def test_html_keeps_the_lines_and_paragraphs_of_the_text_whatever_its_line_endin
         "</body></html>")
 
 
+def test_html_trims_only_line_breaks_around_the_text():
+    parts = parse("\nX marks ((spot)) X\n\n")
+    assert render_html(parts, {"spot": "it"}) == "<!DOCTYPE html><html><body>\n<p>X marks it X</p>\n</body></html>"
+
+
 def test_a_url_is_linked_unless_the_value_right_after_it_continues_it():
     parts = parse("Go https://a.example/x((code)) or https://b.example/ now")
     assert render_html(parts, {"code": "42"}) == (
