@@ -433,6 +433,20 @@ def test_a_batch_key_is_kept_for_the_idempotency_window(world):
         batch.id, world.clock.epoch() + settings().idempotency_ttl_hours * 3600)
 
 
+def test_a_batch_key_past_its_expiry_is_free_again_even_before_ttl_deletes_it(world):
+    first = world.service.send({"messages": rows(1), "body": "Hi", "idempotencyKey": "k-old"})
+    upload = world.service.create_upload({"body": "Hi ((name))", "idempotencyKey": "k-old-upload"})
+    for item in table_items(world.resources.table_name):
+        if "k-old" in item["PK"]["S"]:
+            boto3.client("dynamodb").update_item(
+                TableName=world.resources.table_name, Key={"PK": item["PK"], "SK": item["SK"]},
+                UpdateExpression="SET expiresAt = :past", ExpressionAttributeValues={":past": {"N": "1000"}})
+    again = world.service.send({"messages": rows(2), "body": "Other", "idempotencyKey": "k-old"})
+    assert again.id != first.id and again.total == 2
+    other = world.service.create_upload({"body": "Other ((name))", "idempotencyKey": "k-old-upload"})
+    assert other.batch_id != upload.batch_id
+
+
 def test_the_check_job_names_the_batch_and_waits_before_it_looks(world, monkeypatch):
     from messenger.batches import logic
 

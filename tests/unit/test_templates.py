@@ -99,6 +99,9 @@ def test_values_accept_strings_numbers_and_the_one_element_list_form():
     with pytest.raises(BadRequest) as refused:
         values_of("text", "messages[3].personalisation")
     assert refused.value.field == "messages[3].personalisation"
+    with pytest.raises(BadRequest) as refused:
+        values_of({"name": "Ann\x00"})
+    assert str(refused.value) == "personalisation.name: must not contain control characters"
 
 
 def test_every_missing_placeholder_is_named_and_extra_keys_are_ignored():
