@@ -46,6 +46,10 @@ def test_the_africastalking_sender_reads_its_credentials_through_the_cache_and_a
         SecretsCacheClock.moment += datetime.timedelta(seconds=config.at_secret_max_age_seconds - 1)
         assert sender._credentials() == first  # within the max age: the cached key
         assert sender._credentials(force=True) == Credentials("sandbox", "rotated")  # a refused key: read again
+        boto3.client("secretsmanager").put_secret_value(
+            SecretId=resources.at_secret_name, SecretString=json.dumps({"username": "sandbox", "apiKey": "later"}))
+        SecretsCacheClock.moment += datetime.timedelta(seconds=config.at_secret_max_age_seconds + 1)
+        assert sender._credentials() == Credentials("sandbox", "later")  # past the max age: read again
 
 
 def test_without_a_credentials_secret_every_africastalking_message_fails_as_not_configured():

@@ -14,11 +14,12 @@ def test_a_rotated_verification_key_is_used_once_the_cache_max_age_has_passed(mo
 
     monkeypatch.setattr(base, "datetime", SecretsCacheClock)
     monkeypatch.setattr(SecretsCacheClock, "moment", SecretsCacheClock.moment)  # restored afterwards
-    with moto_service():
+    with moto_service(overrides={"verificationKeyMaxAgeSeconds": 120}):  # not the SDK cache's default (300 s)
         from messenger.core.settings import settings
         from messenger.verification.dependencies import _key
 
         config, start = settings(), SecretsCacheClock.moment
+        assert config.verification_key_max_age_seconds == 120
         boto3.client("secretsmanager").put_secret_value(
             SecretId=config.verification_key_secret_name, SecretString="first-key")
         assert _key() == b"first-key"

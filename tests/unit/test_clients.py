@@ -279,16 +279,18 @@ def test_an_appsync_key_expires_at_least_a_day_ahead_on_a_full_hour(at, now, exp
     assert appsync_expiry(at, now) == expiry
 
 
-def test_lookups_are_cached_briefly_per_instance(world):
+@pytest.mark.parametrize("start", [0, 1_000])  # a monotonic clock starts anywhere
+def test_lookups_are_cached_briefly_per_instance(world, start):
+    world.ticks[0] = start
     service = ClientService(world.table, world.keys, world.clock, cache_seconds=30, grace_seconds=0,
                             key_valid_days=90, stack_key_description="x", monotonic=lambda: world.ticks[0])  # fmt: skip
     key = create(world)["key"]
     service.identify(key)
     calls = []
     world.table.get_key = lambda digest: calls.append(digest)  # a lookup now would find nothing
-    world.ticks[0] = 29
+    world.ticks[0] = start + 29
     assert service.identify(key)  # from the cache
-    world.ticks[0] = 31
+    world.ticks[0] = start + 31
     with pytest.raises(Unauthorized):
         service.identify(key)
     assert len(calls) == 1

@@ -14,6 +14,7 @@ def event(headers) -> dict:
     ("Root=1-5f84c7a1-abc;Parent=53995c3f;Sampled=1", "1-5f84c7a1-abc"),
     ("Parent=53995c3f; Root=1-2-3 ;Sampled=0", "1-2-3"),
     ("Root=" + "r" * 128, "r" * 128),
+    ("Root=r", "r"),
     ("Root=" + "r" * 129, None),
     ("Root=", None),
     ("Parent=53995c3f;Sampled=1", None),
