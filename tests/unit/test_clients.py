@@ -290,7 +290,7 @@ def test_lookups_are_cached_briefly_per_instance(world, start):
     world.table.get_key = lambda digest: calls.append(digest)  # a lookup now would find nothing
     world.ticks[0] = start + 29
     assert service.identify(key)  # from the cache
-    world.ticks[0] = start + 31
+    world.ticks[0] = start + 30  # the cache age is over at 30 s exactly
     with pytest.raises(Unauthorized):
         service.identify(key)
     assert len(calls) == 1
