@@ -135,6 +135,13 @@ def test_html_keeps_the_lines_and_paragraphs_of_the_text_whatever_its_line_endin
         "</body></html>")
 
 
+def test_a_url_in_conditional_text_is_the_templates_own_and_linked():
+    parts = parse("Hi((vip?? see https://example.com/vip))")
+    assert render_html(parts, {"vip": "yes"}) == (
+        '<!DOCTYPE html><html><body>\n<p>Hi see <a href="https://example.com/vip">https://example.com/vip</a></p>'
+        "\n</body></html>")
+
+
 def test_html_trims_only_line_breaks_around_the_text():
     parts = parse("\nX marks ((spot)) X\n\n")
     assert render_html(parts, {"spot": "it"}) == "<!DOCTYPE html><html><body>\n<p>X marks it X</p>\n</body></html>"
