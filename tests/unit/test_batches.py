@@ -238,6 +238,20 @@ def test_a_csv_upload_records_suppressed_recipients_failed_and_queues_the_others
     assert by_to["+254711000002"]["failureReason"]["S"] == "Suppressed: opt-out"
 
 
+def test_a_csv_whose_every_recipient_is_suppressed_completes_at_once_and_is_announced(world):
+    announced = []
+    world.fanout = Fanout(world.table, world.queue, world.suppressions, SystemClock(), on_final=announced.append)
+    world.uploads = UploadProcessor(world.table, world.fanout, world.bucket, settings(), SystemClock())
+    for n in (1, 2):
+        world.suppressions.add(Suppression(f"+25471100000{n}", "opt-out", "2026-11-23T00:00:00.000Z"))
+    batch_id = _upload(world, "to,name\n+254711000001,A\n+254711000002,B\n")
+    world.uploads.process(upload_key(batch_id))
+    batch = world.table.get_batch(batch_id)
+    assert (batch.status, batch.counts["FAILED"], batch.completed_at is not None) == (BatchStatus.COMPLETED, 2, True)
+    assert [(a["id"], a["status"], a["total"]) for a in announced] == [(batch_id, "COMPLETED", 2)]
+    assert world.jobs() == []
+
+
 def test_a_csv_fan_out_that_died_between_slices_resumes_where_it_stopped(world, monkeypatch):
     world = World(world.resources, slice_rows=2)
     batch_id = _upload(world, "to,name\n" + "".join(f"+2547110000{n:02d},N{n}\n" for n in range(5)))
