@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from messenger.core.errors import BadRequest
@@ -158,9 +159,11 @@ def id_page_arguments(args: dict) -> tuple[int, str | None]:
     return first, after
 
 
-def id_connection(found: list, first: int, cut_short: bool) -> dict:
-    """The connection of one page read as `first + 1` items (the extra one says a next page exists)."""
+def id_connection(found: list, first: int, cut_short: bool, cursor: Callable = lambda item: item.id,
+                  node: Callable = lambda item: item.to_graphql()) -> dict:
+    """The connection of one page read as `first + 1` items (the extra one says a next page exists);
+    `cut_short`: DynamoDB stopped early. `cursor` names the last item shown (its id by default)."""
     shown = found[:first]
-    return {"data": [item.to_graphql() for item in shown],
+    return {"data": [node(item) for item in shown],
             "pageInfo": {"hasNextPage": (len(found) > first or cut_short) and bool(shown),
-                         "endCursor": shown[-1].id if shown else None}}
+                         "endCursor": cursor(shown[-1]) if shown else None}}

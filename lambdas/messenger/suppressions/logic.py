@@ -13,7 +13,7 @@ from collections.abc import Callable
 from messenger.core.errors import BadRequest
 from messenger.core.input import address
 from messenger.core.masking import mask_recipient
-from messenger.messages.filters import page_size
+from messenger.messages.filters import id_connection, page_size
 from messenger.messages.models import Message
 from messenger.messages.recipients import normalise_recipient
 from messenger.suppressions.dal import SuppressionsTable
@@ -46,12 +46,7 @@ def page(table: SuppressionsTable, args: dict) -> dict:
         raise BadRequest("after", "not a valid cursor")
     after_to = _decode(after) if after else None
     found, cut_short = table.page(first + 1, after_to)
-    shown = found[:first]
-    has_next = (len(found) > first or cut_short) and bool(shown)
-    return {
-        "data": [entry.to_graphql() for entry in shown],
-        "pageInfo": {"hasNextPage": has_next, "endCursor": _encode(shown[-1].to) if shown else None},
-    }
+    return id_connection(found, first, cut_short, cursor=lambda entry: _encode(entry.to))
 
 
 def remove(table: SuppressionsTable, args: dict) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from messenger.core.errors import BadRequest
 from messenger.core.input import enum, optional_text, text
 from messenger.messages.cursor import decode_cursor, encode_cursor
-from messenger.messages.filters import page_size
+from messenger.messages.filters import id_connection, page_size
 from messenger.messages.models import DeliveryMethod
 from messenger.sending.segments import count_segments
 from messenger.templates.dal import HEADS, TemplatesTable
@@ -177,12 +177,7 @@ class TemplateService:
         if after is not None and not isinstance(after, str):
             raise BadRequest("after", "not a valid cursor")
         found, cut_short = self._table.page(first + 1, decode_cursor(after, HEADS) if after else None)
-        shown = found[:first]
-        return {
-            "data": [template.to_graphql() for template in shown],
-            "pageInfo": {"hasNextPage": (len(found) > first or cut_short) and bool(shown),
-                         "endCursor": encode_cursor(HEADS, shown[-1].id) if shown else None},
-        }
+        return id_connection(found, first, cut_short, cursor=lambda template: encode_cursor(HEADS, template.id))
 
     # -- rendering ---------------------------------------------------------------------------
     def render(self, template: Template, personalisation) -> Rendered:

@@ -8,7 +8,7 @@ import time
 import uuid
 
 from messenger.core.errors import BadRequest, MessagingError
-from messenger.messages.filters import page_size
+from messenger.messages.filters import id_connection, page_size
 from messenger.webhooks import safety, signing
 from messenger.webhooks.delivery import iso
 from messenger.webhooks.models import Webhook, WebhookEvent
@@ -102,10 +102,8 @@ class Webhooks:
         first = page_size(arguments)
         after = _decode(arguments.get("after"), webhook_id) if arguments.get("after") else None
         found, cut_short = self._table.attempts(webhook_id, first + 1, after)  # one more: is there a next page?
-        shown = found[:first]
-        more = (len(found) > first or cut_short) and bool(shown)
-        end = _encode(shown[-1][0], webhook_id) if shown else None
-        return {"data": [a.to_graphql() for _, a in shown], "pageInfo": {"hasNextPage": more, "endCursor": end}}
+        return id_connection(found, first, cut_short, cursor=lambda pair: _encode(pair[0], webhook_id),
+                             node=lambda pair: pair[1].to_graphql())
 
 
 def _encode(attempt_id: str, webhook_id: str) -> str:
