@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from messenger.batches.logic import batch_id_of_key, upload_key
 from messenger.batches.models import BatchRejected, Content, RowError, Upload
+from messenger.batches.uploads import csv_rows
 from messenger.batches.validation import (
     RowChecker,
     fingerprint,
@@ -89,6 +90,29 @@ def test_personalisation_arrives_as_json_text_or_parsed():
 
 def test_the_channel_of_a_csv_row_without_one_follows_its_recipient():
     assert (infer_method("a@example.com"), infer_method("+254711000001")) == ("EMAIL", "SMS")
+
+
+def test_a_csv_row_keeps_its_own_channel_and_reference_and_an_empty_cell_means_none_given():
+    lines = [" to , deliveryMethod ,reference, name \n",
+             "+254711000001,EMAIL,promo-7, Ann \n",  # the file's channel wins over the guess from `to`
+             "b@example.com,,,\n",  # empty cells: the channel is guessed, no reference, an empty value
+             "+254711000003\n"]  # a short line: the missing cells are empty too
+    assert list(csv_rows(lines)) == [
+        {"to": "+254711000001", "deliveryMethod": "EMAIL", "reference": "promo-7", "personalisation": {"name": "Ann"}},
+        {"to": "b@example.com", "deliveryMethod": "EMAIL", "reference": None, "personalisation": {"name": ""}},
+        {"to": "+254711000003", "deliveryMethod": "SMS", "reference": None, "personalisation": {"name": ""}},
+    ]
+
+
+def test_a_csv_line_longer_than_its_header_keeps_only_the_named_cells():
+    assert list(csv_rows(["to,name\n", "+254711000001,Ann,surplus,more\n"])) == [
+        {"to": "+254711000001", "deliveryMethod": "SMS", "reference": None, "personalisation": {"name": "Ann"}}]
+
+
+@pytest.mark.parametrize("header", ["number,name\n", "\n", "To,name\n"])
+def test_a_csv_without_a_to_column_is_refused_before_any_row(header):
+    assert _refused(lambda: list(csv_rows([header, "+254711000001,Ann\n"]))) == (
+        "file", "file: the first line must name the columns, with a `to` column")
 
 
 # -- rows -------------------------------------------------------------------------------------------
