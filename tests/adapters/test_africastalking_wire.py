@@ -114,10 +114,10 @@ def test_a_slow_gateway_is_a_transient_timeout(server):
     assert error.value.transient and error.value.reason == "AfricasTalking:Timeout"
 
 
-def test_a_refused_connection_is_transient():
+def test_a_refused_connection_is_transient_and_named_as_such_not_as_a_timeout():
     with pytest.raises(AtRequestError) as error:
         AfricasTalkingClient("http://127.0.0.1:1").send(Credentials("sandbox", "k"), RECIPIENTS, "hi", None)
-    assert error.value.transient
+    assert (error.value.reason, error.value.transient) == ("AfricasTalking:ConnectionFailed", True)
 
 
 def test_one_connection_is_reused_across_a_batch(server):

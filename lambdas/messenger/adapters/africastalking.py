@@ -75,6 +75,8 @@ class AfricasTalkingClient:
             response = self._pool.request(
                 "POST", url, body=body, headers=headers, timeout=self._timeout, retries=False
             )
+        except self._urllib3.exceptions.NewConnectionError:  # refused, unreachable or unresolved: a subclass
+            raise AtRequestError("AfricasTalking:ConnectionFailed", transient=True) from None  # of timeouts
         except self._urllib3.exceptions.TimeoutError:
             raise AtRequestError("AfricasTalking:Timeout", transient=True) from None
         except self._urllib3.exceptions.HTTPError as error:
