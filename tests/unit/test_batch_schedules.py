@@ -329,10 +329,10 @@ class Died(Exception):
     pass
 
 
-def test_a_request_that_died_while_recording_ends_failed_with_nothing_sent(world, monkeypatch):
-    world = World(world.resources, world.clock, slice_rows=2)
-    calls = {"n": 0}
+def _died_while_recording(world, monkeypatch) -> str:
+    """sendBatch of 5 rows in slices of 2 that died at its second slice: 4 records, nothing queued."""
     real = BatchesTable.commit_slice
+    calls = {"n": 0}
 
     def dies_on_second(self, *args, **kwargs):
         calls["n"] += 1
@@ -343,8 +343,16 @@ def test_a_request_that_died_while_recording_ends_failed_with_nothing_sent(world
     monkeypatch.setattr(BatchesTable, "commit_slice", dies_on_second)
     with pytest.raises(Died):
         world.service.send({"messages": rows(5), "body": "Hi"})
-    [(batch_id, kind)] = world.batch_jobs()  # put before anything was written
-    assert kind == CHECK and world.sends() == []
+    monkeypatch.setattr(BatchesTable, "commit_slice", real)
+    [(batch_id, kind)] = world.batch_jobs()
+    assert kind == CHECK
+    return batch_id
+
+
+def test_a_request_that_died_while_recording_ends_failed_with_nothing_sent(world, monkeypatch):
+    world = World(world.resources, world.clock, slice_rows=2)
+    batch_id = _died_while_recording(world, monkeypatch)  # its check job was put before anything was written
+    assert world.sends() == []
     assert world.jobs.handle(batch_id, CHECK).status is BatchStatus.SENDING  # too fresh: checked again later
     assert world.batch_jobs() == [(batch_id, CHECK)]
     world.at("2026-11-23T12:01:00.000Z")
@@ -358,6 +366,76 @@ def test_a_request_that_died_while_recording_ends_failed_with_nothing_sent(world
     assert [(a["id"], a["status"], a["counts"]) for a in world.announced] == [(batch_id, "FAILED", {"FAILED": 4})]
     world.jobs.handle(batch_id, CHECK)  # the check delivered again: announced once all the same
     assert len(world.announced) == 1
+
+
+def test_an_interrupted_batch_is_failed_by_the_check_that_finds_it_exactly_stale(world, monkeypatch):
+    from messenger.batches.jobs import INTERRUPTED, STALE_SECONDS
+
+    world = World(world.resources, world.clock, slice_rows=2)
+    batch_id = _died_while_recording(world, monkeypatch)
+    world.at("2026-11-23T12:00:29.999Z")  # the request could still be running: looked at again later
+    assert world.jobs.handle(batch_id, CHECK).status is BatchStatus.SENDING
+    assert world.batch_jobs() == [(batch_id, CHECK)]
+    world.at("2026-11-23T12:00:30.000Z")
+    assert STALE_SECONDS == 30 and world.jobs.handle(batch_id, CHECK).status is BatchStatus.FAILED
+    for record in world.records(batch_id):  # each one says why, in its failure reason and its timeline
+        assert (record.delivery_status, record.failure_reason) == (DeliveryStatus.FAILED, INTERRUPTED)
+        assert (record.events[-1].status, record.events[-1].detail) == (DeliveryStatus.FAILED, INTERRUPTED)
+
+
+def test_an_interrupted_batch_leaves_a_claimed_record_to_its_send_and_counts_each_as_it_ended(world, monkeypatch):
+    world = World(world.resources, world.clock, slice_rows=2)
+    batch_id = _died_while_recording(world, monkeypatch)
+    in_flight, finished, *_ = sorted(world.records(batch_id), key=lambda m: m.id)
+    sending = SendingTable(boto3.client("dynamodb"), world.resources.table_name)
+    for record, token in ((in_flight, "t-1"), (finished, "t-2")):  # a keyed replay's sends hold them
+        assert sending.claim(record.to, record.id, token, NOW, "2026-11-23T11:00:00.000Z").granted
+    listed = world.table.batch_messages
+
+    def finished_after_it_was_listed(batch):
+        for record in listed(batch):
+            if record.id == finished.id:  # its send ends between the listing and the move
+                held = world.table.get(record.to, record.id)
+                world.statuses.move(world.statuses.move(held, DeliveryStatus.ACCEPTED, claim_token="t-2"),
+                                    DeliveryStatus.DELIVERED)
+            yield record  # the copy read before
+
+    monkeypatch.setattr(world.table, "batch_messages", finished_after_it_was_listed)
+    world.at("2026-11-23T12:01:00.000Z")
+    failed = world.jobs.handle(batch_id, CHECK)
+    statuses = {m.id: m.delivery_status for m in listed(batch_id)}
+    assert (statuses.pop(in_flight.id), statuses.pop(finished.id)) == (DeliveryStatus.QUEUED, DeliveryStatus.DELIVERED)
+    assert set(statuses.values()) == {DeliveryStatus.FAILED}
+    assert {k: v for k, v in failed.counts.items() if v} == {"FAILED": 2, "QUEUED": 1, "DELIVERED": 1}
+
+
+def test_an_interrupted_batch_failed_meanwhile_by_another_copy_of_its_check_is_answered_as_it_is(world, monkeypatch):
+    world = World(world.resources, world.clock, slice_rows=2)
+    batch_id = _died_while_recording(world, monkeypatch)
+    real = world.table.move_batch
+
+    def another_copy_first(*args, **kwargs):
+        real(*args, **kwargs)
+        return real(*args, **kwargs)  # this copy's write now finds the batch FAILED already
+
+    monkeypatch.setattr(world.table, "move_batch", another_copy_first)
+    world.at("2026-11-23T12:01:00.000Z")
+    answer = world.jobs.handle(batch_id, CHECK)
+    assert (answer.id, answer.status) == (batch_id, BatchStatus.FAILED)
+    assert world.announced == []  # the copy that made it FAILED announces it, not this one
+    assert {m.delivery_status for m in world.records(batch_id)} == {DeliveryStatus.QUEUED}  # that copy's work
+
+
+def test_a_check_that_finds_the_request_still_recording_looks_again_after_the_check_delay(world, monkeypatch):
+    from messenger.batches import jobs
+
+    world = World(world.resources, world.clock, slice_rows=2)
+    batch_id = _died_while_recording(world, monkeypatch)
+    monkeypatch.setattr(jobs, "CHECK_DELAY_SECONDS", 23)
+    put = []
+    monkeypatch.setattr(world.jobs, "_checks", SimpleNamespace(put=lambda body, delay=0: put.append((body, delay))))
+    world.jobs.handle(batch_id, CHECK)
+    assert put == [(job_text(batch_id, CHECK), 23)]
 
 
 def test_a_request_that_died_while_queueing_is_finished_by_its_check_with_every_row_queued(world, monkeypatch):
