@@ -4,10 +4,12 @@ import boto3
 import pytest
 from messenger.core.clock import SystemClock, new_message_id
 from messenger.core.settings import settings
-from messenger.messages.models import DeliveryStatus, Provider
+from messenger.messages.dal import RECENT_LOOKUP_LIMIT
+from messenger.messages.models import MAX_EVENTS, DeliveryStatus, Provider
 from messenger.messages.status import StatusWriter
 from messenger.receipts import ses_events, sns_logs
 from messenger.receipts.logic import EARLY, NOTED, UNCHANGED, UNKNOWN, UPDATED, Receipts
+from messenger.receipts.models import ReceiptEvent
 from messenger.sending.service import MessageService
 from messenger.suppressions.dal import SuppressionsTable
 from messenger.suppressions.logic import Suppressor
@@ -187,3 +189,41 @@ def test_a_late_bounce_after_delivery_neither_fails_nor_suppresses_but_a_complai
     assert suppressions.get(message.to) is None
     assert apply_ses(receipts, samples.complaint(message.id, message.to, "ses-1")) == UNCHANGED
     assert suppressions.get(message.to).reason == "complaint"
+
+
+def sms_receipt(message, recipient, target=DeliveryStatus.DELIVERED, at="2026-11-23T10:00:00.123Z"):
+    """An SNS delivery log as the logic sees it: the provider's id and the number, no tag of ours."""
+    return ReceiptEvent(message.provider_message_id, at, target, "Delivered" if target else "Carrier busy",
+                        recipient=recipient)
+
+
+def test_an_sms_receipt_finds_its_message_by_its_number_while_the_provider_id_index_lags(world, monkeypatch):
+    service, receipts, table, _, _ = world
+    message = service.send({"to": "+14155550100", "body": "Hi", "deliveryMethod": "SMS"})
+    monkeypatch.setattr(table, "find_by_provider_message_id", lambda provider_id: None)
+    assert receipts.apply(sms_receipt(message, "not a number")) == UNKNOWN  # nothing to look under
+    assert table.get(message.to, message.id).delivery_status is DeliveryStatus.ACCEPTED
+    assert receipts.apply(sms_receipt(message, "+1 415 555 0100")) == UPDATED  # the number as written anywhere
+    assert table.get(message.to, message.id).delivery_status is DeliveryStatus.DELIVERED
+
+
+def test_an_sms_receipt_found_through_the_index_needs_neither_a_readable_number_nor_a_recent_message(world):
+    service, receipts, table, _, _ = world
+    oldest = service.send({"to": "+14155550100", "body": "Hi", "deliveryMethod": "SMS"})
+    for _ in range(RECENT_LOOKUP_LIMIT):  # the fallback looks at this many newest messages of the number
+        service.send({"to": "+14155550100", "body": "Hi", "deliveryMethod": "SMS"})
+    assert receipts.apply(sms_receipt(oldest, "+14155550100")) == UPDATED
+    other = service.send({"to": "+14155550101", "body": "Hi", "deliveryMethod": "SMS"})
+    assert receipts.apply(sms_receipt(other, "not a number")) == UPDATED
+    assert {table.get(m.to, m.id).delivery_status for m in (oldest, other)} == {DeliveryStatus.DELIVERED}
+
+
+def test_the_same_note_at_another_time_is_noted_again_until_the_timeline_is_full(world):
+    service, receipts, table, _, _ = world
+    message = service.send({"to": "+14155550100", "body": "Hi", "deliveryMethod": "SMS"})
+    room = MAX_EVENTS - len(table.get(message.to, message.id).events)
+    outcomes = [receipts.apply(sms_receipt(message, message.to, None, f"2026-11-23T10:{n:02d}:00.000Z"))
+                for n in range(room + 1)]
+    assert outcomes == [NOTED] * room + [UNCHANGED]  # the last one found no room
+    stored = table.get(message.to, message.id)
+    assert len(stored.events) == MAX_EVENTS and stored.delivery_status is DeliveryStatus.ACCEPTED
