@@ -6,13 +6,16 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
+import boto3
 import pytest
 
 from messenger.inbound.models import InboundSms
 from messenger.messages.models import Provider
+from messenger.proxy.dal import ProxyTable
 from messenger.proxy.logic import ProxyService
-from messenger.proxy.models import OPEN, NoProxyNumberFree, ProxyNumber
+from messenger.proxy.models import OPEN, NoProxyNumberFree, ProxyNotFound, ProxyNumber
 from tests.fakes import FixedClock
+from tests.support import empty_table, moto_service
 
 
 class AtomicTable:
@@ -144,3 +147,83 @@ def test_a_pool_number_takes_its_provider_from_its_country_or_from_the_request()
             with pytest.raises(BadRequest) as refused:
                 proxy.add_number(args)
             assert str(refused.value) == message
+
+
+@pytest.fixture(scope="module")
+def moto_table():
+    with moto_service() as resources:
+        yield resources.table_name
+
+
+@pytest.fixture
+def real(moto_table):
+    """The service over the real data-access layer (on moto), with two pool numbers."""
+    empty_table(moto_table)
+    table = ProxyTable(boto3.client("dynamodb"), moto_table)
+    for number in ("+14155551000", "+14155551001"):
+        table.add_number(ProxyNumber(number, "SNS", "2026-11-23T00:00:00.000Z"))
+    sent = []
+    return service(table, sent), table, sent
+
+
+def test_ending_a_session_texts_both_participants_once_and_a_second_end_answers_it_closed(real):
+    proxy, table, sent = real
+    started = proxy.start({"participantA": "+14155550001", "participantB": "+14155550002"})
+    sent.clear()
+    ended = proxy.end({"id": started["id"]})
+    assert (ended["id"], ended["status"]) == (started["id"], "CLOSED")
+    assert [(args["to"], args["body"], args["idempotencyKey"], origination) for args, origination in sent] == [
+        (p, "ended", f"proxy-{started['id']}-end-{p}", started["number"]) for p in ("+14155550001", "+14155550002")]
+    again = proxy.end({"id": started["id"]})  # closed already: answered as it is, nobody texted again
+    assert (again["id"], again["status"], len(sent)) == (started["id"], "CLOSED", 2)
+    assert table.session_of(started["number"], "+14155550001") is None  # the participants are free again
+
+
+@pytest.mark.parametrize("args", [{"id": "S99999"}, {"id": ""}, {}])
+def test_ending_an_unknown_session_is_not_found_and_texts_nobody(real, args, monkeypatch):
+    proxy, table, sent = real
+    looked_up = []
+    monkeypatch.setattr(table, "get_session", lambda session_id: looked_up.append(session_id))
+    with pytest.raises(ProxyNotFound) as error:
+        proxy.end(args)
+    assert (error.value.message, sent, looked_up) == ("no such proxy session", [], [args.get("id", "")])
+
+
+def test_sessions_are_paged_oldest_first_with_a_cursor_that_ends_on_the_last_page(real):
+    proxy, _, _ = real
+    ids = [proxy.start({"participantA": f"+1415555000{n}", "participantB": f"+1415555010{n}"})["id"]
+           for n in range(5)]
+    pages, after = [], None
+    while len(pages) < 4:  # one more than it takes, should the cursor lead nowhere
+        page = proxy.page({"first": 2, **({"after": after} if after else {})})
+        pages.append([s["id"] for s in page["data"]])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert pages == [ids[0:2], ids[2:4], ids[4:5]]
+    whole = proxy.page({"first": 5})
+    assert ([s["id"] for s in whole["data"]], whole["pageInfo"]["hasNextPage"]) == (ids, False)
+
+
+def test_a_page_of_sessions_cut_short_by_dynamodb_says_more_may_follow(real, monkeypatch):
+    proxy, table, _ = real
+    ids = [proxy.start({"participantA": f"+1415555000{n}", "participantB": f"+1415555010{n}"})["id"] for n in range(2)]
+    read = table.page_sessions
+    monkeypatch.setattr(table, "page_sessions", lambda limit, after: (read(limit, after)[0], True))  # 1 MB reached
+    page = proxy.page({"first": 2})
+    assert ([s["id"] for s in page["data"]], page["pageInfo"]["hasNextPage"]) == (ids, True)
+
+
+def test_a_session_closed_by_another_call_meanwhile_is_answered_closed_and_texts_nobody_again(real, monkeypatch):
+    proxy, table, sent = real
+    started = proxy.start({"participantA": "+14155550001", "participantB": "+14155550002"})
+    sent.clear()
+    close = table.close
+
+    def another_call_first(session, now):
+        close(session, now)  # the other endProxySession's write
+        return close(session, now)  # this one's: it finds the session closed
+
+    monkeypatch.setattr(table, "close", another_call_first)
+    ended = proxy.end({"id": started["id"]})
+    assert (ended["status"], ended["endedAt"] is not None, sent) == ("CLOSED", True, [])
