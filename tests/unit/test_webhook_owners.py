@@ -55,8 +55,11 @@ def test_an_event_is_fanned_out_only_to_the_webhooks_of_its_messages_client(serv
     queue = Queue()
     deliverer = Deliverer(table, queue, lambda *args: None, schedule=[5], allow_loopback=False, timeout_seconds=5,
                           disable_after_seconds=86_400, resolve=lambda h, p: ["93.184.215.14"])
-    assert deliverer.fan_out("msg_1_1", "MESSAGE_STATUS", {"data": {}}, "client-a") == 1
-    assert [body["webhook_id"] for body in queue.sent] == [a["id"]]
+    payload = {"type": "MESSAGE_STATUS", "data": {"id": "01KAQZ3X8J0000000000000000", "status": "DELIVERED"}}
+    assert deliverer.fan_out("msg_1_1", "MESSAGE_STATUS", payload, "client-a") == 1
+    [body] = queue.sent  # the whole event, as it will be signed and posted
+    assert (body["webhook_id"], body["event_id"], body["event_type"], body["payload"]) == (
+        a["id"], "msg_1_1", "MESSAGE_STATUS", payload)
     queue.sent.clear()
     assert deliverer.fan_out("msg_2_1", "MESSAGE_STATUS", {"data": {}}, "client-c") == 0
     assert deliverer.fan_out("msg_3_1", "MESSAGE_STATUS", {"data": {}}, "client-b") == 1
