@@ -173,6 +173,8 @@ def test_a_rows_record_is_queued_in_its_batch_for_its_client_with_the_retention(
 def test_a_rejected_batch_names_its_first_ten_rows_and_reports_the_first_hundred():
     ten = [RowError(i, "to", "bad") for i in range(10)]
     assert str(BatchRejected(ten, 10)) == "messages: 10 bad row(s), nothing was sent (rows 0, 1, 2, 3, 4, 5, 6, 7, 8, 9)"
+    eleven = [RowError(i, "to", "bad") for i in range(11)]  # one more than is named: the list goes on
+    assert str(BatchRejected(eleven, 11)).endswith("(rows 0, 1, 2, 3, 4, 5, 6, 7, 8, 9...)")
     many = [RowError(i, "to", "bad") for i in range(150)]
     rejected = BatchRejected(many, 150)
     assert str(rejected) == "messages: 150 bad row(s), nothing was sent (rows 0, 1, 2, 3, 4, 5, 6, 7, 8, 9...)"

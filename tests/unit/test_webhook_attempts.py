@@ -43,6 +43,7 @@ class Posts:
 
     def __call__(self, url, host, address, port, body, headers, timeout):
         self.made.append((body, headers))
+        self.sent_to = (url, host, address, port, timeout)
         return self.answers.pop(0)
 
 
@@ -66,7 +67,7 @@ def test_a_disabled_webhook_posts_nothing_records_why_and_parks_the_event_as_it_
 
 
 def test_the_body_posted_is_the_compact_json_of_the_event_and_its_signature_covers_it():
-    d, table, _, posts = _hooked()
+    d, table, _, posts = _hooked(url="https://hooks.example.com:8443/h")
     posts.answers = [Outcome(http_status=204)]
     assert d.attempt(EVENT).delivered
     [(body, headers)] = posts.made
@@ -75,6 +76,8 @@ def test_the_body_posted_is_the_compact_json_of_the_event_and_its_signature_cove
     signed = hmac.new(key, b"msg_c_3.1000." + body, hashlib.sha256).digest()  # id.timestamp.body
     assert (headers["webhook-id"], headers["webhook-timestamp"]) == ("msg_c_3", "1000")
     assert headers["webhook-signature"] == "v1," + base64.b64encode(signed).decode()
+    assert posts.sent_to == ("https://hooks.example.com:8443/h", "hooks.example.com", "93.184.215.14", 8443, 5)
+    assert [(a.http_status, a.delivered) for a in table.records] == [(204, True)]  # as recorded
 
 
 def test_a_delivery_after_failures_clears_the_webhooks_failing_state_and_a_healthy_one_writes_nothing_more():
