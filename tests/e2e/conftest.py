@@ -142,6 +142,20 @@ def local_api():
     assert api.stop(signal.SIGINT) == 0
 
 
+_NUMBERS_GIVEN: set[str] = set()
+
+
+def fresh_number(prefix: str = "+1415555", digits: int = 4, lowest: int = 1000) -> str:
+    """A phone number no other test of this process was given (every test of a worker shares one local
+    mode: two tests drawing the same number would see each other's messages in its history). The US
+    default stays above 555-0999: 555-01xx are the local receipts' test numbers."""
+    while True:
+        number = f"{prefix}{lowest + secrets.randbelow(10 ** digits - lowest):0{digits}d}"
+        if number not in _NUMBERS_GIVEN:
+            _NUMBERS_GIVEN.add(number)
+            return number
+
+
 def wait_for(condition: Callable[[], Any], timeout: float = 20, interval: float = 0.1) -> Any:
     """Poll until `condition()` returns something truthy; return it, or fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout

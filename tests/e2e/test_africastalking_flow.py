@@ -6,7 +6,6 @@ so the suite waits for the slowest scenario (three receives with back-off), not 
 
 from __future__ import annotations
 
-import random
 import uuid
 
 import pytest
@@ -21,7 +20,7 @@ from local.africastalking_standin import (
     REJECTED_BY_GATEWAY_NUMBER,
 )
 from stacks.config import load_cdk_json_config
-from tests.e2e.conftest import wait_for
+from tests.e2e.conftest import fresh_number, wait_for
 
 SEND = """mutation send($input: MessageInput!) {
   sendMessage(input: $input) { id to deliveryStatus provider }
@@ -53,7 +52,7 @@ def standin_before(local_api) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def sent(local_api, standin_before) -> dict[str, dict]:
     numbers = {
-        "normal": f"+2547{random.randint(10_000_000, 99_999_999)}",
+        "normal": fresh_number("+2547", 8, 10_000_000),
         "invalid": INVALID_NUMBER,
         "blacklisted": BLACKLISTED_NUMBER,
         "gateway_error_once": GATEWAY_ERROR_ONCE_NUMBER,

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import secrets
 import urllib.request
 import uuid
 
-from tests.e2e.conftest import wait_for
+from tests.e2e.conftest import fresh_number, wait_for
 
 UPLOAD_ROWS = 40
 BATCH_FIELDS = ("id reference status total counts { status count } createdAt completedAt sendAt "
@@ -136,7 +135,7 @@ def test_a_scheduled_batch_is_sent_at_its_time_a_cancelled_one_never_and_a_compl
 
     def rows():
         return [{"to": "success@simulator.amazonses.com", "deliveryMethod": "EMAIL"},
-                {"to": f"+1415555{secrets.randbelow(10**4):04d}", "deliveryMethod": "SMS"}]
+                {"to": fresh_number(), "deliveryMethod": "SMS"}]
 
     kept = ok(local_api, SEND, {"input": {"messages": rows(), "body": f"Kept {t}", "subject": "S", "sendAt": send_at}})
     dropped = ok(local_api, SEND, {"input": {"messages": rows(), "body": f"Dropped {t}", "subject": "S",

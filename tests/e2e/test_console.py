@@ -18,7 +18,7 @@ from graphql import print_schema
 from local.console import VENDOR
 from local.schema_file import HEADER, SCHEMA_FILE
 from tests.e2e.browser import Browser, chromium_path
-from tests.e2e.conftest import REPO_ROOT
+from tests.e2e.conftest import REPO_ROOT, fresh_number
 
 SEND = "mutation($input: MessageInput!){ sendMessage(input: $input){ id deliveryStatus } }"
 
@@ -199,7 +199,7 @@ def test_the_console_sends_through_the_explorer_and_shows_the_email_live(local_a
 
     # An SMS sent by another client joins its number's thread, with provider and segments, live.
     browser.evaluate("location.hash = '#outbox'")
-    number = f"+1415555{secrets.randbelow(10_000):04d}"
+    number = fresh_number()
     status, body = local_api.graphql(SEND, {"input": {"to": number, "body": "Code 1234", "deliveryMethod": "SMS"}})
     assert status == 200 and body["data"]["sendMessage"]["id"], body
     thread = f"[...document.querySelectorAll('#sms-threads .thread')].find(t => t.textContent.includes('{number}'))"

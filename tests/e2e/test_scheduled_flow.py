@@ -10,7 +10,7 @@ import datetime as dt
 import secrets
 import time
 
-from tests.e2e.conftest import wait_for
+from tests.e2e.conftest import fresh_number, wait_for
 
 SEND = """mutation($input: MessageInput!) {
   sendMessage(input: $input) { id to deliveryStatus sendAt events { status } } }"""
@@ -45,7 +45,7 @@ def test_send_at_in_the_past_or_too_far_ahead_is_refused_and_nothing_is_written(
 
 def test_a_scheduled_message_waits_for_its_time_and_a_cancelled_one_never_goes(local_api):
     email = f"later-{secrets.token_hex(4)}@example.com"
-    phone = f"+1415555{secrets.randbelow(10**4):04d}"
+    phone = fresh_number()
     send_at = _at(AHEAD_SECONDS)
     status, answer = local_api.graphql(SEND, {"input": {
         "to": email, "deliveryMethod": "EMAIL", "subject": "Later", "body": "At five", "sendAt": send_at}})
