@@ -85,6 +85,29 @@ def test_a_conflict_and_our_own_errors_have_their_error_types():
     assert Conflict("reused", {"field": "idempotencyKey"}).info == {"field": "idempotencyKey"}
 
 
+def test_a_client_error_reaches_the_client_as_it_is_and_anything_else_generically():
+    from messenger.core.envelope import INTERNAL_MESSAGE, error_envelope
+
+    class Logger:
+        def __init__(self):
+            self.calls = []
+
+        def info(self, message, extra=None):
+            self.calls.append(("info", extra))
+
+        def exception(self, message, extra=None):
+            self.calls.append(("exception", extra))
+
+    logger = Logger()
+    assert error_envelope(BadRequest("to", "is required"), logger) == {
+        "error": {"type": "BadRequest", "message": "to: is required", "info": {"field": "to"}}}
+    generic = {"error": {"type": "InternalError", "message": INTERNAL_MESSAGE, "info": None}}
+    # Our own errors typed InternalError may name internals: answered like any unexpected exception.
+    for error in (MessagingError("table dev-messages not found", {"table": "dev-messages"}), KeyError("PK")):
+        assert error_envelope(error, logger) == generic
+    assert [kind for kind, _ in logger.calls] == ["info", "exception", "exception"]
+
+
 def test_a_provider_error_reads_as_its_reason_and_says_whether_to_retry():
     error = ProviderError("SES:Throttling", transient=True)
     assert (str(error), error.reason, error.transient) == ("SES:Throttling", "SES:Throttling", True)

@@ -87,10 +87,10 @@ def test_relays_both_ways_from_the_pool_number_and_answers_strangers():
     assert proxy.relay(sms("+14155550001", "hi B", "1"), "m1") == session["id"]
     assert proxy.relay(sms("+14155550002", "hi A", "2"), "m2") == session["id"]
     assert proxy.relay(sms("+14155550003", "me?", "3"), "m3") is None  # the no-session text
-    assert [(a["to"], a["body"], a["provider"], o) for a, o in sent] == [
-        ("+14155550002", "hi B", "SNS", "+14155551000"),
-        ("+14155550001", "hi A", "SNS", "+14155551000"),
-        ("+14155550003", "Org: none", "SNS", "+14155551000"),
+    assert [(a["to"], a["body"], a["provider"], o, a["idempotencyKey"]) for a, o in sent] == [
+        ("+14155550002", "hi B", "SNS", "+14155551000", "inbound-m1-relay"),  # a repeated callback relays once
+        ("+14155550001", "hi A", "SNS", "+14155551000", "inbound-m2-relay"),
+        ("+14155550003", "Org: none", "SNS", "+14155551000", "inbound-m3-no-session"),
     ]
     assert proxy.relay(InboundSms(Provider.SNS, "4", "+14155550001", "+19999999999", "x", "t"), "m4") is None
 

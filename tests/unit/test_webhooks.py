@@ -38,6 +38,14 @@ def test_the_reference_library_verifies_our_headers_and_both_secrets_sign_during
     assert len(headers["webhook-signature"].split(" ")) == 2 and new.startswith("whsec_")
 
 
+def test_a_new_secret_is_192_random_bits_in_the_standard_form():
+    import base64
+
+    first, second = signing.new_secret(), signing.new_secret()
+    assert first.startswith("whsec_") and first != second
+    assert len(base64.b64decode(first.removeprefix("whsec_"), validate=True)) == 24
+
+
 def test_the_previous_secret_signs_only_until_its_grace_period_ends():
     hook = Webhook("w", "https://a.example", (WebhookEvent.MESSAGE_STATUS,), "t", "whsec_new",
                    previous_secret="whsec_old", previous_secret_until="2026-01-02T00:00:00.000Z")

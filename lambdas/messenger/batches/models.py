@@ -118,8 +118,7 @@ class Batch:
             "reference": self.reference,
             "status": self.status.value,
             "total": self.total,
-            "counts": [{"status": s.value, "count": self.counts.get(s.value, 0)} for s in DeliveryStatus
-                       if self.counts.get(s.value, 0)],
+            "counts": [{"status": s.value, "count": n} for s in DeliveryStatus if (n := self.counts.get(s.value))],
             "createdAt": self.created_at,
             "updatedAt": self.updated_at,
             "completedAt": self.completed_at,

@@ -104,19 +104,18 @@ class ProxyService:
             return None  # not a pool number: not ours to answer
         session = self._table.session_of(number.number, sms.sender)
         other = session.other(sms.sender) if session else None
-        if session is None or other is None or not session.open_at(self._clock.now()):
-            pool = ProxySession("", sms.sender, sms.sender, number.number, number.provider, OPEN, "", NO_EXPIRY)
-            self._text(pool, sms.sender, self._no_session_text, f"inbound-{message_id}-no-session")
+        if other is None or not session.open_at(self._clock.now()):  # no session, or not one of the sender's
+            self._text(number, sms.sender, self._no_session_text, f"inbound-{message_id}-no-session")
             log.info("proxy text without an open session", extra={"messageId": message_id})
             return None
         self._text(session, other, sms.text, f"inbound-{message_id}-relay")
         log.info("proxy text relayed", extra={"messageId": message_id, "sessionId": session.id})
         return session.id
 
-    def _text(self, session: ProxySession, to: str, body: str, key: str):
-        """From the pool number, through the provider that owns it."""
-        return self._send({"to": to, "body": body, "deliveryMethod": "SMS", "provider": session.provider,
-                           "idempotencyKey": key}, origination=session.number)
+    def _text(self, origin: ProxySession | ProxyNumber, to: str, body: str, key: str):
+        """From the pool number (a session's, or the number itself), through the provider that owns it."""
+        return self._send({"to": to, "body": body, "deliveryMethod": "SMS", "provider": origin.provider,
+                           "idempotencyKey": key}, origination=origin.number)
 
 
 def _required_phone(args: dict, field: str) -> str:
