@@ -130,9 +130,10 @@ class Records:
     """The repository: a marker per provider id, as the DAL's transaction keeps it."""
 
     def __init__(self):
-        self.messages, self.markers = {}, {}
+        self.messages, self.markers, self.expiries, self.die_marking = {}, {}, [], 0
 
     def record_inbound(self, message, expires_at):
+        self.expiries.append(expires_at)
         key = (message.provider, message.provider_message_id)
         if key in self.markers:
             return self.markers[key][0], True, self.markers[key][1]
@@ -141,6 +142,9 @@ class Records:
         return message.id, False, False
 
     def mark_handled(self, provider, provider_message_id):
+        if self.die_marking:
+            self.die_marking -= 1
+            raise TimeoutError("the worker died before marking the text handled")
         self.markers[(provider, provider_message_id)][1] = True
 
 
@@ -229,3 +233,45 @@ def test_a_bulk_opt_out_notice_suppresses(world):
 
 def test_a_provider_id_of_200_characters_is_the_longest():
     assert parse_at_inbound(AT_FORM | {"id": "i" * 200}, NOW).provider_message_id == "i" * 200
+
+
+class Events:
+    def __init__(self):
+        self.sent = []
+
+    def inbound(self, message, **links):
+        self.sent.append((message, links))
+        return True
+
+
+def test_a_text_is_recorded_under_its_receipt_time_with_its_segments_and_a_marker_kept_a_week():
+    records, asked, events = Records(), [], Events()
+    clock = FixedClock()
+
+    def new_id(at):
+        asked.append(at)
+        return f"01ID{len(asked):022d}"
+
+    service = InboundService(records, OptOuts(), [].append, clock, new_id, "help", events=lambda: events)
+    service.receive(InboundSms(Provider.SNS, "p1", PHONE, "+18005550100", "", "2026-11-23T10:00:00.000Z", "L9"))
+    [record] = records.messages.values()
+    assert (asked, record.delivery_method.value, record.segments) == (["2026-11-23T10:00:00.000Z"], "SMS", 0)
+    assert records.expiries == [clock.epoch() + 7 * 86_400]
+    [(message, links)] = events.sent
+    assert (message, links) == (record, {"keyword": None, "proxy_session_id": None, "link_id": "L9"})
+
+
+def test_a_text_whose_worker_died_before_marking_it_is_acted_on_again_under_the_first_records_id(world):
+    service, records, opt_outs, sent, relays = world
+    events = Events()
+    service._events = lambda: events
+    records.die_marking = 1
+    with pytest.raises(TimeoutError):
+        service.receive(sms("STOP"))
+    again = service.receive(sms("STOP"))  # the callback, again: recorded already, not yet handled
+    [record] = records.messages.values()
+    assert again.message_id == record.id and again.duplicate
+    assert [m.id for m, _ in events.sent] == [record.id, record.id]  # one event id: receivers deduplicate
+    assert opt_outs.entries[PHONE] == Suppression(PHONE, OPT_OUT_REASON, "2026-11-23T12:00:00.000Z", record.id)
+    service.receive(sms("STOP"))  # handled now: nothing more
+    assert len(events.sent) == 2

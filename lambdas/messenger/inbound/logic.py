@@ -102,7 +102,7 @@ class InboundService:
         if not handled:
             session_id = self._act(sms, message_id, keyword)
             if self._events is not None:
-                recorded = message if message.id == message_id else replace(message, id=message_id)
+                recorded = replace(message, id=message_id)  # the first record's id when this is a repeat
                 self._events().inbound(recorded, keyword=keyword.value if keyword else None,
                                        proxy_session_id=session_id, link_id=sms.link_id)
             self._repo.mark_handled(sms.provider, sms.provider_message_id)
