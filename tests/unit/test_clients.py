@@ -12,6 +12,7 @@ from messenger.adapters.appsync_keys import AppSyncKeys
 from messenger.clients.dal import ClientsTable
 from messenger.clients.logic import DAY, ClientService
 from messenger.clients.models import ApiClient, Unauthorized, NotFound, check_scopes, key_hash
+from messenger.core.caller import Caller, acting_as, refuse_test_caller
 from messenger.core.clock import iso
 from messenger.core.errors import BadRequest
 
@@ -317,3 +318,19 @@ def test_an_unknown_client_cannot_be_rotated_or_revoked(world):
     with pytest.raises(NotFound) as refused:
         world.service.revoke({"id": "nosuchclient"})
     assert str(refused.value) == "no client nosuchclient"
+
+
+@pytest.mark.parametrize(("caller", "refused"), [
+    (None, False),  # a worker, or the logic's own tests: no request, no caller
+    (Caller("c-live", frozenset({"SEND"})), False),
+    (Caller("c-test", frozenset({"SEND", "TEST"}), test=True), True),
+])
+def test_only_a_test_client_is_refused_what_would_really_send(caller, refused):
+    with acting_as(caller):
+        if not refused:
+            assert refuse_test_caller("input", "the code would really be sent") is None
+            return
+        with pytest.raises(BadRequest) as error:
+            refuse_test_caller("input", "the code would really be sent")
+    assert (error.value.field, error.value.message) == (
+        "input", "input: not available with a TEST key: the code would really be sent")
