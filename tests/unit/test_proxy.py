@@ -227,3 +227,36 @@ def test_a_session_closed_by_another_call_meanwhile_is_answered_closed_and_texts
     monkeypatch.setattr(table, "close", another_call_first)
     ended = proxy.end({"id": started["id"]})
     assert (ended["id"], ended["status"], sent) == (started["id"], "CLOSED", [])
+
+
+class RecordingTable(AtomicTable):
+    """Also keeps the TTL epoch each allocation was given."""
+
+    def __init__(self, numbers):
+        super().__init__(numbers)
+        self.ttls = []
+
+    def allocate(self, session, now, expires_epoch):
+        self.ttls.append(expires_epoch)
+        return super().allocate(session, now, expires_epoch)
+
+
+@pytest.mark.parametrize(("minutes", "expires_at"), [
+    (1, "2026-11-23T12:01:00.000Z"), (10080, "2026-11-30T12:00:00.000Z"), (None, None)])
+def test_a_session_expires_when_asked_and_its_items_a_day_later(minutes, expires_at):
+    table, sent, clock = RecordingTable(["+14155551000"]), [], FixedClock()
+    started = service(table, sent, clock).start(
+        {"participantA": "+14155550001", "participantB": "+14155550002", **({"expiresInMinutes": minutes} if minutes else {})})
+    assert started["expiresAt"] == expires_at
+    assert table.ttls == [clock.epoch() + minutes * 60 + 86_400 if minutes else None]  # deleted by TTL after
+    assert [(args["to"], args["idempotencyKey"]) for args, _ in sent] == [
+        (p, f"proxy-{started['id']}-start-{p}") for p in ("+14155550001", "+14155550002")]
+
+
+def test_a_start_with_every_pool_number_taken_for_a_participant_says_so():
+    table, sent = AtomicTable(["+14155551000"]), []
+    proxy = service(table, sent)
+    proxy.start({"participantA": "+14155550001", "participantB": "+14155550002"})
+    with pytest.raises(NoProxyNumberFree) as error:
+        proxy.start({"participantA": "+14155550001", "participantB": "+14155550003"})
+    assert (error.value.message, len(sent)) == ("no pool number is free for both participants", 2)
