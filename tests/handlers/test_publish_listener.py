@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -36,6 +37,7 @@ def endpoint(monkeypatch):
         def do_POST(self):  # noqa: N802
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            time.sleep(answer.get("delay", 0))
             self.send_response(answer["status"])
             self.end_headers()
             self.wfile.write(json.dumps(answer["body"]).encode())
@@ -93,3 +95,26 @@ def test_an_unreachable_endpoint_does_not_fail_the_status_change(monkeypatch):
     writer = StatusWriter(Repo(), Clock(), (PublishListener("http://127.0.0.1:9/graphql", "eu-west-1"),))
     assert writer.move(_message(), DeliveryStatus.ACCEPTED).delivery_status is DeliveryStatus.ACCEPTED
     assert counted == ["PublishFailed"]
+
+
+def test_the_first_status_of_a_message_is_published_too(endpoint):
+    url, received, _ = endpoint
+    PublishListener(url, "eu-west-1").recorded(_message(DeliveryStatus.PENDING))
+    ((_, body),) = received
+    assert body["variables"]["message"] == _message(DeliveryStatus.PENDING).to_graphql()
+
+
+def test_without_a_graphql_url_nothing_is_posted_and_the_publish_counts_as_failed(endpoint, monkeypatch):
+    _, received, _ = endpoint
+    counted = []
+    monkeypatch.setattr(publish, "count", lambda name, channel: counted.append(name))
+    assert PublishListener("", "eu-west-1").publish(_message()) is False
+    assert (received, counted) == ([], ["PublishFailed"])
+
+
+def test_a_publish_waits_no_longer_than_its_timeout(endpoint, monkeypatch):
+    url, received, answer = endpoint
+    answer["delay"] = 1.5  # the endpoint answers, but late
+    monkeypatch.setattr(publish, "TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(publish, "count", lambda name, channel: None)
+    assert PublishListener(url, "eu-west-1").publish(_message()) is False

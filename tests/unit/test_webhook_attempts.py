@@ -12,7 +12,7 @@ import pytest
 
 from messenger.messages import ulids
 from messenger.webhooks import signing
-from messenger.webhooks.delivery import Deliverer, attempt_id, delivery_body, message_of
+from messenger.webhooks.delivery import Deliverer, attempt_id, delivery_body, iso, message_of
 from messenger.webhooks.models import Delivery, Outcome, Webhook, WebhookEvent
 from tests.unit.test_webhooks import PUBLIC, FakeQueue, FakeTable
 
@@ -139,3 +139,9 @@ def test_an_attempt_id_sorts_by_its_time_and_two_of_one_moment_differ():
 @pytest.mark.parametrize("payload", [None, [], "text", {"data": "x"}, {"data": {"to": "+254711000001"}}])
 def test_an_event_that_names_no_message_has_no_subject_to_check_for_erasure(payload):
     assert message_of("MESSAGE_STATUS", payload) is None
+
+
+@pytest.mark.parametrize(("epoch", "text"), [(0.0, "1970-01-01T00:00:00.000Z"), (1001.25, "1970-01-01T00:16:41.250Z"),
+                                             (1795428000.999, "2026-11-23T10:00:00.999Z")])
+def test_attempt_times_are_written_to_the_millisecond(epoch, text):
+    assert iso(epoch) == text
