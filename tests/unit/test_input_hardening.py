@@ -100,6 +100,16 @@ def test_mobiles_in_allowed_countries_pass(number):
     assert parse_send_input(sms(to=number), SETTINGS).to == number
 
 
+@pytest.mark.parametrize("text", ["+", "+0", "not a number"])
+def test_the_fraud_guard_refuses_what_is_no_phone_number_at_all_naming_the_recipient(text):
+    from messenger.core.errors import BadRequest
+    from messenger.limits.destinations import check_sms_destination
+
+    with pytest.raises(BadRequest) as error:
+        check_sms_destination(text, ["1"], [])
+    assert (error.value.field, error.value.message) == ("to", "to: not a valid phone number")
+
+
 def test_a_deployment_sets_its_own_countries_and_number_types():
     settings = settings_with(allowedSmsCountries=["33"], deniedSmsNumberTypes=["MOBILE"])
     assert parse_send_input(sms(to="+33891123456"), settings).to == "+33891123456"  # premium now allowed
