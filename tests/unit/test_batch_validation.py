@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from messenger.batches.logic import batch_id_of_key, upload_key
-from messenger.batches.models import BatchRejected, Content, RowError, Upload
+from messenger.batches.models import Batch, BatchRejected, BatchSource, BatchStatus, Content, RowError, Upload
 from messenger.batches.uploads import csv_rows
 from messenger.batches.validation import (
     RowChecker,
@@ -214,3 +214,14 @@ def test_an_upload_answers_its_batch_url_and_expiry():
 ])
 def test_a_batch_is_final_when_its_final_counts_reach_its_total(counts, final):
     assert all_final(counts) is final
+
+
+@pytest.mark.parametrize(("total", "slices", "done_when"), [(0, 0, None), (1, 1, 1), (4, 2, 2), (5, 3, 3)])
+def test_a_batch_is_recorded_once_each_of_its_slices_is_and_an_empty_one_never_is(total, slices, done_when):
+    def batch(done):
+        return Batch(BATCH, BatchStatus.SENDING, BatchSource.REQUEST, Content("Hi"), "t", "t", total=total,
+                     slices_done=done)
+
+    assert batch(0).slices(2) == slices and isinstance(batch(0).slices(2), int)
+    recorded = [done for done in range(4) if batch(done).recorded(2)]
+    assert recorded == ([] if done_when is None else list(range(done_when, 4)))  # an upload not yet read: never
