@@ -72,6 +72,22 @@ def test_a_permanent_provider_error_ends_failed_with_a_readable_reason(resources
     assert sent.failure_reason == "SES:MessageRejected"
 
 
+def test_a_refusal_is_written_in_the_timeline_and_a_record_that_moved_meanwhile_is_answered_as_it_is(resources):
+    service, table, _ = make_service(resources, ses=FakeChannel("ses", failures=[permanent("SES:MessageRejected")]))
+    sent = service.send(email())
+    assert (sent.events[-1].status, sent.events[-1].detail) == (DeliveryStatus.FAILED, "SES:MessageRejected")
+
+    def ended_meanwhile(message):  # the record reached a final status before the refusal is written
+        stored = table.get(message.to, message.id)
+        accepted = table.transition(stored, DeliveryStatus.ACCEPTED, "2026-11-23T12:00:00.000Z")
+        table.transition(accepted, DeliveryStatus.DELIVERED, "2026-11-23T12:00:01.000Z")
+
+    refused = FakeChannel("ses", failures=[permanent("SES:MessageRejected")], on_send=ended_meanwhile)
+    service, table, _ = make_service(resources, ses=refused)
+    answer = service.send(email(to="other@example.com"))
+    assert answer == table.get(answer.to, answer.id) and answer.delivery_status is DeliveryStatus.DELIVERED
+
+
 def test_a_throttled_direct_send_is_queued_for_retry_not_failed(resources):
     queue = FakeQueue()
     service, _, _ = make_service(resources, sns=FakeChannel("sns", failures=[transient()]), queue=queue)

@@ -72,6 +72,10 @@ def test_a_test_message_ends_as_its_address_or_number_says_and_reaches_no_provid
     assert message.test and message.client_id == "c1"
     assert not channels[Provider.SES].sent and not channels[Provider.SNS].sent and not queue.jobs
     assert tuple(status for _, status in listener.seen) == path and listener.seen[0][0] == "recorded"
+    taken = "ACCEPTED" in path  # the simulated provider's id, then its receipt (or the refusal) in the timeline
+    assert message.provider_message_id == (f"test-{message.id}" if taken else None)
+    last = {"DELIVERED": "simulated: delivered", "FAILED": f"simulated: {reason}" if taken else reason}.get(path[-1])
+    assert message.events[-1].detail == last
 
 
 def test_a_live_message_records_its_client_and_its_expiry():

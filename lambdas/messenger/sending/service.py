@@ -204,15 +204,14 @@ class MessageService:
     def _simulate(self, message: Message) -> Message:
         """A TEST client's message: the simulated provider's answer and receipt, through the StatusWriter
         like any other (subscriptions and metrics see them), nothing handed to a real provider."""
-        result = simulated_outcome(message)
+        result = simulated_outcome(message)  # a refusal or a failure names its reason; a delivery none
         if not result.accepted:
-            return self._fail(message, result.reason or "Refused")
+            return self._fail(message, result.reason)
         accepted = self._statuses.move(message, DeliveryStatus.ACCEPTED, provider_message_id=f"test-{message.id}")
         if result.final is None:
             return accepted  # no receipt will come: the sweeper settles it, as a real one
-        reason = result.reason if result.final is DeliveryStatus.FAILED else None
         return self._statuses.move(
-            accepted, result.final, detail=f"simulated: {reason or 'delivered'}", failure_reason=reason
+            accepted, result.final, detail=f"simulated: {result.reason or 'delivered'}", failure_reason=result.reason
         )
 
     def _render(self, args: dict, method: DeliveryMethod):
