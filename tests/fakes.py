@@ -46,6 +46,7 @@ def permanent(reason="MessageRejected"):
 class FakeQueue:
     def __init__(self, broken: bool = False) -> None:
         self.jobs: list[Message] = []
+        self.job_delays: list[int] = []  # the delay each job in `jobs` was queued with
         self.delays: list[tuple[str, int]] = []
         self._broken = broken
 
@@ -53,6 +54,7 @@ class FakeQueue:
         if self._broken:
             raise ConnectionError("queue down")
         self.jobs.append(message)
+        self.job_delays.append(delay_seconds)
 
     def delay_retry(self, receipt_handle: str, seconds: int) -> None:
         self.delays.append((receipt_handle, seconds))

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from messenger.adapters import ses, sns
 from messenger.core.errors import ProviderError
 from messenger.messages.models import DeliveryStatus, Provider
-from messenger.sending.dispatcher import Dispatcher, Job
+from messenger.sending.dispatcher import PACED_REQUEUE_SECONDS, Dispatcher, Job
 from messenger.sending.providers.base import OneByOne, Pacer, SharedPacer
 
 from tests.fakes import FakeChannel, FakeQueue, FixedClock, MemoryRepository
@@ -137,6 +137,7 @@ def test_a_throttled_message_stays_queued_and_is_requeued_never_failed(receive_c
     assert stored.delivery_status is DeliveryStatus.QUEUED and repository.claims == {}
     assert report.retry == set() and report.throttled == 1  # this job is acknowledged...
     assert [m.id for m in queue.jobs] == [message.id]  # ...and a fresh one queued
+    assert queue.job_delays == [10]  # after the retry base
     # The fresh job sends it, once.
     worker(repository, FakeQueue(), channel).process([Job("sqs-2", "rh-2", message.to, message.id, 1)])
     assert [m.id for m in channel.sent] == [message.id]
@@ -184,6 +185,17 @@ def test_a_rate_taken_for_longer_than_the_time_left_requeues_without_sending():
         [Job("sqs-1", "rh-1", message.to, message.id, 1)], time_left_ms=lambda: 20_000)
     assert channel.sent == [] and report.paced == 1 and report.retry == set()
     assert [m.id for m in queue.jobs] == [message.id] and repository.claims == {}
+    assert queue.job_delays == [PACED_REQUEUE_SECONDS]
+
+
+def test_a_throttled_message_that_cannot_be_requeued_is_retried_by_its_own_job_after_the_same_wait():
+    repository, queue = MemoryRepository(), FakeQueue(broken=True)
+    channel = FakeChannel("sns", failures=[throttled()])
+    message = repository.add(queued("01", Provider.SNS, to="+14155550123"))
+    report = worker(repository, queue, channel).process([Job("sqs-1", "rh-1", message.to, message.id, 1)])
+    assert report.retry == {"sqs-1"} and queue.delays == [("rh-1", 10)]  # SQS hands this job out again
+    assert repository.records[(message.to, message.id)].delivery_status is DeliveryStatus.QUEUED
+    assert repository.claims == {}  # released: the next attempt claims it afresh
 
 
 # -- what providers' answers mean -------------------------------------------------------------------
