@@ -72,6 +72,13 @@ def test_a_permanent_provider_error_ends_failed_with_a_readable_reason(resources
     assert sent.failure_reason == "SES:MessageRejected"
 
 
+def test_a_concealed_body_is_recorded_while_the_direct_channel_gets_the_real_text(resources):
+    service, table, channels = make_service(resources)
+    sent = service.send(sms(body="482913 is your code"), record_body="****** is your code")
+    assert [m.body for m in channels[Provider.SNS].sent] == ["482913 is your code"]
+    assert sent.body == table.get(sent.to, sent.id).body == "****** is your code"
+
+
 def test_a_refusal_is_written_in_the_timeline_and_a_record_that_moved_meanwhile_is_answered_as_it_is(resources):
     service, table, _ = make_service(resources, ses=FakeChannel("ses", failures=[permanent("SES:MessageRejected")]))
     sent = service.send(email())
@@ -313,6 +320,27 @@ def test_replaying_a_key_whose_request_died_mid_send_says_the_outcome_is_unknown
     assert replayed.delivery_status is DeliveryStatus.FAILED
     assert replayed.failure_reason == "Interrupted (may have been sent)"
     assert ses.sent == []
+
+
+@pytest.mark.parametrize(("created", "status"), [
+    ("2026-11-23T11:58:00.000Z", DeliveryStatus.PENDING),  # exactly 120 s before: its request may still be on it
+    ("2026-11-23T11:57:59.999Z", DeliveryStatus.FAILED),
+])
+def test_a_pending_record_is_given_up_on_only_once_older_than_its_requests_could_run(resources, created, status):
+    from tests.fakes import FixedClock
+
+    table = SendingTable(boto3.client("dynamodb"), resources.table_name)
+    ses = FakeChannel("ses", on_send=lambda message: (_ for _ in ()).throw(SystemExit("killed mid-send")))
+    service = ServiceWithHistory(table, {Provider.SES: ses, Provider.SNS: FakeChannel("sns")}, FakeQueue(), settings(),
+                                 FixedClock("2026-11-23T12:00:00.000Z"), new_message_id)
+    with pytest.raises(SystemExit):
+        service.send(email(idempotencyKey=f"k-{created}"))
+    [pending] = [i for i in table_items(resources.table_name) if i["PK"]["S"].startswith("MESSAGE#")
+                 and i.get("deliveryStatus", {}).get("S") == "PENDING"]
+    boto3.client("dynamodb").update_item(TableName=resources.table_name, Key={"PK": pending["PK"], "SK": pending["SK"]},
+                                         UpdateExpression="SET createdAt = :at",
+                                         ExpressionAttributeValues={":at": {"S": created}})
+    assert service.send(email(idempotencyKey=f"k-{created}")).delivery_status is status
 
 
 def test_a_throttled_send_waits_before_its_retry(resources):

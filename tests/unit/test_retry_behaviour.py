@@ -67,7 +67,17 @@ def test_on_the_last_receive_the_message_fails_with_the_reason_and_the_job_leave
     assert (stored.delivery_status, stored.failure_reason) == (DeliveryStatus.FAILED, "GatewayError")
     assert report.retry == {"sqs-1"} and report.failed == 1  # SQS moves it to the DLQ on the next receive
     assert delays == [("rh-1", 0)]
-    assert "release" not in repository.calls
+    assert "release" not in repository.calls and repository.claims == {}  # the failing write ended the claim
+    assert (stored.events[-1].status, stored.events[-1].detail) == (DeliveryStatus.FAILED, "GatewayError")
+
+
+def test_every_message_of_a_batch_that_fails_for_good_is_counted():
+    repository, retries = MemoryRepository(), FakeQueue()
+    others = "+254711000002"
+    messages = [repository.add(queued("01")), repository.add(queued("02", to=others))]
+    at = FakeAfricasTalking(codes={PHONE: 403, others: 403})  # InvalidPhoneNumber: final at once
+    report = worker(repository, retries, at).process([Job(f"s{m.id}", f"r{m.id}", m.to, m.id, 1) for m in messages])
+    assert report.failed == 2
 
 
 def test_a_request_that_failed_as_a_whole_retries_with_its_own_reason():

@@ -195,7 +195,31 @@ def test_a_due_scheduled_message_is_released_to_queued_then_sent_once():
     stored = repository.records[(message.to, message.id)]
     assert [m.id for m in sns.sent] == [message.id] and report.accepted == 1
     assert [e.status for e in stored.events] == [DeliveryStatus.QUEUED, DeliveryStatus.ACCEPTED]
-    assert stored.delivery_status is DeliveryStatus.ACCEPTED
+    assert stored.events[0].detail == "sendAt reached" and stored.delivery_status is DeliveryStatus.ACCEPTED
+
+
+def test_a_job_for_a_message_already_sent_is_acknowledged_after_one_claim_attempt():
+    repository, sns = MemoryRepository(), FakeChannel("sns")
+    message = repository.add(dataclasses.replace(scheduled(), delivery_status=DeliveryStatus.ACCEPTED))
+    report = dispatcher(repository, sns).process([job(message)])
+    assert (sns.sent, report.skipped, repository.calls) == ([], 1, ["claim"])
+
+
+def test_a_message_another_copy_of_its_job_released_and_then_dropped_is_still_sent():
+    class ReleasedByAnotherCopy(MemoryRepository):
+        """The first claim sees SCHEDULED; meanwhile another copy of the job released it and died."""
+
+        def claim(self, recipient, message_id, token, now, stale_before):
+            answer = super().claim(recipient, message_id, token, now, stale_before)
+            if self.calls.count("claim") == 1:
+                key = (recipient, message_id)
+                self.records[key] = dataclasses.replace(self.records[key], delivery_status=DeliveryStatus.QUEUED)
+            return answer
+
+    repository, sns = ReleasedByAnotherCopy(), FakeChannel("sns")
+    message = repository.add(scheduled())
+    report = dispatcher(repository, sns).process([job(message)])
+    assert [m.id for m in sns.sent] == [message.id] and report.accepted == 1
 
 
 def test_a_cancelled_message_whose_schedule_fires_anyway_is_never_sent():
@@ -349,3 +373,4 @@ def test_a_replayed_scheduled_send_makes_sure_its_schedule_exists(resources):
     assert list(scheduler.schedules) == [schedule_name(first.id)]
     service.send(request)  # a third time: the schedule exists, nothing changes
     assert list(scheduler.schedules) == [schedule_name(first.id)]
+
