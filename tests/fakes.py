@@ -47,14 +47,16 @@ class FakeQueue:
     def __init__(self, broken: bool = False) -> None:
         self.jobs: list[Message] = []
         self.job_delays: list[int] = []  # the delay each job in `jobs` was queued with
+        self.job_texts: list[str | None] = []  # the real text a job carries for a concealed record
         self.delays: list[tuple[str, int]] = []
         self._broken = broken
 
-    def enqueue(self, message: Message, delay_seconds: int = 0) -> None:
+    def enqueue(self, message: Message, delay_seconds: int = 0, text: str | None = None) -> None:
         if self._broken:
             raise ConnectionError("queue down")
         self.jobs.append(message)
         self.job_delays.append(delay_seconds)
+        self.job_texts.append(text)
 
     def delay_retry(self, receipt_handle: str, seconds: int) -> None:
         self.delays.append((receipt_handle, seconds))

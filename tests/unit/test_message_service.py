@@ -79,6 +79,16 @@ def test_a_concealed_body_is_recorded_while_the_direct_channel_gets_the_real_tex
     assert sent.body == table.get(sent.to, sent.id).body == "****** is your code"
 
 
+def test_a_concealed_body_refused_for_now_is_queued_with_its_real_text_and_the_reason_in_the_timeline(resources):
+    queue = FakeQueue()
+    service, table, _ = make_service(resources, sns=FakeChannel("sns", failures=[transient("SNS:Throttling")]),
+                                     queue=queue)
+    sent = service.send(sms(body="482913 is your code"), record_body="****** is your code")
+    assert (sent.delivery_status, sent.events[-1].detail) == (DeliveryStatus.QUEUED, "retry: SNS:Throttling")
+    assert ([m.id for m in queue.jobs], queue.job_texts) == ([sent.id], ["482913 is your code"])
+    assert table.get(sent.to, sent.id).body == "****** is your code"
+
+
 def test_a_refusal_is_written_in_the_timeline_and_a_record_that_moved_meanwhile_is_answered_as_it_is(resources):
     service, table, _ = make_service(resources, ses=FakeChannel("ses", failures=[permanent("SES:MessageRejected")]))
     sent = service.send(email())

@@ -188,6 +188,21 @@ def test_a_rate_taken_for_longer_than_the_time_left_requeues_without_sending():
     assert queue.job_delays == [PACED_REQUEUE_SECONDS]
 
 
+@pytest.mark.parametrize(("left_ms", "max_wait"), [(None, None), (20_000, 5.0), (15_000, 0.0)])
+def test_the_pacer_waits_at_most_the_time_left_after_a_requests_budget(left_ms, max_wait):
+    class Recording(Pacer):
+        def acquire(self, max_wait=None):
+            waits.append(max_wait)
+            return True
+
+    waits, repository = [], MemoryRepository()
+    message = repository.add(queued("01", Provider.SNS, to="+14155550123"))
+    time_left = None if left_ms is None else (lambda: left_ms)
+    worker(repository, FakeQueue(), FakeChannel("sns"), Recording(None)).process(
+        [Job("sqs-1", "rh-1", message.to, message.id, 1)], **({"time_left_ms": time_left} if time_left else {}))
+    assert waits == [max_wait]  # no clock given: as long as it takes
+
+
 def test_a_throttled_message_that_cannot_be_requeued_is_retried_by_its_own_job_after_the_same_wait():
     repository, queue = MemoryRepository(), FakeQueue(broken=True)
     channel = FakeChannel("sns", failures=[throttled()])
