@@ -203,6 +203,30 @@ def test_the_pacer_waits_at_most_the_time_left_after_a_requests_budget(left_ms, 
     assert waits == [max_wait]  # no clock given: as long as it takes
 
 
+def test_every_message_held_back_by_the_pacer_is_counted_and_one_not_requeued_is_retried_by_its_job():
+    class Full(Pacer):
+        def acquire(self, max_wait=None):
+            return False
+
+    repository = MemoryRepository()
+    messages = [repository.add(queued(f"0{n}", Provider.SNS, to=f"+1415555012{n}")) for n in range(2)]
+    jobs = [Job(f"sqs-{n}", f"rh-{n}", m.to, m.id, 1) for n, m in enumerate(messages)]
+    report = worker(repository, FakeQueue(), FakeChannel("sns"), Full(None)).process(jobs, time_left_ms=lambda: 20_000)
+    assert report.paced == 2
+    broken = FakeQueue(broken=True)
+    report = worker(repository, broken, FakeChannel("sns"), Full(None)).process(jobs[:1], time_left_ms=lambda: 20_000)
+    assert report.retry == {"sqs-0"} and broken.delays == [("rh-0", PACED_REQUEUE_SECONDS)]
+
+
+def test_a_throttled_message_waits_at_least_a_second_whatever_the_retry_base():
+    repository, queue = MemoryRepository(), FakeQueue()
+    message = repository.add(queued("01", Provider.SNS, to="+14155550123"))
+    quick = Dispatcher(repository, {Provider.SNS: OneByOne(FakeChannel("sns", failures=[throttled()]))}, queue,
+                       FixedClock(), max_receive_count=3, retry_base_seconds=1, claim_lease_seconds=30)
+    quick.process([Job("sqs-1", "rh-1", message.to, message.id, 1)])
+    assert queue.job_delays == [1]
+
+
 def test_a_throttled_message_that_cannot_be_requeued_is_retried_by_its_own_job_after_the_same_wait():
     repository, queue = MemoryRepository(), FakeQueue(broken=True)
     channel = FakeChannel("sns", failures=[throttled()])
