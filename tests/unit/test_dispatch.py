@@ -181,13 +181,14 @@ def test_a_fresh_claim_held_elsewhere_is_not_taken_over(env):
 
 
 def test_a_stale_claim_from_a_dead_attempt_is_taken_over_and_counted(env):
-    [message] = queue_messages(env, numbers(1))
-    env.claim(message.to, message.id, "dead-worker", SystemClock().ago(120), SystemClock().ago(150))
+    messages = queue_messages(env, numbers(2))
+    for message in messages:
+        env.claim(message.to, message.id, "dead-worker", SystemClock().ago(120), SystemClock().ago(150))
     at = FakeAfricasTalking()
-    report = dispatcher(env, at=at, lease=30).process(jobs_for([message]))
-    assert report.takeovers == 1
-    assert len(at.requests) == 1
-    assert status_of(env, message).delivery_status is DeliveryStatus.ACCEPTED
+    report = dispatcher(env, at=at, lease=30).process(jobs_for(messages))
+    assert report.takeovers == 2
+    assert len(at.requests) == 1  # both numbers in one request
+    assert {status_of(env, m).delivery_status for m in messages} == {DeliveryStatus.ACCEPTED}
 
 
 def test_a_401_re_reads_the_secret_once_and_retries(env):

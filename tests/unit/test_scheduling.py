@@ -374,3 +374,18 @@ def test_a_replayed_scheduled_send_makes_sure_its_schedule_exists(resources):
     service.send(request)  # a third time: the schedule exists, nothing changes
     assert list(scheduler.schedules) == [schedule_name(first.id)]
 
+
+
+def test_a_due_scheduled_message_is_released_claimed_and_sent_once_on_the_real_table(resources):
+    scheduler = FakeScheduler()
+    service, _, table, _ = scheduling_service(resources, scheduler)
+    message = service.send({**EMAIL, "sendAt": "2026-11-23T12:10:00Z"})
+    ses = FakeChannel("ses")
+    worker = Dispatcher(table, {Provider.SES: _OneByOne(ses)}, FakeQueue(), FixedClock("2026-11-23T12:10:00.500Z"),
+                        max_receive_count=3, retry_base_seconds=10, claim_lease_seconds=30)
+    report = worker.process([job(message)])  # the schedule's job
+    again = worker.process([job(message)])  # a duplicate of it, later
+    stored = table.get(message.to, message.id)
+    assert ([m.id for m in ses.sent], report.accepted, again.skipped, again.retry) == ([message.id], 1, 1, set())
+    assert [(e.status, e.detail) for e in stored.events][1:] == [
+        (DeliveryStatus.QUEUED, "sendAt reached"), (DeliveryStatus.ACCEPTED, None)]
