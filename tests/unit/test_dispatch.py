@@ -162,6 +162,15 @@ def test_a_redelivered_job_whose_message_was_accepted_sends_nothing(env):
     assert report.skipped == 1 and report.retry == set()
 
 
+def test_every_job_acknowledged_without_sending_is_counted_whether_settled_or_naming_no_record(env):
+    sent = queue_messages(env, numbers(2))
+    worker = dispatcher(env, at=FakeAfricasTalking())
+    worker.process(jobs_for(sent))
+    ghosts = [Job(f"sqs-ghost-{n}", f"rh-ghost-{n}", "+254711999999", f"01KAQZ3X8J00000000000000G{n}", 1) for n in range(2)]
+    report = worker.process(jobs_for(sent, receive_count=2) + ghosts)
+    assert (report.skipped, report.retry, report.accepted) == (4, set(), 0)
+
+
 def test_two_copies_of_one_job_in_one_batch_send_once(env):
     [message] = queue_messages(env, numbers(1))
     at = FakeAfricasTalking()
