@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
-from messenger.batches import fanout, jobs
+from messenger.batches import fanout
 from messenger.batches.jobs import CANCEL, CHECK, FIRE, BatchJobs, cancel_messages, job_text, parse_job
 from messenger.batches.models import BatchStatus
 from messenger.messages.models import DeliveryStatus
@@ -92,9 +92,9 @@ def test_a_cancel_job_for_a_batch_that_was_not_cancelled_changes_nothing(world):
 def test_a_check_at_exactly_the_stale_age_queues_what_a_dead_request_left(world, monkeypatch):
     batch = world.service.send({"messages": rows(2), "body": "Hi", "sendAt": SOON})
     world.at(AFTER)
-    monkeypatch.setattr(world.fanout, "queue_recorded", lambda b: None)  # the fire died before queueing
-    world.jobs.handle(batch.id, FIRE)
-    monkeypatch.undo()
+    with monkeypatch.context() as died:
+        died.setattr(world.fanout, "queue_recorded", lambda b: None)  # the fire died before queueing
+        world.jobs.handle(batch.id, FIRE)
     released = world.table.get_batch(batch.id).updated_at
     world.at("2026-11-23T12:10:30.999Z")  # 29.999 s after the release: the request may still be queueing
     assert released == "2026-11-23T12:10:01.000Z" and world.jobs.handle(batch.id, CHECK).slices_queued == 0
@@ -111,6 +111,7 @@ def test_records_the_index_does_not_show_yet_are_queued_by_a_fire_a_few_seconds_
 
     monkeypatch.setattr(world.fanout, "queue_recorded", lagging)
     put = []
-    monkeypatch.setattr(world.jobs, "_checks", SimpleNamespace(put=lambda body, delay=0: put.append((body, delay))))
-    assert world.jobs.handle(batch.id, FIRE).status is BatchStatus.SENDING
-    assert put == [(job_text(batch.id, FIRE), jobs.INDEX_RETRY_SECONDS)] and jobs.INDEX_RETRY_SECONDS == 5
+    checks = SimpleNamespace(put=lambda body, delay=0: put.append((body, delay)))
+    batch_jobs = BatchJobs(world.table, world.fanout, world.statuses, world.clock, lambda: world.schedules, checks)
+    assert batch_jobs.handle(batch.id, FIRE).status is BatchStatus.SENDING
+    assert put == [(job_text(batch.id, FIRE), 5)]  # the index shows a record within about a second

@@ -369,18 +369,19 @@ def test_a_request_that_died_while_recording_ends_failed_with_nothing_sent(world
 
 
 def test_an_interrupted_batch_is_failed_by_the_check_that_finds_it_exactly_stale(world, monkeypatch):
-    from messenger.batches.jobs import INTERRUPTED, STALE_SECONDS
-
+    interrupted = "Batch interrupted before sending (nothing was sent)"
     world = World(world.resources, world.clock, slice_rows=2)
     batch_id = _died_while_recording(world, monkeypatch)
     world.at("2026-11-23T12:00:29.999Z")  # the request could still be running: looked at again later
     assert world.jobs.handle(batch_id, CHECK).status is BatchStatus.SENDING
     assert world.batch_jobs() == [(batch_id, CHECK)]
     world.at("2026-11-23T12:00:30.000Z")
-    assert STALE_SECONDS == 30 and world.jobs.handle(batch_id, CHECK).status is BatchStatus.FAILED
-    for record in world.records(batch_id):  # each one says why, in its failure reason and its timeline
-        assert (record.delivery_status, record.failure_reason) == (DeliveryStatus.FAILED, INTERRUPTED)
-        assert (record.events[-1].status, record.events[-1].detail) == (DeliveryStatus.FAILED, INTERRUPTED)
+    assert world.jobs.handle(batch_id, CHECK).status is BatchStatus.FAILED  # 30 s: no request runs that long
+    records = world.records(batch_id)
+    assert len(records) == 4
+    for record in records:  # each one says why, in its failure reason and its timeline
+        assert (record.delivery_status, record.failure_reason) == (DeliveryStatus.FAILED, interrupted)
+        assert (record.events[-1].status, record.events[-1].detail) == (DeliveryStatus.FAILED, interrupted)
 
 
 def test_an_interrupted_batch_leaves_a_claimed_record_to_its_send_and_counts_each_as_it_ended(world, monkeypatch):
@@ -433,8 +434,9 @@ def test_a_check_that_finds_the_request_still_recording_looks_again_after_the_ch
     batch_id = _died_while_recording(world, monkeypatch)
     monkeypatch.setattr(jobs, "CHECK_DELAY_SECONDS", 23)
     put = []
-    monkeypatch.setattr(world.jobs, "_checks", SimpleNamespace(put=lambda body, delay=0: put.append((body, delay))))
-    world.jobs.handle(batch_id, CHECK)
+    checks = SimpleNamespace(put=lambda body, delay=0: put.append((body, delay)))
+    BatchJobs(world.table, world.fanout, world.statuses, world.clock, lambda: world.schedules, checks).handle(
+        batch_id, CHECK)
     assert put == [(job_text(batch_id, CHECK), 23)]
 
 

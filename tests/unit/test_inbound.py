@@ -262,9 +262,10 @@ def test_a_text_is_recorded_under_its_receipt_time_with_its_segments_and_a_marke
 
 
 def test_a_text_whose_worker_died_before_marking_it_is_acted_on_again_under_the_first_records_id(world):
-    service, records, opt_outs, sent, relays = world
+    _, records, opt_outs, sent, relays = world
     events = Events()
-    service._events = lambda: events
+    service = InboundService(records, opt_outs, sent.append, FixedClock(), lambda at: f"01ID{len(records.messages):022d}",
+                             "Text STOP to stop", events=lambda: events)
     records.die_marking = 1
     with pytest.raises(TimeoutError):
         service.receive(sms("STOP"))

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from messenger.adapters import ses, sns
 from messenger.core.errors import ProviderError
 from messenger.messages.models import DeliveryStatus, Provider
-from messenger.sending.dispatcher import PACED_REQUEUE_SECONDS, Dispatcher, Job
+from messenger.sending.dispatcher import Dispatcher, Job
 from messenger.sending.providers.base import OneByOne, Pacer, SharedPacer
 
 from tests.fakes import FakeChannel, FakeQueue, FixedClock, MemoryRepository
@@ -185,7 +185,7 @@ def test_a_rate_taken_for_longer_than_the_time_left_requeues_without_sending():
         [Job("sqs-1", "rh-1", message.to, message.id, 1)], time_left_ms=lambda: 20_000)
     assert channel.sent == [] and report.paced == 1 and report.retry == set()
     assert [m.id for m in queue.jobs] == [message.id] and repository.claims == {}
-    assert queue.job_delays == [PACED_REQUEUE_SECONDS]
+    assert queue.job_delays == [1]  # a second: the pacer's window
 
 
 @pytest.mark.parametrize(("left_ms", "max_wait"), [(None, None), (20_000, 5.0), (15_000, 0.0)])
@@ -215,14 +215,14 @@ def test_every_message_held_back_by_the_pacer_is_counted_and_one_not_requeued_is
     assert report.paced == 2
     broken = FakeQueue(broken=True)
     report = worker(repository, broken, FakeChannel("sns"), Full(None)).process(jobs[:1], time_left_ms=lambda: 20_000)
-    assert report.retry == {"sqs-0"} and broken.delays == [("rh-0", PACED_REQUEUE_SECONDS)]
+    assert report.retry == {"sqs-0"} and broken.delays == [("rh-0", 1)]
 
 
 def test_a_throttled_message_waits_at_least_a_second_whatever_the_retry_base():
     repository, queue = MemoryRepository(), FakeQueue()
     message = repository.add(queued("01", Provider.SNS, to="+14155550123"))
     quick = Dispatcher(repository, {Provider.SNS: OneByOne(FakeChannel("sns", failures=[throttled()]))}, queue,
-                       FixedClock(), max_receive_count=3, retry_base_seconds=1, claim_lease_seconds=30)
+                       FixedClock(), max_receive_count=3, retry_base_seconds=0, claim_lease_seconds=30)
     quick.process([Job("sqs-1", "rh-1", message.to, message.id, 1)])
     assert queue.job_delays == [1]
 

@@ -63,7 +63,9 @@ def test_a_disabled_webhook_posts_nothing_records_why_and_parks_the_event_as_it_
     assert (attempt.webhook_id, attempt.event_id, attempt.event_type, attempt.attempt, attempt.at, attempt.error,
             attempt.delivered, attempt.next_retry_at) == (
         "w1", "msg_c_3", "MESSAGE_STATUS", 2, "1970-01-01T00:16:40.000Z", "WebhookDisabled", False, None)
-    assert (posts.made, queue.sent, queue.parked) == ([], [], [delivery_body(EVENT)])
+    assert (posts.made, queue.sent) == ([], [])
+    assert queue.parked == [{"kind": "delivery", "webhook_id": "w1", "event_id": "msg_c_3", "event_type": "MESSAGE_STATUS",
+                             "payload": EVENT.payload, "attempt": 2, "not_before": EVENT.not_before}]
 
 
 def test_the_body_posted_is_the_compact_json_of_the_event_and_its_signature_covers_it():
