@@ -258,9 +258,10 @@ def test_an_unexpected_error_in_one_group_does_not_sink_the_others(env):
 
 
 def test_no_request_starts_without_the_time_to_finish_it(env):
-    messages = queue_messages(env, numbers(2), body="A") + queue_messages(env, numbers(2), body="B")
+    messages = (queue_messages(env, numbers(2), body="A") + queue_messages(env, numbers(2), body="B")
+                + queue_messages(env, numbers(1), body="C"))
     at, retries = FakeAfricasTalking(), FakeQueue()
-    clock = iter([60_000, 5_000])  # plenty for the first request, too little for the second
+    clock = iter([60_000, 5_000, 4_000])  # plenty for the first request, too little for the two others
     jobs = jobs_for(messages)
     report = dispatcher(env, at=at, retries=retries).process(jobs, time_left_ms=lambda: next(clock))
     assert len(at.requests) == 1 and report.accepted == 2
@@ -269,4 +270,4 @@ def test_no_request_starts_without_the_time_to_finish_it(env):
     assert sorted(retries.delays) == sorted((j.receipt_handle, 0) for j in jobs if j.item_id in given_back)
     # Given back unclaimed: the next receive sends them without a takeover.
     again = dispatcher(env, at=at).process([j for j in jobs if j.item_id in given_back])
-    assert again.takeovers == 0 and again.accepted == 2
+    assert again.takeovers == 0 and again.accepted == 3

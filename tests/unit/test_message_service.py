@@ -130,6 +130,15 @@ def test_a_message_that_cannot_be_queued_ends_failed_not_lost(resources):
     assert sent.failure_reason == "QueueUnavailable"
 
 
+def test_a_queued_channel_without_a_queue_ends_failed_saying_so(resources):
+    table = SendingTable(boto3.client("dynamodb"), resources.table_name)
+    service = MessageService(table, {Provider.SES: FakeChannel("ses"), Provider.SNS: FakeChannel("sns")}, None,
+                             settings(), SystemClock(), new_message_id)
+    sent = service.send(sms(to="+254711223344"))  # Africa's Talking: through the queue
+    stored = table.get(sent.to, sent.id)
+    assert (stored.delivery_status, stored.failure_reason) == (DeliveryStatus.FAILED, "QueueNotConfigured")
+
+
 @pytest.mark.parametrize("args", [email(to="nope"), sms(body=""), email(**{"from": "boss@example.com"})])
 def test_bad_input_writes_nothing_and_sends_nothing(resources, args):
     service, _, channels = make_service(resources)
