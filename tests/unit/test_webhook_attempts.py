@@ -144,6 +144,7 @@ def test_an_event_that_names_no_message_has_no_subject_to_check_for_erasure(payl
 
 
 @pytest.mark.parametrize(("epoch", "text"), [(0.0, "1970-01-01T00:00:00.000Z"), (1001.25, "1970-01-01T00:16:41.250Z"),
+                                             (1000.6005, "1970-01-01T00:16:40.600Z"),  # cut, not rounded
                                              (1795428000.999, "2026-11-23T10:00:00.999Z")])
 def test_attempt_times_are_written_to_the_millisecond(epoch, text):
     assert iso(epoch) == text
