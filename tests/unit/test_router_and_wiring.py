@@ -76,6 +76,14 @@ def test_a_setting_the_function_was_not_given_fails_loudly():
     assert settings.get("outbound_queue_url") is None
 
 
+def test_a_private_or_special_name_is_no_setting_so_python_protocols_see_a_plain_object():
+    import copy
+
+    settings = Settings.from_env({"TABLE_NAME": "t", "_SECRET": '"x"'})
+    assert not hasattr(settings, "_secret") and getattr(settings, "__deepcopy__", None) is None
+    assert copy.deepcopy(settings).table_name == "t"
+
+
 def test_a_function_without_a_table_fails_at_cold_start():
     with pytest.raises(MissingSetting, match="TABLE_NAME"):
         Settings.from_env({})
