@@ -15,7 +15,6 @@ from messenger.proxy.dal import ProxyTable
 from messenger.proxy.logic import ProxyService
 from messenger.proxy.models import OPEN, NoProxyNumberFree, ProxyNotFound, ProxyNumber
 from tests.fakes import FixedClock
-from tests.support import empty_table, moto_service
 
 
 class AtomicTable:
@@ -149,17 +148,10 @@ def test_a_pool_number_takes_its_provider_from_its_country_or_from_the_request()
             assert str(refused.value) == message
 
 
-@pytest.fixture(scope="module")
-def moto_table():
-    with moto_service() as resources:
-        yield resources.table_name
-
-
 @pytest.fixture
-def real(moto_table):
+def real(empty_moto_table):
     """The service over the real data-access layer (on moto), with two pool numbers."""
-    empty_table(moto_table)
-    table = ProxyTable(boto3.client("dynamodb"), moto_table)
+    table = ProxyTable(boto3.client("dynamodb"), empty_moto_table)
     for number in ("+14155551000", "+14155551001"):
         table.add_number(ProxyNumber(number, "SNS", "2026-11-23T00:00:00.000Z"))
     sent = []
