@@ -76,6 +76,37 @@ def test_a_setting_the_function_was_not_given_fails_loudly():
     assert settings.get("outbound_queue_url") is None
 
 
+RESOURCE_NAMES = [
+    "table_name", "outbound_queue_url", "at_secret_name", "report_token_secret_name", "graphql_url", "graphql_api_id",
+    "uploads_bucket", "webhook_queue_url", "webhook_dead_letter_queue_url", "inbound_queue_url",
+    "verification_key_secret_name", "batch_jobs_queue_url",
+]
+
+
+@pytest.mark.parametrize("name", RESOURCE_NAMES)
+def test_resource_names_arrive_as_plain_text_not_json(name):
+    value = "https://sqs.eu-west-1.amazonaws.com/123456789012/messenger-q"  # not JSON: read as is
+    settings = Settings.from_env({"TABLE_NAME": "messenger-table", name.upper(): value})
+    assert getattr(settings, name) == value
+    assert settings.get(name) == getattr(settings, name)
+
+
+def test_a_missing_setting_says_which_and_why_and_get_gives_the_default():
+    settings = Settings.from_env({"TABLE_NAME": "t", "MAX_SMS_SEGMENTS": "4"})
+    with pytest.raises(MissingSetting) as error:
+        settings.sender_email
+    assert str(error.value) == "SENDER_EMAIL is not set: this function was not given that setting"
+    assert settings.get("sender_email", "fallback") == "fallback"
+    assert settings.get("max_sms_segments", 1) == 4
+
+
+def test_a_setting_is_decoded_once_and_kept():
+    env = {"TABLE_NAME": "t", "AT_COUNTRY_CODES": '["254"]'}
+    settings = Settings.from_env(env)
+    first = settings.at_country_codes
+    assert first == ["254"] and settings.at_country_codes is first
+
+
 def test_a_private_or_special_name_is_no_setting_so_python_protocols_see_a_plain_object():
     import copy
 
