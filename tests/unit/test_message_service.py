@@ -79,13 +79,14 @@ def test_a_concealed_body_is_recorded_while_the_direct_channel_gets_the_real_tex
     assert sent.body == table.get(sent.to, sent.id).body == "****** is your code"
 
 
-def test_a_concealed_body_refused_for_now_is_queued_with_its_real_text_and_the_reason_in_the_timeline(resources):
+def test_a_concealed_body_refused_for_now_is_queued_with_its_real_text_after_the_retry_delay(resources):
     queue = FakeQueue()
     service, table, _ = make_service(resources, sns=FakeChannel("sns", failures=[transient("SNS:Throttling")]),
                                      queue=queue)
     sent = service.send(sms(body="482913 is your code"), record_body="****** is your code")
     assert (sent.delivery_status, sent.events[-1].detail) == (DeliveryStatus.QUEUED, "retry: SNS:Throttling")
     assert ([m.id for m in queue.jobs], queue.job_texts) == ([sent.id], ["482913 is your code"])
+    assert queue.job_delays == [settings().retry_base_seconds] and settings().retry_base_seconds > 0
     assert table.get(sent.to, sent.id).body == "****** is your code"
 
 
