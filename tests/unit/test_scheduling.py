@@ -389,3 +389,14 @@ def test_a_due_scheduled_message_is_released_claimed_and_sent_once_on_the_real_t
     assert ([m.id for m in ses.sent], report.accepted, again.skipped, again.retry) == ([message.id], 1, 1, set())
     assert [(e.status, e.detail) for e in stored.events][1:] == [
         (DeliveryStatus.QUEUED, "sendAt reached"), (DeliveryStatus.ACCEPTED, None)]
+
+
+def test_one_key_with_another_send_at_is_a_conflict_not_a_replay(resources):
+    from messenger.core.errors import Conflict
+
+    scheduler = FakeScheduler()
+    service, _, _, _ = scheduling_service(resources, scheduler)
+    first = service.send({**EMAIL, "sendAt": "2026-11-24T09:00:00Z", "idempotencyKey": "remind-2"})
+    with pytest.raises(Conflict, match="different input"):
+        service.send({**EMAIL, "sendAt": "2026-11-25T09:00:00Z", "idempotencyKey": "remind-2"})
+    assert list(scheduler.schedules) == [schedule_name(first.id)]
