@@ -16,7 +16,7 @@ def contribute(config: ServiceConfig) -> w.Domain:
     sweeper = w.FunctionSpec(
         name="sweeper",
         handler="messenger.sweeper.handler.lambda_handler",
-        description="Closes messages left PENDING, QUEUED or ACCEPTED past their bound",
+        description="Closes messages left SCHEDULED, PENDING, QUEUED or ACCEPTED past their bound",
         timeout_seconds=60,
         memory_mb=256,
         capabilities=frozenset({w.TABLE_QUERY, w.TABLE_UPDATE}) | w.PUBLISHER_CAPABILITIES,

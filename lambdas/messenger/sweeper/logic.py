@@ -6,6 +6,9 @@
   the record leaves this → FAILED "Expired in queue (may have been sent)".
 - ACCEPTED with no receipt after `receipt_timeout_hours` → UNCONFIRMED: handed over, no word since;
   it may well have arrived (some carriers and countries send no receipts).
+- SCHEDULED 6 hours past its sendAt: its schedule was never made (the API call died before making it,
+  and was not retried with its key) or was deleted → FAILED "Schedule lost (not sent)". No provider
+  had it; a schedule that still fires later finds it FAILED and sends nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class Rule:
     after_seconds: int
     target: DeliveryStatus
     reason: str | None
+    by_send_at: bool = False  # measured from sendAt (SCHEDULED), not from the last update
 
 
 def rules(receipt_timeout_hours: int) -> tuple[Rule, ...]:
@@ -39,6 +43,8 @@ def rules(receipt_timeout_hours: int) -> tuple[Rule, ...]:
         Rule(DeliveryStatus.PENDING, STUCK_PENDING_SECONDS, DeliveryStatus.FAILED, "Interrupted (may have been sent)"),
         Rule(DeliveryStatus.QUEUED, STUCK_QUEUED_SECONDS, DeliveryStatus.FAILED, "Expired in queue (may have been sent)"),
         Rule(DeliveryStatus.ACCEPTED, receipt_timeout_hours * 3600, DeliveryStatus.UNCONFIRMED, None),
+        Rule(DeliveryStatus.SCHEDULED, STUCK_QUEUED_SECONDS, DeliveryStatus.FAILED, "Schedule lost (not sent)",
+             by_send_at=True),
     )
 
 
@@ -46,7 +52,10 @@ def sweep(open_messages, statuses: StatusWriter, clock, receipt_timeout_hours: i
     """Returns how many messages were closed, by channel."""
     closed: Counter = Counter()
     for rule in rules(receipt_timeout_hours):
-        for message in open_messages.older_than(rule.status, clock.ago(rule.after_seconds), PER_RUN_LIMIT):
+        before = clock.ago(rule.after_seconds)
+        found = (open_messages.scheduled_before(before, PER_RUN_LIMIT) if rule.by_send_at
+                 else open_messages.older_than(rule.status, before, PER_RUN_LIMIT))
+        for message in found:
             detail = rule.reason or f"No receipt within {receipt_timeout_hours} h: it may have arrived"
             try:
                 statuses.move(message, rule.target, detail=detail, failure_reason=rule.reason)
