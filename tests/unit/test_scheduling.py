@@ -327,15 +327,17 @@ def test_the_adapter_makes_a_one_time_schedule_that_deletes_itself_and_cancels_b
 
 
 # -- the rest of the service sees the new statuses --------------------------------------------------
-def test_history_filters_by_scheduled_and_cancelled_and_the_sweeper_leaves_scheduled_alone():
+def test_history_filters_by_scheduled_and_cancelled_and_the_sweeper_counts_scheduled_from_send_at():
     from messenger.messages.filters import parse_history_query
     from messenger.sweeper.logic import rules
 
     query = parse_history_query({"filter": {"to": "later@example.com", "status": ["SCHEDULED", "CANCELLED"]}},
                                 lambda to: "MESSAGE#" + to)  # fmt: skip
     assert set(query.statuses) == {"SCHEDULED", "CANCELLED"}
-    # A scheduled message may wait 35 days: no sweeper rule closes it (only PENDING, QUEUED, ACCEPTED).
-    assert DeliveryStatus.SCHEDULED not in {rule.status for rule in rules(72)}
+    # A scheduled message may wait 35 days: its one sweeper rule counts from its sendAt, not its record.
+    [scheduled_rule] = [rule for rule in rules(72) if rule.status is DeliveryStatus.SCHEDULED]
+    assert scheduled_rule.by_send_at and scheduled_rule.after_seconds == 6 * 3600
+    assert [rule.by_send_at for rule in rules(72) if rule.status is not DeliveryStatus.SCHEDULED] == [False] * 3
     assert DeliveryStatus.CANCELLED.final and not DeliveryStatus.SCHEDULED.final
 
 
