@@ -1,6 +1,9 @@
-"""sendMessage's less common inputs reach the record: ids a client attaches, an origination number a
-caller inside the service chooses, and what a deployment without templates answers. Also: a request
-the limits already know to be full is refused before anything else is done."""
+"""sendMessage's less common inputs reach the record: ids and a reference a client attaches, a template
+and its HTML, a suppressed recipient, an origination number a caller inside the service chooses, and
+what a deployment without templates answers. Also: a request the limits already know to be full is
+refused before anything else is done."""
+
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -12,6 +15,7 @@ from messenger.limits.models import LimitExceeded
 from messenger.messages.models import DeliveryStatus, Provider
 from messenger.sending.dal import SendingTable
 from messenger.sending.service import MessageService
+from messenger.templates.models import Rendered
 
 from stacks.config import config_from_context
 from stacks.domains.sending import SEND_SETTINGS
@@ -37,9 +41,9 @@ def service_with(table_name, **extra):
 
 def test_the_ids_a_client_attaches_are_recorded(table):
     service, repo, _ = service_with(table)
-    sent = service.send({**SMS, "recipientId": "customer-7", "senderId": "shop-3"})
+    sent = service.send({**SMS, "recipientId": "customer-7", "senderId": "shop-3", "reference": "order-9"})
     stored = repo.get(sent.to, sent.id)
-    assert (stored.recipient_id, stored.sender_id) == ("customer-7", "shop-3")
+    assert (stored.recipient_id, stored.sender_id, stored.reference) == ("customer-7", "shop-3", "order-9")
     assert sent.to_graphql()["recipientId"] == "customer-7"
 
 
@@ -84,3 +88,35 @@ def test_a_request_known_full_is_refused_by_client_and_request_before_the_input_
     assert limits.asked == [("shop", "r-1"), ("club", "r-1"), ("shop", "r-2")]
     assert [m.delivery_status for m in (other_client, other_request)] == [DeliveryStatus.ACCEPTED] * 2
     assert len(sns.sent) == 2 and len(table_items(table)) == 2
+
+
+class Suppressed:
+    def get(self, recipient):
+        return SimpleNamespace(failure_reason="Suppressed: bounce")
+
+
+def test_a_suppressed_recipient_is_recorded_failed_and_complete_at_once_and_not_sent(table):
+    service, repo, sns = service_with(table, suppressions=Suppressed())
+    sent = service.send(SMS)
+    stored = repo.get(sent.to, sent.id)
+    assert (stored.delivery_status, stored.failure_reason) == (DeliveryStatus.FAILED, "Suppressed: bounce")
+    assert stored.completed_at == stored.created_at and stored.completed_at is not None
+    assert [(e.status, e.detail) for e in stored.events] == [(DeliveryStatus.FAILED, "Suppressed: bounce")]
+    assert sns.sent == []
+
+
+class OneTemplate:
+    def for_send(self, args, method):
+        return Rendered("welcome", 3, method, f"Hi {args['personalisation']['name']}", subject="Welcome",
+                        html="<p>Hi</p>")
+
+
+def test_a_send_by_template_records_which_template_and_version_and_its_html(table):
+    service, repo, _ = service_with(table, templates=OneTemplate)
+    ses = service._channels[Provider.SES]
+    sent = service.send({"to": "ann@example.com", "templateId": "welcome", "deliveryMethod": "EMAIL",
+                         "personalisation": {"name": "Ann"}})
+    stored = repo.get(sent.to, sent.id)
+    assert (stored.template_id, stored.template_version, stored.html) == ("welcome", 3, "<p>Hi</p>")
+    assert (stored.body, stored.subject) == ("Hi Ann", "Welcome")
+    assert [(m.html, m.template_version) for m in ses.sent] == [("<p>Hi</p>", 3)]
