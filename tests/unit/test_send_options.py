@@ -120,3 +120,9 @@ def test_a_send_by_template_records_which_template_and_version_and_its_html(tabl
     assert (stored.template_id, stored.template_version, stored.html) == ("welcome", 3, "<p>Hi</p>")
     assert (stored.body, stored.subject) == ("Hi Ann", "Welcome")
     assert [(m.html, m.template_version) for m in ses.sent] == [("<p>Hi</p>", 3)]
+
+
+def test_an_sms_records_how_many_segments_it_takes(table):
+    service, repo, _ = service_with(table)
+    short, long = service.send(SMS), service.send({**SMS, "body": "x" * 161})
+    assert (repo.get(short.to, short.id).segments, repo.get(long.to, long.id).segments) == (1, 2)
