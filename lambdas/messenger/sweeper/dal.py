@@ -17,7 +17,8 @@ class OpenMessages(MessagesTable):
     def older_than(self, status: DeliveryStatus, before: str, limit: int) -> Iterator[Message]:
         """Messages in `status` last updated before `before`, up to `limit` per shard, one Query a page."""
         for shard in range(OPEN_SHARDS):
-            yield from (from_item(item) for item in self._db.query(**self._request(status, shard, before, limit))["Items"])
+            answer = self._db.query(**self._request(status, shard, before, limit))
+            yield from (from_item(item) for item in answer["Items"])
 
     def scheduled_before(self, before: str, limit: int) -> Iterator[Message]:
         """SCHEDULED messages whose sendAt is before `before`, up to `limit` per shard. A batch's records
