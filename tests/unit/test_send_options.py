@@ -126,3 +126,32 @@ def test_an_sms_records_how_many_segments_it_takes(table):
     service, repo, _ = service_with(table)
     short, long = service.send(SMS), service.send({**SMS, "body": "x" * 161})
     assert (repo.get(short.to, short.id).segments, repo.get(long.to, long.id).segments) == (1, 2)
+
+
+def test_the_id_names_the_millisecond_the_clock_gave_the_record():
+    from messenger.messages.ulids import milliseconds_of
+    from tests.fakes import MemoryRepository
+
+    clock = FixedClock("2026-11-23T12:00:00.123Z")
+
+    class Recording(MemoryRepository):
+        def create(self, message):
+            self.add(message)
+
+    repo = Recording()
+    service = MessageService(repo, {Provider.SNS: FakeChannel("sns")}, FakeQueue(), SETTINGS, clock, new_message_id)
+    sent = service.send(SMS)
+    assert sent.created_at == "2026-11-23T12:00:00.123Z"
+    assert milliseconds_of(sent.id) == clock.epoch() * 1000 + 123
+
+
+def test_an_idempotency_key_lives_the_configured_hours_from_the_clock(table):
+    from messenger.sending.dal import idempotency_item_key
+
+    clock = FixedClock("2026-11-23T12:00:00.000Z")
+    service = MessageService(SendingTable(boto3.client("dynamodb"), table), {Provider.SNS: FakeChannel("sns")},
+                             FakeQueue(), SETTINGS, clock, new_message_id)
+    service.send({**SMS, "idempotencyKey": "order-77"})
+    key_item = boto3.client("dynamodb").get_item(TableName=table, Key=idempotency_item_key("order-77", None))["Item"]
+    assert SETTINGS.idempotency_ttl_hours == 24
+    assert int(key_item["expiresAt"]["N"]) == clock.epoch() + 24 * 3600
