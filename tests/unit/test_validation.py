@@ -151,6 +151,10 @@ def test_a_send_by_template_is_refused_when_it_cannot_be_one(args, field, messag
     (sms(body="\u0436" * 135), "body: takes 3 SMS segments (UCS-2); at most 2 are allowed"),
     (email(body="  "), "body: must not be empty"),
     (email(idempotencyKey=""), "idempotencyKey: must be 1 to 128 printable characters"),
+    (email(idempotencyKey=42), "idempotencyKey: must be 1 to 128 printable characters"),
+    (email(idempotencyKey="k" * 129), "idempotencyKey: must be 1 to 128 printable characters"),
+    (email(idempotencyKey="café"), "idempotencyKey: must be 1 to 128 printable characters"),
+    (email(idempotencyKey="a\tb"), "idempotencyKey: must be 1 to 128 printable characters"),
     (email(to="user@example.com\r\nBcc: x@example.com"), "to: must be a single line"),
     (email(**{"from": "no-reply@example.com\nBcc: x@example.com"}), "from: must be a single line"),
 ])
