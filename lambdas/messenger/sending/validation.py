@@ -38,8 +38,7 @@ def _idempotency_key(args: dict) -> str | None:
 
 
 def _body(value, method: DeliveryMethod, settings: Settings) -> tuple[str, int | None]:
-    if value is None:
-        raise BadRequest("body", "is required")
+    """`value` is never None: `_by_template` refused a send with neither a body nor a template."""
     body = visible_text(value, "body")
     if not body.strip():
         raise BadRequest("body", "must not be empty")
