@@ -139,6 +139,7 @@ def test_a_send_by_template_is_refused_when_it_cannot_be_one(args, field, messag
     ("x", "input: is required"),
     ({"to": "", "deliveryMethod": "EMAIL", "body": "b"}, "to: is required"),
     (sms(provider="SES"), "provider: SES sends e-mail, not SMS"),
+    (sms(provider="TWILIO"), "provider: must be one of SES, SNS, AFRICASTALKING"),
     (email(provider="SNS"), "provider: e-mail is sent through SES only"),
     (sms(subject="x"), "subject: SMS messages have no subject"),
     (sms(**{"from": "OTHER"}), "from: is not a sender id this deployment allows"),
