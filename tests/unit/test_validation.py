@@ -187,3 +187,23 @@ def test_a_sender_id_may_be_32_characters_through_sns_but_11_through_africastalk
     with pytest.raises(BadRequest) as error:
         parse_send_input(sms(to="+254711223344", **{"from": "ACMEBANK1234"}), settings)
     assert str(error.value) == "from: must be at most 11 characters"
+
+
+def _rendered_email(body_bytes: int, html_bytes: int):
+    from messenger.messages.models import DeliveryMethod
+    from messenger.templates.models import Rendered
+
+    def render(args, method):
+        return Rendered("t1", 1, DeliveryMethod.EMAIL, "b" * body_bytes, subject="s", html="h" * html_bytes)
+
+    return parse_send_input({"to": "user@example.com", "deliveryMethod": "EMAIL", "templateId": "t1"}, SETTINGS, render)
+
+
+def test_a_rendered_email_counts_its_text_and_html_parts_together_against_the_limit():
+    assert SETTINGS.max_email_body_bytes == 1000
+    accepted = _rendered_email(600, 400)
+    assert (len(accepted.body), len(accepted.html)) == (600, 400)
+    with pytest.raises(BadRequest) as error:
+        _rendered_email(300, 701)
+    assert (error.value.field, str(error.value)) == (
+        "personalisation", "personalisation: the rendered e-mail exceeds 1000 bytes")
