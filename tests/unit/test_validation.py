@@ -189,12 +189,12 @@ def test_a_sender_id_may_be_32_characters_through_sns_but_11_through_africastalk
     assert str(error.value) == "from: must be at most 11 characters"
 
 
-def _rendered_email(body_bytes: int, html_bytes: int):
+def _rendered_email(body_bytes: int, html_bytes: int, subject: str | None = "s"):
     from messenger.messages.models import DeliveryMethod
     from messenger.templates.models import Rendered
 
     def render(args, method):
-        return Rendered("t1", 1, DeliveryMethod.EMAIL, "b" * body_bytes, subject="s", html="h" * html_bytes)
+        return Rendered("t1", 1, DeliveryMethod.EMAIL, "b" * body_bytes, subject=subject, html="h" * html_bytes)
 
     return parse_send_input({"to": "user@example.com", "deliveryMethod": "EMAIL", "templateId": "t1"}, SETTINGS, render)
 
@@ -207,3 +207,12 @@ def test_a_rendered_email_counts_its_text_and_html_parts_together_against_the_li
         _rendered_email(300, 701)
     assert (error.value.field, str(error.value)) == (
         "personalisation", "personalisation: the rendered e-mail exceeds 1000 bytes")
+
+
+def test_a_rendered_subject_is_checked_as_the_subject_and_a_template_may_have_none():
+    assert _rendered_email(10, 10, subject=None).subject is None
+    assert _rendered_email(10, 10, subject="Hi Ann").subject == "Hi Ann"
+    with pytest.raises(BadRequest) as error:
+        _rendered_email(10, 10, subject="Hi\u202eAnn")
+    assert (error.value.field, str(error.value)) == (
+        "subject", "subject: must not contain invisible or bidirectional format characters (U+202E)")
