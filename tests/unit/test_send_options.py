@@ -32,10 +32,10 @@ def table(empty_moto_table):
     return empty_moto_table
 
 
-def service_with(table_name, **extra):
+def service_with(table_name, ses=None, **extra):
     repo, sns = SendingTable(boto3.client("dynamodb"), table_name), FakeChannel("sns")
-    service = MessageService(repo, {Provider.SNS: sns, Provider.SES: FakeChannel("ses")}, FakeQueue(), SETTINGS,
-                             FixedClock(), new_message_id, **extra)
+    service = MessageService(repo, {Provider.SNS: sns, Provider.SES: ses or FakeChannel("ses")}, FakeQueue(),
+                             SETTINGS, FixedClock(), new_message_id, **extra)
     return service, repo, sns
 
 
@@ -112,8 +112,8 @@ class OneTemplate:
 
 
 def test_a_send_by_template_records_which_template_and_version_and_its_html(table):
-    service, repo, _ = service_with(table, templates=OneTemplate)
-    ses = service._channels[Provider.SES]
+    ses = FakeChannel("ses")
+    service, repo, _ = service_with(table, ses=ses, templates=OneTemplate)
     sent = service.send({"to": "ann@example.com", "templateId": "welcome", "deliveryMethod": "EMAIL",
                          "personalisation": {"name": "Ann"}})
     stored = repo.get(sent.to, sent.id)
