@@ -19,7 +19,7 @@ from messenger.core.clock import SystemClock, new_message_id
 from messenger.core.errors import BadRequest, Conflict
 from messenger.core.settings import settings
 from messenger.messages.batch_counts import BatchCountListener
-from messenger.messages.models import DeliveryStatus
+from messenger.messages.models import DeliveryStatus, Provider
 from messenger.suppressions.dal import SuppressionsTable
 from messenger.suppressions.models import Suppression
 
@@ -145,6 +145,29 @@ def test_the_same_idempotency_key_returns_the_same_batch_and_another_input_confl
         world.service.send({**args, "body": "Other ((name))"})
     assert (conflict.value.message, conflict.value.info) == (
         "idempotencyKey: this key was used with a different input", {"field": "idempotencyKey"})
+
+
+def test_a_message_key_named_like_a_batch_key_is_a_conflict_either_way_round(world):
+    """sendBatch keeps key k as "BATCH#k"; a sendMessage may use "BATCH#k" itself: neither answers
+    with the other's record, and neither fails on it."""
+    from messenger.sending.dal import SendingTable
+    from messenger.sending.service import MessageService
+
+    from tests.fakes import FakeChannel, FakeQueue
+
+    sms = FakeChannel("sns")
+    messages = MessageService(SendingTable(world.db, world.resources.table_name), {Provider.SNS: sms}, FakeQueue(),
+                              settings(), SystemClock(), new_message_id)  # fmt: skip
+    one = {"to": "+254711000009", "body": "Hi", "deliveryMethod": "SMS", "provider": "SNS"}
+    world.service.send({"messages": rows(2), "body": "Hi ((name))", "idempotencyKey": "k-a"})
+    with pytest.raises(Conflict, match="^idempotencyKey: this key was used with a different input$"):
+        messages.send({**one, "idempotencyKey": "BATCH#k-a"})
+    assert sms.sent == [] and len(world.messages()) == 2
+    first = messages.send({**one, "idempotencyKey": "BATCH#k-b"})
+    with pytest.raises(Conflict, match="^idempotencyKey: this key was used with a different input$"):
+        world.service.send({"messages": rows(2), "body": "Hi ((name))", "idempotencyKey": "k-b"})
+    assert [m.id for m in sms.sent] == [first.id] and len(world.messages()) == 3
+    assert [b.total for b in world.table.page_batches(10, None)[0]] == [2]  # the first batch only
 
 
 def test_a_key_whose_batch_has_gone_is_an_internal_error_not_a_second_batch(world):

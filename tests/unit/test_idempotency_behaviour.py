@@ -5,7 +5,11 @@ import dataclasses
 import pytest
 from messenger.messages.models import DeliveryMethod, Provider
 from messenger.sending.models import SendRequest
-from messenger.sending.service import fingerprint
+
+
+def fingerprint(request: SendRequest) -> str:
+    return request.fingerprint()
+
 
 REQUEST = SendRequest(
     to="+254711223344", body="Your code is 1234", delivery_method=DeliveryMethod.SMS,

@@ -378,6 +378,72 @@ def test_a_replayed_scheduled_send_makes_sure_its_schedule_exists(resources):
 
 
 
+def late_retry_service(resources, scheduler):
+    """A scheduling service whose clock a test moves past the sendAt, as a slow client's retry finds it."""
+    import datetime as dt
+
+    clock = FixedClock(NOW)
+    table = SendingTable(boto3.client("dynamodb"), resources.table_name)
+    sends = ScheduledSends(table, lambda: Schedules(scheduler, TARGET), clock, job_body)
+    service = MessageService(table, {Provider.SES: FakeChannel("ses")}, FakeQueue(), settings(), clock,
+                             new_message_id, scheduler=lambda: sends)  # fmt: skip
+    return service, table, lambda seconds: setattr(clock, "moment", clock.moment + dt.timedelta(seconds=seconds))
+
+
+def messages_to(resources, recipient: str) -> list[str]:
+    from messenger.messages.records import MESSAGE_PREFIX
+
+    items = boto3.client("dynamodb").query(
+        TableName=resources.table_name, KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": MESSAGE_PREFIX + recipient}})["Items"]  # fmt: skip
+    return [item["id"]["S"] for item in items]
+
+
+def test_a_keyed_scheduled_send_retried_after_its_send_at_answers_with_the_message_it_made(resources):
+    from messenger.core.caller import Caller
+
+    scheduler = FakeScheduler()
+    service, table, wait = late_retry_service(resources, scheduler)
+    shop = Caller("shop", frozenset({"SEND"}))
+    request = {**EMAIL, "sendAt": "2026-11-23T12:00:30+00:00", "idempotencyKey": "soon-1"}
+    first = service.send(request, shop)
+    scheduler.schedules.clear()  # the schedule fired and Scheduler deleted it
+    wait(31)
+    again = service.send(request, shop)
+    assert (again.id, again.delivery_status, again.send_at) == (first.id, DeliveryStatus.SCHEDULED, first.send_at)
+    assert scheduler.schedules == {}  # a moment that has passed is not scheduled again
+    wait(3600)  # an hour later, the same
+    assert service.send({**request, "sendAt": "2026-11-23T12:00:30Z"}, shop).id == first.id  # the same moment
+    assert messages_to(resources, first.to) == [first.id]
+
+
+def test_a_late_keyed_retry_with_other_input_is_a_conflict_and_an_unknown_key_stays_in_the_past(resources):
+    from messenger.core.caller import Caller
+    from messenger.core.errors import Conflict
+
+    scheduler = FakeScheduler()
+    service, table, wait = late_retry_service(resources, scheduler)
+    shop, other = Caller("shop", frozenset({"SEND"})), Caller("other", frozenset({"SEND"}))
+    request = {**EMAIL, "sendAt": "2026-11-23T12:00:30Z", "idempotencyKey": "soon-2"}
+    first = service.send(request, shop)
+    wait(60)
+    with pytest.raises(Conflict, match="idempotencyKey: this key was used with a different input"):
+        service.send({**request, "body": "Hello again"}, shop)
+    with pytest.raises(Conflict, match="idempotencyKey: this key was used with a different input"):
+        service.send({**request, "sendAt": "2026-11-23T12:00:31Z"}, shop)
+    for caller, key in ((other, "soon-2"), (shop, "never-used")):  # another client's key, a key never used
+        with pytest.raises(BadRequest, match="^sendAt: is in the past$"):
+            service.send({**request, "idempotencyKey": key}, caller)
+    with pytest.raises(BadRequest, match="^sendAt: is in the past$"):
+        service.send({**request, "idempotencyKey": None}, shop)
+    with pytest.raises(BadRequest, match="^sendAt: needs a time zone"):
+        service.send({**request, "sendAt": "2026-11-23T12:00:30"}, shop)
+    assert messages_to(resources, first.to) == [first.id]
+    wait(24 * 3600)  # the key has expired: the refusal stands
+    with pytest.raises(BadRequest, match="^sendAt: is in the past$"):
+        service.send(request, shop)
+
+
 def test_a_due_scheduled_message_is_released_claimed_and_sent_once_on_the_real_table(resources):
     scheduler = FakeScheduler()
     service, _, table, _ = scheduling_service(resources, scheduler)

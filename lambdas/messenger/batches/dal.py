@@ -133,8 +133,9 @@ class BatchesTable(MessagesTable):
                 if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                     raise
             found = self._db.get_item(TableName=self._table, Key=key_item, ConsistentRead=True).get("Item")
-            if found is not None and "batchId" in found and int(found["expiresAt"]["N"]) >= now_epoch:
-                return found["fingerprint"]["S"], found["batchId"]["S"]
+            if found is not None and int(found["expiresAt"]["N"]) >= now_epoch:
+                # a sendMessage key named "BATCH#<key>" holds a message: its fingerprint never matches
+                return found["fingerprint"]["S"], found.get("batchId", {}).get("S", "")
             self._sleep(0.05 * 2**attempt)
         raise StatusConflict("idempotency key: transaction kept conflicting")
 

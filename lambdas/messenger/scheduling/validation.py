@@ -9,8 +9,8 @@ from messenger.core.errors import BadRequest
 from messenger.scheduling.models import MAX_DAYS_AHEAD
 
 
-def parse_send_at(value, now: str, field: str = "sendAt") -> str | None:
-    """The moment as AWSDateTime (UTC, milliseconds), or None when not given. `now` is the clock's."""
+def read_send_at(value, field: str = "sendAt") -> dt.datetime | None:
+    """The moment a sendAt names, or None when not given; refused when it is not an AWSDateTime."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -21,6 +21,14 @@ def parse_send_at(value, now: str, field: str = "sendAt") -> str | None:
         raise BadRequest(field, "must be an AWSDateTime such as 2026-12-01T09:00:00Z") from None
     if moment.tzinfo is None:
         raise BadRequest(field, "needs a time zone (Z or an offset such as +03:00)")
+    return moment
+
+
+def parse_send_at(value, now: str, field: str = "sendAt") -> str | None:
+    """The moment as AWSDateTime (UTC, milliseconds), or None when not given. `now` is the clock's."""
+    moment = read_send_at(value, field)
+    if moment is None:
+        return None
     current = dt.datetime.fromisoformat(now)
     if moment <= current:
         raise BadRequest(field, "is in the past")

@@ -55,6 +55,12 @@ def live_first_release_key(db, table: str, key: str, client_id: str | None, now_
     return found if found is not None and int(found["expiresAt"]["N"]) >= now_epoch else None
 
 
+def _record(item: dict) -> IdempotencyRecord:
+    """A live key's record. sendBatch keeps its keys as "BATCH#<key>", a name a sendMessage key can
+    also be: such an item names a batch, no message, and its fingerprint never matches a message's."""
+    return IdempotencyRecord(item["fingerprint"]["S"], item.get("to", {}).get("S", ""), item.get("id", {}).get("S", ""))
+
+
 class SendingTable(MessagesTable):
     def take(self, key: str, second: int, limit: int) -> bool:
         """Pacing: count one request to `key` (a provider) in that epoch second, if under `limit`.
@@ -86,9 +92,9 @@ class SendingTable(MessagesTable):
         A key past `expiresAt` counts as absent (TTL deletes items late). A transaction cancelled
         because another request's transaction on the same key is still in flight is tried again.
         """
-        old = live_first_release_key(self._db, self._table, key, message.client_id, now_epoch)
-        if old is not None and "id" in old and self._sent_by(old["to"]["S"], old["id"]["S"], message.client_id):
-            return IdempotencyRecord(old["fingerprint"]["S"], old["to"]["S"], old["id"]["S"])
+        old = self._first_release_record(key, message.client_id, now_epoch)
+        if old is not None:
+            return old
         key_item = idempotency_item_key(key, message.client_id)
         request = [
             {
@@ -122,9 +128,24 @@ class SendingTable(MessagesTable):
                     raise
             found = self._db.get_item(TableName=self._table, Key=key_item, ConsistentRead=True).get("Item")
             if found is not None and int(found["expiresAt"]["N"]) >= now_epoch:
-                return IdempotencyRecord(found["fingerprint"]["S"], found["to"]["S"], found["id"]["S"])
+                return _record(found)
             time.sleep(0.05 * 2**attempt)  # the other transaction has not committed yet
         raise StatusConflict("idempotency key: transaction kept conflicting")
+
+    def idempotency_record(self, key: str, client_id: str | None, now_epoch: int) -> IdempotencyRecord | None:
+        """The live record of `key` as `client_id` used it for a message, or None (consistent reads)."""
+        found = self._first_release_record(key, client_id, now_epoch)
+        if found is not None:
+            return found
+        item = self._db.get_item(TableName=self._table, Key=idempotency_item_key(key, client_id),
+                                 ConsistentRead=True).get("Item")
+        return _record(item) if item is not None and int(item["expiresAt"]["N"]) >= now_epoch else None
+
+    def _first_release_record(self, key: str, client_id: str | None, now_epoch: int) -> IdempotencyRecord | None:
+        old = live_first_release_key(self._db, self._table, key, client_id, now_epoch)
+        if old is not None and "id" in old and self._sent_by(old["to"]["S"], old["id"]["S"], client_id):
+            return IdempotencyRecord(old["fingerprint"]["S"], old["to"]["S"], old["id"]["S"])
+        return None
 
     def _sent_by(self, recipient: str, message_id: str, client_id: str | None) -> bool:
         item = self._db.get_item(TableName=self._table, Key=message_key(recipient, message_id),

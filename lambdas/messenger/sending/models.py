@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from messenger.messages.models import DeliveryMethod, Message, Provider
@@ -55,6 +57,18 @@ class SendRequest:
     template_version: int | None = None
     html: str | None = None
     send_at: str | None = None  # a scheduled send (AWSDateTime, UTC)
+
+    def fingerprint(self) -> str:
+        """What makes two requests with one idempotency key "the same input"."""
+        fields = {k: v for k, v in self.__dict__.items()
+                  if k != "idempotency_key" and not (k in _LATER_FIELDS and v is None)}
+        canonical = json.dumps(fields, sort_keys=True, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# Fields added after keys were first recorded: left out of a fingerprint while unset, so a key recorded
+# before they existed still matches the same input (idempotency keys live 24 h, across a deploy).
+_LATER_FIELDS = frozenset({"template_id", "template_version", "html", "send_at"})
 
 
 @dataclass(frozen=True)

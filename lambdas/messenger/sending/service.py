@@ -7,8 +7,6 @@ queued for the dispatch worker. A status only moves forward (see messages/models
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from dataclasses import replace
 from typing import Callable, Iterable, Mapping, Protocol
@@ -21,6 +19,7 @@ from messenger.core.errors import (
     StatusConflict,
 )
 from messenger.core.caller import Caller
+from messenger.core.clock import iso
 from messenger.core.masking import mask_recipient
 from messenger.core.settings import Settings
 from messenger.limits.models import DEFAULT_CLIENT, SendFacts
@@ -36,7 +35,7 @@ from messenger.messages.status import StatusListener, StatusWriter
 from messenger.sending.models import SendRequest
 from messenger.sending.ports import Channel, JobQueue, SendingRepository
 from messenger.sending.providers import PROVIDERS
-from messenger.scheduling.validation import parse_send_at
+from messenger.scheduling.validation import parse_send_at, read_send_at
 from messenger.sending.simulator import outcome as simulated_outcome
 from messenger.sending.validation import parse_send_input
 
@@ -63,19 +62,6 @@ class SendScheduler(Protocol):
 
 QUEUED_PROVIDERS = frozenset(provider for provider, spec in PROVIDERS.items() if spec.queued)
 STUCK_PENDING_SECONDS = 120  # well past the api function's 15 s timeout
-
-
-# Fields added after keys were first recorded: left out while unset, so a key recorded before they
-# existed still matches the same input (idempotency keys live 24 h, across a deploy).
-_LATER_FIELDS = frozenset({"template_id", "template_version", "html", "send_at"})
-
-
-def fingerprint(request: SendRequest) -> str:
-    """What makes two requests with one idempotency key "the same input"."""
-    fields = {k: v for k, v in request.__dict__.items()
-              if k != "idempotency_key" and not (k in _LATER_FIELDS and v is None)}
-    canonical = json.dumps(fields, sort_keys=True, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class MessageService:
@@ -125,7 +111,13 @@ class MessageService:
             request = replace(request, sender=origination)
         concealed = request.body if record_body is not None else None
         now = self._clock.now()
-        send_at = parse_send_at(args.get("sendAt"), now)
+        try:
+            send_at = parse_send_at(args.get("sendAt"), now)
+        except BadRequest:
+            replayed = self._late_replay(request, args["sendAt"], caller) if request.idempotency_key else None
+            if replayed is None:
+                raise
+            return replayed
         if send_at is not None:
             if self._scheduler is None:
                 raise BadRequest("sendAt", "scheduled sends are not available here")
@@ -172,7 +164,7 @@ class MessageService:
             send_at=send_at,
         )
         if request.idempotency_key:
-            expected = fingerprint(request)
+            expected = request.fingerprint()
             now_epoch = self._clock.epoch()
             existing = self._repo.create_idempotent(
                 message,
@@ -243,6 +235,15 @@ class MessageService:
             # timeout is far shorter): whether the provider got it cannot be known. Say so, once.
             return self._fail(original, "Interrupted (may have been sent)")
         return original
+
+    def _late_replay(self, request: SendRequest, send_at: str, caller: Caller | None) -> Message | None:
+        """A keyed retry of a scheduled send that arrives once its sendAt has passed: the message the
+        first request made (as any replay), or None when the key made none (then the refusal stands)."""
+        found = self._repo.idempotency_record(
+            request.idempotency_key, caller.client_id if caller is not None else None, self._clock.epoch())
+        if found is None:
+            return None
+        return self._replay(found, replace(request, send_at=iso(read_send_at(send_at))).fingerprint())
 
     def _enqueue(self, message: Message, delay_seconds: int = 0, concealed: str | None = None) -> Message:
         if self._queue is None:
