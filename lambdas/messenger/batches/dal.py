@@ -17,7 +17,8 @@ from collections.abc import Iterator
 
 from botocore.exceptions import ClientError
 
-from messenger.batches.models import Batch, BatchSource, BatchStatus, Content, RowError
+from messenger.batches.models import Batch, BatchStatus, RowError
+from messenger.batches.records import from_batch_item, to_batch_item
 from messenger.core.errors import StatusConflict
 from messenger.messages.dal import (
     MessagesTable,
@@ -46,52 +47,6 @@ MAX_ATTEMPTS = 8
 TRANSACTION_ATTEMPTS = 4
 
 
-def _batch_item(batch: Batch) -> dict:
-    item = {
-        **batch_key(batch.id),
-        "id": {"S": batch.id},
-        "status": {"S": batch.status.value},
-        "source": {"S": batch.source.value},
-        "content": {"S": json.dumps(batch.content.as_dict(), separators=(",", ":"))},
-        "createdAt": {"S": batch.created_at},
-        "updatedAt": {"S": batch.updated_at},
-        "total": {"N": str(batch.total)},
-        "slicesDone": {"N": "0"},
-        "slicesQueued": {"N": "0"},
-        **{count_attribute(status): {"N": "0"} for status in DeliveryStatus},
-    }
-    if batch.reference is not None:
-        item["reference"] = {"S": batch.reference}
-    if batch.send_at is not None:
-        item["sendAt"] = {"S": batch.send_at}
-    if batch.client_id is not None:
-        item["clientId"] = {"S": batch.client_id}
-    return item
-
-
-def _from_batch_item(item: dict) -> Batch:
-    counts = batch_counters(item)
-    errors = json.loads(item.get("errors", {}).get("S", "[]"))
-    return Batch(
-        id=item["id"]["S"],
-        status=BatchStatus(item["status"]["S"]),
-        source=BatchSource(item["source"]["S"]),
-        content=Content.from_dict(json.loads(item["content"]["S"])),
-        created_at=item["createdAt"]["S"],
-        updated_at=item["updatedAt"]["S"],
-        total=counts["total"],
-        reference=item.get("reference", {}).get("S"),
-        counts={s.value: counts[s.value] for s in DeliveryStatus},
-        errors=tuple(RowError(e["row"], e["field"], e["message"]) for e in errors),
-        bad_rows=int(item.get("badRows", {}).get("N", "0")),
-        slices_done=int(item.get("slicesDone", {}).get("N", "0")),
-        completed_at=item.get("completedAt", {}).get("S"),
-        send_at=item.get("sendAt", {}).get("S"),
-        client_id=item.get("clientId", {}).get("S"),
-        slices_queued=int(item.get("slicesQueued", {}).get("N", "0")),
-    )
-
-
 class BatchesTable(MessagesTable):
     def __init__(self, client, table_name: str, sleep=time.sleep) -> None:
         super().__init__(client, table_name)
@@ -106,7 +61,7 @@ class BatchesTable(MessagesTable):
         With a key that is already live, nothing is written: returns (its fingerprint, its batch id).
         """
         puts = [
-            {"Put": {"TableName": self._table, "Item": _batch_item(batch),
+            {"Put": {"TableName": self._table, "Item": to_batch_item(batch),
                      "ConditionExpression": "attribute_not_exists(PK)"}},
             {"Put": {"TableName": self._table,
                      "Item": {"PK": {"S": LIST_PARTITION}, "SK": {"S": BATCH_PREFIX + batch.id}, "id": {"S": batch.id}}}},
@@ -159,7 +114,7 @@ class BatchesTable(MessagesTable):
 
     def get_batch(self, batch_id: str) -> Batch | None:
         item = self._db.get_item(TableName=self._table, Key=batch_key(batch_id), ConsistentRead=True).get("Item")
-        return _from_batch_item(item) if item else None
+        return from_batch_item(item) if item else None
 
     def page_batches(self, limit: int, after: str | None) -> tuple[list[Batch], bool]:
         """Newest first: one Query of the list, one BatchGetItem of the batches it names."""
@@ -174,7 +129,7 @@ class BatchesTable(MessagesTable):
             request["ExclusiveStartKey"] = {"PK": {"S": LIST_PARTITION}, "SK": {"S": BATCH_PREFIX + after}}
         ids = [item["id"]["S"] for item in self._db.query(**request)["Items"]]
         more, ids = len(ids) > limit, ids[:limit]
-        found = {item["id"]["S"]: _from_batch_item(item) for item in self._get_many([batch_key(i) for i in ids])}
+        found = {item["id"]["S"]: from_batch_item(item) for item in self._get_many([batch_key(i) for i in ids])}
         return [found[i] for i in ids if i in found], more
 
     def start_sending(self, batch_id: str, total: int, now: str) -> bool:

@@ -36,7 +36,9 @@ from messenger.messages.records import (  # noqa: F401 - re-exported for the dom
     BATCH_KEY,
     attribute_of,
     attribute_value,
+    batch_counters,
     batch_key,
+    batch_summary,
     count_attribute,
     event_value,
     from_item,
@@ -291,26 +293,6 @@ class MessagesTable:
             ConsistentRead=True,
         )["Items"]
         return from_item(items[0]) if items else None
-
-
-def batch_counters(item: dict) -> dict[str, int]:
-    """A batch item's status counters (`n<STATUS>`), its `total`, and `sending` (1 while SENDING)."""
-    counts = {status.value: int(item.get(count_attribute(status), {}).get("N", "0")) for status in DeliveryStatus}
-    counts["total"] = int(item.get("total", {}).get("N", "0"))
-    counts["sending"] = int(item.get("status", {}).get("S") == "SENDING")
-    return counts
-
-
-def batch_summary(item: dict) -> dict:
-    """What a batch that became final is announced with (webhooks/events.batch_event): id, reference,
-    status, total, the non-zero counts by status, badRows, completedAt and the creating client."""
-    counts = batch_counters(item)
-    return {
-        "id": item["id"]["S"], "reference": item.get("reference", {}).get("S"), "status": item["status"]["S"],
-        "total": counts["total"], "counts": {s.value: counts[s.value] for s in DeliveryStatus if counts[s.value]},
-        "badRows": int(item.get("badRows", {}).get("N", "0")), "completedAt": item.get("completedAt", {}).get("S"),
-        "clientId": item.get("clientId", {}).get("S"),
-    }
 
 
 def partition_page(db, table: str, partition: str, prefix: str, limit: int, start_key: dict | None):

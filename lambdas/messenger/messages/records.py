@@ -167,3 +167,23 @@ def from_item(item: dict) -> Message:
             value = _plain(item[attr])
             values[field] = _ENUMS[field](value) if field in _ENUMS else value
     return Message(**values, events=tuple(_event(av) for av in item.get(EVENTS, {}).get("L", [])))
+
+
+def batch_counters(item: dict) -> dict[str, int]:
+    """A batch item's status counters (`n<STATUS>`), its `total`, and `sending` (1 while SENDING)."""
+    counts = {status.value: int(item.get(count_attribute(status), {}).get("N", "0")) for status in DeliveryStatus}
+    counts["total"] = int(item.get("total", {}).get("N", "0"))
+    counts["sending"] = int(item.get("status", {}).get("S") == "SENDING")
+    return counts
+
+
+def batch_summary(item: dict) -> dict:
+    """What a batch that became final is announced with (webhooks/events.batch_event): id, reference,
+    status, total, the non-zero counts by status, badRows, completedAt and the creating client."""
+    counts = batch_counters(item)
+    return {
+        "id": item["id"]["S"], "reference": item.get("reference", {}).get("S"), "status": item["status"]["S"],
+        "total": counts["total"], "counts": {s.value: counts[s.value] for s in DeliveryStatus if counts[s.value]},
+        "badRows": int(item.get("badRows", {}).get("N", "0")), "completedAt": item.get("completedAt", {}).get("S"),
+        "clientId": item.get("clientId", {}).get("S"),
+    }
