@@ -109,6 +109,11 @@ def test_a_csv_line_longer_than_its_header_keeps_only_the_named_cells():
         {"to": "+254711000001", "deliveryMethod": "SMS", "reference": None, "personalisation": {"name": "Ann"}}]
 
 
+def test_a_csv_column_without_a_name_keeps_the_empty_name_which_no_placeholder_can_use():
+    assert list(csv_rows(["to,,name\n", "+254711000001,x,Ann\n"])) == [
+        {"to": "+254711000001", "deliveryMethod": "SMS", "reference": None, "personalisation": {"": "x", "name": "Ann"}}]
+
+
 @pytest.mark.parametrize("header", ["number,name\n", "\n", "To,name\n"])
 def test_a_csv_without_a_to_column_is_refused_before_any_row(header):
     assert _refused(lambda: list(csv_rows([header, "+254711000001,Ann\n"]))) == (

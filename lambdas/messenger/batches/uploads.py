@@ -57,7 +57,7 @@ def csv_rows(lines) -> Iterator[dict]:
         raise BadRequest("file", "the first line must name the columns, with a `to` column")
     for record in reader:
         record = {(k or "").strip(): (v or "").strip() for k, v in record.items() if k is not None}
-        to = record.get("to", "")
+        to = record["to"]  # every row has it: the header names it, and a short row's missing cells are ""
         yield {
             "to": to,
             "deliveryMethod": record.get("deliveryMethod") or infer_method(to),
