@@ -239,11 +239,10 @@ class MessageService:
     def _late_replay(self, request: SendRequest, send_at: str, caller: Caller | None) -> Message | None:
         """A keyed retry of a scheduled send that arrives once its sendAt has passed: the message the
         first request made (as any replay), or None when the key made none (then the refusal stands)."""
+        late = replace(request, send_at=iso(read_send_at(send_at)))  # an unreadable sendAt is refused here
         found = self._repo.idempotency_record(
             request.idempotency_key, caller.client_id if caller is not None else None, self._clock.epoch())
-        if found is None:
-            return None
-        return self._replay(found, replace(request, send_at=iso(read_send_at(send_at))).fingerprint())
+        return self._replay(found, late.fingerprint()) if found is not None else None
 
     def _enqueue(self, message: Message, delay_seconds: int = 0, concealed: str | None = None) -> Message:
         if self._queue is None:
