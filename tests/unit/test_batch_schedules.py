@@ -680,6 +680,34 @@ def test_an_upload_validated_at_its_very_send_time_goes_at_once(world):
     assert world.schedules.live == {} and len(world.sends()) == 1
 
 
+def test_a_notice_of_a_released_scheduled_upload_again_queues_what_its_release_left(world, monkeypatch):
+    world = World(world.resources, world.clock, slice_rows=1)
+    batch_id = _upload(world, "to,name\n+254711000001,A\n+254711000002,B\n", sendAt=SOON)
+    world.uploads.process(upload_key(batch_id))
+    world.at(AFTER)
+    real, commits = BatchesTable.commit_queued, []
+
+    def dies_at_the_second(self, *args, **kwargs):
+        commits.append(args[1])
+        if len(commits) == 2:
+            raise RuntimeError("the function timed out")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(BatchesTable, "commit_queued", dies_at_the_second)
+    with pytest.raises(RuntimeError):
+        world.jobs.handle(batch_id, FIRE)  # the schedule's release died after its first slice
+    assert len(world.sends()) == 2 and world.table.get_batch(batch_id).slices_queued == 1
+    batch = world.uploads.process(upload_key(batch_id))  # S3 tells of the file again
+    assert (batch.status, batch.slices_queued) == (BatchStatus.SENDING, 2)
+    assert [to for to, _ in world.sends()] == ["+254711000002"]  # the slice left, again: its record is claimed once
+
+
+@pytest.mark.parametrize("key", ["uploads/.csv", "elsewhere/01JBATCH.csv", "uploads/01JBATCH.txt"])
+def test_a_notice_of_an_object_that_is_no_upload_is_ignored(world, key):
+    assert world.uploads.process(key) is None
+    assert world.sends() == [] and world.batch_jobs() == []
+
+
 def test_a_csv_with_a_bad_row_before_a_repeated_recipient_lists_both(world):
     batch_id = _upload(world, "to,name\n+2547,A\n+254711000001,B\n+254 711 000001,C\n")
     batch = world.uploads.process(upload_key(batch_id))
