@@ -144,6 +144,7 @@ def test_a_send_by_template_is_refused_when_it_cannot_be_one(args, field, messag
     (sms(subject="x"), "subject: SMS messages have no subject"),
     (sms(**{"from": "OTHER"}), "from: is not a sender id this deployment allows"),
     (email(**{"from": "x@example.com"}), "from: is not a sender address this deployment allows"),
+    (email(**{"from": "no-reply at example.com"}), "from: not a valid e-mail address"),
     (sms(to="+449098790000"), "to: SMS to premium rate numbers is not allowed"),
     (sms(to="+8613800138000"), "to: SMS to country calling code +86 is not allowed by this deployment"),
     (email(to="user@ex\u0430mple.com"), "to: the domain mixes scripts (a look-alike of another domain); not sent"),
