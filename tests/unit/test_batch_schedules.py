@@ -144,6 +144,37 @@ def test_a_send_time_in_the_past_or_too_far_is_bad_and_nothing_is_written(world,
     assert table_items(world.resources.table_name) == []
 
 
+def test_a_keyed_scheduled_batch_or_upload_retried_after_its_send_at_answers_with_what_it_made(world):
+    from messenger.core.errors import Conflict
+
+    args = {"messages": rows(3), "body": "Hi", "sendAt": SOON, "idempotencyKey": "late-batch"}
+    upload_args = {"body": "Hi", "sendAt": SOON, "idempotencyKey": "late-upload"}
+    batch = world.service.send(args, client_id="c-1")
+    upload = world.service.create_upload(upload_args, client_id="c-1")
+    written = len(table_items(world.resources.table_name))
+    world.at(AFTER)
+    again = world.service.send(args, client_id="c-1")
+    assert (again.id, again.status, again.total) == (batch.id, BatchStatus.SCHEDULED, 3)
+    assert world.service.create_upload(upload_args, client_id="c-1").batch_id == upload.batch_id
+    with pytest.raises(Conflict, match="^idempotencyKey: this key was used with a different input$"):
+        world.service.send({**args, "body": "Hello"}, client_id="c-1")
+    for who, key in (("c-2", "late-batch"), ("c-1", "never-used")):  # another client's key, a key never used
+        with pytest.raises(BadRequest, match="^sendAt: is in the past$"):
+            world.service.send({**args, "idempotencyKey": key}, client_id=who)
+        with pytest.raises(BadRequest, match="^sendAt: is in the past$"):
+            world.service.create_upload({**upload_args, "idempotencyKey": key}, client_id=who)
+    with pytest.raises(BadRequest, match="^sendAt: is in the past$"):
+        world.service.send({**args, "idempotencyKey": None}, client_id="c-1")
+    assert len(table_items(world.resources.table_name)) == written and world.sends() == []
+    # a key recorded before keys were named per client ("IDEMPOTENCY#BATCH#<key>") is found too
+    [item] = [i for i in table_items(world.resources.table_name) if i["PK"]["S"].endswith("#BATCH#late-batch")]
+    db = boto3.client("dynamodb")
+    db.delete_item(TableName=world.resources.table_name, Key={"PK": item["PK"], "SK": item["SK"]})
+    old_name = {"S": "IDEMPOTENCY#BATCH#late-batch"}
+    db.put_item(TableName=world.resources.table_name, Item={**item, "PK": old_name, "SK": old_name})
+    assert world.service.send(args, client_id="c-1").id == batch.id
+
+
 def test_the_fired_schedule_queues_the_batch_once_and_the_worker_releases_its_messages(world):
     batch = world.service.send({"messages": rows(5), "body": "Hi", "sendAt": SOON})
     assert world.jobs.handle(batch.id, FIRE).status is BatchStatus.SCHEDULED  # early: nothing happens

@@ -96,11 +96,16 @@ class BatchesTable(MessagesTable):
 
     def key_is_live(self, key: str, now_epoch: int, client_id: str | None = None) -> bool:
         """Whether `client_id`'s idempotency key names a batch already (a replay), one consistent GetItem."""
+        return self.live_key(key, now_epoch, client_id) is not None
+
+    def live_key(self, key: str, now_epoch: int, client_id: str | None = None) -> tuple[str, str] | None:
+        """`client_id`'s live idempotency key that names a batch: (its fingerprint, its batch id), or None."""
         key_item = idempotency_item_key(key, client_id)
         found = self._db.get_item(TableName=self._table, Key=key_item, ConsistentRead=True).get("Item")
         if found is not None and "batchId" in found and int(found["expiresAt"]["N"]) >= now_epoch:
-            return True
-        return self._first_release_batch(key, client_id, now_epoch) is not None
+            return found["fingerprint"]["S"], found["batchId"]["S"]
+        old = self._first_release_batch(key, client_id, now_epoch)
+        return (old["fingerprint"]["S"], old["batchId"]["S"]) if old is not None else None
 
     def _first_release_batch(self, key: str, client_id: str | None, now_epoch: int) -> dict | None:
         """This client's key under its first-release name, naming its batch (or a batch recorded before

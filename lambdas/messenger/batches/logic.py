@@ -111,7 +111,12 @@ class BatchService:
         if not isinstance(raw_rows, list) or not 1 <= len(raw_rows) <= MAX_REQUEST_ROWS:
             raise BadRequest("messages", f"give 1 to {MAX_REQUEST_ROWS} messages (a CSV upload takes more)")
         now = self._clock.now()
-        send_at = self._send_at(args, now)
+        try:
+            send_at = self._send_at(args, now)
+        except BadRequest:
+            if (late := self._late_replay(key, args, client_id)) is None:
+                raise
+            return late
         checker = RowChecker(content, self._settings, self._render)
         requests, errors = [], []
         for index, row in enumerate(raw_rows):
@@ -146,6 +151,12 @@ class BatchService:
                 for i, request in enumerate(requests)]
         self._finish(batch, rows)
         return self._repo.get_batch(batch.id) or batch
+
+    def _late_replay(self, key: str | None, args: dict, client_id: str | None) -> Batch | None:
+        """A keyed retry that comes once its sendAt has passed: the batch the key made (as any replay,
+        not resumed: its checks finish it), or None when the key made none (the refusal stands)."""
+        found = self._repo.live_key(IDEMPOTENCY_NAMESPACE + key, self._clock.epoch(), client_id) if key else None
+        return self._replay(found, fingerprint(args)) if found is not None else None
 
     def _admit(self, client_id: str | None, request_id: str | None, rows: int) -> None:
         if self._limits is not None:
@@ -236,7 +247,12 @@ class BatchService:
             raise BadRequest("messages", "the rows come in the uploaded CSV file")
         key = idempotency_key(args)
         now = self._clock.now()
-        send_at = self._send_at(args, now)
+        try:
+            send_at = self._send_at(args, now)
+        except BadRequest:
+            if (late := self._late_replay(key, args, client_id)) is None:
+                raise
+            return self._upload(late, now)
         batch = Batch(id=self._new_id(now), status=BatchStatus.VALIDATING, source=BatchSource.UPLOAD,
                       content=content, created_at=now, updated_at=now, reference=content.reference,
                       send_at=send_at, client_id=client_id)
@@ -249,6 +265,9 @@ class BatchService:
                 batch = self._replay(existing, expected)
         else:
             self._repo.create_batch(batch)
+        return self._upload(batch, now)
+
+    def _upload(self, batch: Batch, now: str) -> Upload:
         seconds = self._settings.batch_upload_url_seconds
         expires = dt.datetime.fromisoformat(now) + dt.timedelta(seconds=seconds)
         url = self._uploads.upload_url(upload_key(batch.id), seconds)
