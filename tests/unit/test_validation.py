@@ -158,6 +158,7 @@ def test_a_send_by_template_is_refused_when_it_cannot_be_one(args, field, messag
     (email(idempotencyKey="café"), "idempotencyKey: must be 1 to 128 printable characters"),
     (email(idempotencyKey="a\tb"), "idempotencyKey: must be 1 to 128 printable characters"),
     (email(to="user@example.com\r\nBcc: x@example.com"), "to: must be a single line"),
+    (sms(to="+14155550123\n+14155550124"), "to: must be a single line"),
     (email(**{"from": "no-reply@example.com\nBcc: x@example.com"}), "from: must be a single line"),
 ])
 def test_each_refused_send_says_what_to_change(args, message):
@@ -188,6 +189,9 @@ def test_a_sender_id_may_be_32_characters_through_sns_but_11_through_africastalk
     with pytest.raises(BadRequest) as error:
         parse_send_input(sms(to="+254711223344", **{"from": "ACMEBANK1234"}), settings)
     assert str(error.value) == "from: must be at most 11 characters"
+    with pytest.raises(BadRequest) as error:
+        parse_send_input(sms(**{"from": "A" * 33}), settings)
+    assert str(error.value) == "from: must be at most 32 characters"
 
 
 def _rendered_email(body_bytes: int, html_bytes: int, subject: str | None = "s"):
