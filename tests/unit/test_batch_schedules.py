@@ -744,6 +744,7 @@ def test_a_csv_with_a_bad_row_before_a_repeated_recipient_lists_both(world):
     batch = world.uploads.process(upload_key(batch_id))
     assert [(e.row, e.field) for e in batch.errors] == [(0, "to"), (2, "to")]
     assert batch.errors[1].message == "the same recipient as row 1" and world.records(batch_id) == []
+    assert (batch.status, batch.bad_rows, batch.total) == (BatchStatus.FAILED, 2, 3)  # the bad row and the repeat
 
 
 def test_an_upload_over_the_daily_quota_fails_with_nothing_written(world):

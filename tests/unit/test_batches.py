@@ -251,6 +251,19 @@ def test_a_csv_upload_is_validated_then_fanned_out(world):
     assert world.uploads.process(upload_key(batch_id)).counts["QUEUED"] == 31  # a repeated notification adds nothing
 
 
+def test_a_csv_is_read_once_to_check_and_once_to_send_and_once_more_only_for_suspected_repeats(world, monkeypatch):
+    reads, real = [], UploadBucket.lines
+    monkeypatch.setattr(UploadBucket, "lines", lambda self, key: reads.append(key) or real(self, key))
+    lines = "".join(f"+2547110{i:05d},N{i}\n" for i in range(200))
+    batch_id = _upload(world, "to,name\n" + lines)
+    assert world.uploads.process(upload_key(batch_id)).counts["QUEUED"] == 200
+    assert reads == [upload_key(batch_id)] * 2  # no row was suspected of repeating another
+    reads.clear()
+    repeated = _upload(world, "to,name\n" + lines + "+254711000007,again\n")
+    assert world.uploads.process(upload_key(repeated)).bad_rows == 1
+    assert reads == [upload_key(repeated)] * 2  # checked, then read again for the repeats; nothing sent
+
+
 def test_a_csv_upload_records_suppressed_recipients_failed_and_queues_the_others(world):
     world.suppressions.add(Suppression("+254711000002", "opt-out", "2026-11-23T00:00:00.000Z"))
     batch_id = _upload(world, "to,name\n+254711000001,A\n+254711000002,B\n+254711000003,C\n")
