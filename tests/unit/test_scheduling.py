@@ -407,10 +407,12 @@ def test_a_keyed_scheduled_send_retried_after_its_send_at_answers_with_the_messa
     shop = Caller("shop", frozenset({"SEND"}))
     request = {**EMAIL, "sendAt": "2026-11-23T12:00:30+00:00", "idempotencyKey": "soon-1"}
     first = service.send(request, shop)
+    own = service.send({**request, "to": "own@example.com"})  # no caller: the stack's own key
     scheduler.schedules.clear()  # the schedule fired and Scheduler deleted it
     wait(30)  # the very moment of its sendAt
     assert service.send(request, shop).id == first.id and scheduler.schedules == {}
     wait(1)
+    assert service.send({**request, "to": "own@example.com"}).id == own.id
     again = service.send(request, shop)
     assert (again.id, again.delivery_status, again.send_at) == (first.id, DeliveryStatus.SCHEDULED, first.send_at)
     assert scheduler.schedules == {}  # a moment that has passed is not scheduled again
