@@ -733,6 +733,27 @@ def test_a_notice_of_a_released_scheduled_upload_again_queues_what_its_release_l
     assert [to for to, _ in world.sends()] == ["+254711000002"]  # the slice left, again: its record is claimed once
 
 
+def test_an_upload_whose_fan_out_died_is_left_to_s3s_notice_not_failed_by_a_batch_job(world, monkeypatch):
+    world = World(world.resources, world.clock, slice_rows=1)
+    batch_id = _upload(world, "to,name\n+254711000001,A\n+254711000002,B\n")
+    real, commits = BatchesTable.commit_slice, []
+
+    def dies_at_the_second(self, *args, **kwargs):
+        commits.append(args[1])
+        if len(commits) == 2:
+            raise RuntimeError("the function timed out")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(BatchesTable, "commit_slice", dies_at_the_second)
+    with pytest.raises(RuntimeError):
+        world.uploads.process(upload_key(batch_id))
+    world.at("2026-11-23T13:00:00.000Z")  # long past the stale age of a request's batch
+    for kind in (CHECK, FIRE):
+        assert world.jobs.handle(batch_id, kind).status is BatchStatus.SENDING  # not failed as a dead request
+    batch = world.uploads.process(upload_key(batch_id))  # S3 tells of the file again
+    assert (batch.status, batch.slices_done, batch.counts["QUEUED"]) == (BatchStatus.SENDING, 2, 2)
+
+
 @pytest.mark.parametrize("key", ["uploads/.csv", "elsewhere/01JBATCH.csv", "uploads/01JBATCH.txt"])
 def test_a_notice_of_an_object_that_is_no_upload_is_ignored(world, key):
     assert world.uploads.process(key) is None
