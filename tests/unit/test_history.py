@@ -9,7 +9,7 @@ import pytest
 from messenger.core.errors import BadRequest
 from messenger.messages import ulids
 from messenger.messages.cursor import encode_cursor
-from messenger.messages.filters import parse_history_query
+from messenger.messages.filters import id_page_arguments, parse_history_query
 from messenger.messages.history import MAX_QUERIES_PER_PARTITION, History, message_id_of
 from messenger.messages.models import (
     DeliveryMethod,
@@ -83,8 +83,8 @@ def pages(history, flt, first, order=None):
 def test_exactly_one_history_key_else_bad_request_naming_the_fields(flt, named):
     with pytest.raises(BadRequest) as error:
         parse_history_query({"filter": flt}, lambda r: r)
-    assert error.value.field == "filter"
-    assert "filter.to, filter.senderId, filter.reference" in str(error.value) and named in str(error.value)
+    assert (error.value.field, str(error.value)) == ("filter", "filter: give exactly one of filter.to, filter.senderId, "
+                                                     f"filter.reference, filter.batchId (got {named})")
 
 
 STATUSES = "ACCEPTED, CANCELLED, DELIVERED, FAILED, PENDING, QUEUED, SCHEDULED, UNCONFIRMED"
@@ -95,6 +95,8 @@ STATUSES = "ACCEPTED, CANCELLED, DELIVERED, FAILED, PENDING, QUEUED, SCHEDULED, 
     ({"reference": "x" * 257}, "filter.reference", "must be at most 256 characters"),
     ({"to": ""}, "filter.to", "is required"),
     ({"to": 42}, "filter.to", "is required"),
+    ({"to": "a@example.com\nBcc: b@example.com"}, "filter.to", "must be a single line"),
+    ({"to": "not an address"}, "filter.to", "a phone number must be in E.164 form: + and the country code"),
     ({"senderId": "s", "createdAfter": "yesterday"}, "filter.createdAfter",
      "must be an AWSDateTime such as 2026-01-31T09:00:00.000Z"),
     ({"senderId": "s", "createdBefore": "1969-12-31T23:59:59Z"}, "filter.createdBefore", "is out of range"),
@@ -121,6 +123,34 @@ def test_bad_history_arguments_name_their_field(args, field, message):
     with pytest.raises(BadRequest) as error:
         parse_history_query(args, lambda r: r)
     assert (error.value.field, str(error.value)) == (field, f"{field}: {message}")
+
+
+def test_the_first_millisecond_of_1970_is_a_valid_bound():
+    query = parse_history_query({"filter": {"senderId": "s", "createdAfter": "1970-01-01T00:00:00.000Z"}}, lambda r: r)
+    assert query.low == ulids.to_text(0)
+
+
+def test_a_filtered_cursor_handed_out_by_an_earlier_release_still_pages_on():
+    """The binding of a filtered history is part of every cursor already handed out: its spelling stays."""
+    flt = {"senderId": "s", "createdAfter": iso(T0), "status": ["FAILED"]}
+    position = ulids.to_text((T0 + 3) << 80)
+    cursor = encode_cursor(f'["senderId","s",{T0},null,["FAILED"],null]', position)  # as that release bound it
+    query = parse_history_query({"filter": flt, "after": cursor}, lambda r: r)
+    assert query.low == ulids.successor(position)
+    with pytest.raises(BadRequest, match="another filter"):  # bound to the whole filter, not only its key
+        parse_history_query({"filter": {**flt, "status": ["DELIVERED"]}, "after": cursor}, lambda r: r)
+
+
+@pytest.mark.parametrize("after", ["01JABC-DEF", "a" * 65, 42, ""])
+def test_an_id_page_cursor_that_cannot_be_an_id_is_refused(after):
+    with pytest.raises(BadRequest) as error:
+        id_page_arguments({"after": after})
+    assert (error.value.field, str(error.value)) == ("after", "after: not a valid cursor")
+
+
+def test_an_id_page_cursor_is_an_id_of_up_to_64_letters_and_digits():
+    assert id_page_arguments({"first": 5, "after": "A1" * 32}) == (5, "A1" * 32)
+    assert id_page_arguments({}) == (20, None)
 
 
 def test_a_time_without_a_zone_is_utc_and_duplicate_statuses_count_once():
