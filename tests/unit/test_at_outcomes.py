@@ -15,9 +15,30 @@ def answer(code, message_id="ATXid_1", cost="KES 0.8000"):
 
 
 @pytest.mark.parametrize("code", [100, 101, 102])
-def test_an_accepted_answer_with_an_id_is_a_receipt_with_its_price(code):
+def test_an_accepted_answer_is_a_receipt_with_its_price_with_or_without_an_id(code):
     assert outcome_of(answer(code)) == Receipt("ATXid_1", "KES 0.8000")
-    assert isinstance(outcome_of(answer(code, message_id=None)), Refused)  # taken, says AT, but no id to track
+    assert outcome_of(answer(code, message_id=None)) == Receipt(None, "KES 0.8000")  # taken: no report will find it
+
+
+def test_a_message_taken_without_an_id_is_accepted_not_failed_and_not_sent_again():
+    from messenger.sending.dispatcher import Dispatcher, Job
+
+    from tests.fakes import FakeQueue, FixedClock, FixedCredentials, MemoryRepository, senders
+
+    class NoIds(Gateway):
+        def send(self, credentials, recipients, message, sender_id):
+            self.requests.append(recipients)
+            return [RecipientResult(n, 101, "Success", None, "KES 0.8000") for n in recipients]
+
+    repository, retries, gateway = MemoryRepository(), FakeQueue(), NoIds(refuse_first_key=False)
+    message = repository.add(sms(1))
+    worker = Dispatcher(repository, senders({}, gateway, FixedCredentials(), sender_id=None, max_recipients=100),
+                        retries, FixedClock(), max_receive_count=5, retry_base_seconds=10, claim_lease_seconds=900)
+    report = worker.process([Job("sqs-1", "rh-1", message.to, message.id, 1)])
+    again = worker.process([Job("sqs-2", "rh-2", message.to, message.id, 2)])  # SQS delivers the job again
+    stored = repository.records[(message.to, message.id)]
+    assert (stored.delivery_status, stored.provider_message_id, stored.cost) == (DeliveryStatus.ACCEPTED, None, "KES 0.8000")
+    assert (report.accepted, report.retry, again.skipped, retries.delays, len(gateway.requests)) == (1, set(), 1, [], 1)
 
 
 @pytest.mark.parametrize("code, reason", [(500, "InternalServerError"), (501, "GatewayError"), (502, "RejectedByGateway")])

@@ -75,7 +75,7 @@ _LATER_FIELDS = frozenset({"template_id", "template_version", "html", "send_at"}
 class Receipt:
     """What a provider said when it took a message."""
 
-    provider_message_id: str
+    provider_message_id: str | None  # None: taken without an id to match a report to (Africa's Talking)
     cost: str | None = None
 
 

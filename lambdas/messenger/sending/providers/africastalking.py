@@ -47,7 +47,9 @@ class CredentialSource(Protocol):
 
 
 def outcome_of(result: RecipientResult):
-    if result.status_code in ACCEPTED_CODES and result.message_id:
+    if result.status_code in ACCEPTED_CODES:
+        # Taken. Without a messageId no report can find it: it stays ACCEPTED until the sweeper calls it
+        # UNCONFIRMED (it may have arrived); FAILED would tell the client to send it again.
         return Receipt(result.message_id, result.cost)
     if result.status_code in TRANSIENT_CODES:
         return Refused(STATUS_NAMES[result.status_code], transient=True)
