@@ -161,3 +161,18 @@ def send_json(handler: BaseHTTPRequestHandler, status: int, payload) -> None:
     handler.send_header("Content-Length", str(len(data)))
     handler.end_headers()
     handler.wfile.write(data)
+
+
+def dies_at_call(monkeypatch, owner: type, method: str, call: int = 2, error: type[Exception] = RuntimeError) -> list:
+    """`owner.method` raises `error` on its `call`-th call, as a function that timed out there, having run
+    the calls before it; returns the second argument of every call made (a batch slice's index)."""
+    real, seen = getattr(owner, method), []
+
+    def dies(self, *args, **kwargs):
+        seen.append(args[1])
+        if len(seen) == call:
+            raise error("the function timed out")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(owner, method, dies)
+    return seen

@@ -30,7 +30,7 @@ from messenger.messages.status import StatusWriter
 from messenger.sending.dal import SendingTable
 
 from tests.fakes import FixedClock
-from tests.support import empty_table, moto_service, table_items
+from tests.support import dies_at_call, empty_table, moto_service, table_items
 
 NOW = "2026-11-23T12:00:00.000Z"
 SOON = "2026-11-23T12:10:00.000Z"
@@ -579,15 +579,7 @@ def test_a_batch_of_several_slices_is_recorded_and_queued_in_its_request(world):
 
 def test_a_keyed_batch_replayed_after_dying_while_recording_writes_only_what_is_missing(world, monkeypatch):
     world = World(world.resources, world.clock, slice_rows=2)
-    real, commits = BatchesTable.commit_slice, []
-
-    def dies_at_the_second(self, *args, **kwargs):
-        commits.append(args[1])
-        if len(commits) == 2:
-            raise Died()
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(BatchesTable, "commit_slice", dies_at_the_second)
+    commits = dies_at_call(monkeypatch, BatchesTable, "commit_slice", error=Died)
     args = {"messages": rows(5), "body": "Hi", "idempotencyKey": "k-record"}
     with pytest.raises(Died):
         world.service.send(args)
@@ -716,15 +708,7 @@ def test_a_notice_of_a_released_scheduled_upload_again_queues_what_its_release_l
     batch_id = _upload(world, "to,name\n+254711000001,A\n+254711000002,B\n", sendAt=SOON)
     world.uploads.process(upload_key(batch_id))
     world.at(AFTER)
-    real, commits = BatchesTable.commit_queued, []
-
-    def dies_at_the_second(self, *args, **kwargs):
-        commits.append(args[1])
-        if len(commits) == 2:
-            raise RuntimeError("the function timed out")
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(BatchesTable, "commit_queued", dies_at_the_second)
+    dies_at_call(monkeypatch, BatchesTable, "commit_queued")
     with pytest.raises(RuntimeError):
         world.jobs.handle(batch_id, FIRE)  # the schedule's release died after its first slice
     assert len(world.sends()) == 2 and world.table.get_batch(batch_id).slices_queued == 1
@@ -736,15 +720,7 @@ def test_a_notice_of_a_released_scheduled_upload_again_queues_what_its_release_l
 def test_an_upload_whose_fan_out_died_is_left_to_s3s_notice_not_failed_by_a_batch_job(world, monkeypatch):
     world = World(world.resources, world.clock, slice_rows=1)
     batch_id = _upload(world, "to,name\n+254711000001,A\n+254711000002,B\n")
-    real, commits = BatchesTable.commit_slice, []
-
-    def dies_at_the_second(self, *args, **kwargs):
-        commits.append(args[1])
-        if len(commits) == 2:
-            raise RuntimeError("the function timed out")
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(BatchesTable, "commit_slice", dies_at_the_second)
+    dies_at_call(monkeypatch, BatchesTable, "commit_slice")
     with pytest.raises(RuntimeError):
         world.uploads.process(upload_key(batch_id))
     world.at("2026-11-23T13:00:00.000Z")  # long past the stale age of a request's batch

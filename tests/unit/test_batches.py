@@ -23,7 +23,7 @@ from messenger.messages.models import DeliveryStatus, Provider
 from messenger.suppressions.dal import SuppressionsTable
 from messenger.suppressions.models import Suppression
 
-from tests.support import empty_table, moto_service, table_items
+from tests.support import dies_at_call, empty_table, moto_service, table_items
 
 
 class World:
@@ -291,15 +291,7 @@ def test_a_csv_whose_every_recipient_is_suppressed_completes_at_once_and_is_anno
 def test_a_csv_fan_out_that_died_between_slices_resumes_where_it_stopped(world, monkeypatch):
     world = World(world.resources, slice_rows=2)
     batch_id = _upload(world, "to,name\n" + "".join(f"+2547110000{n:02d},N{n}\n" for n in range(5)))
-    real, commits = BatchesTable.commit_slice, []
-
-    def dies_at_the_second(self, *args, **kwargs):
-        commits.append(args[1])
-        if len(commits) == 2:
-            raise RuntimeError("the function timed out")
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(BatchesTable, "commit_slice", dies_at_the_second)
+    commits = dies_at_call(monkeypatch, BatchesTable, "commit_slice")
     with pytest.raises(RuntimeError):
         world.uploads.process(upload_key(batch_id))
     assert world.table.get_batch(batch_id).slices_done == 1 and len(world.messages()) == 4

@@ -10,7 +10,7 @@ from messenger.batches.logic import upload_key
 from messenger.core.settings import settings
 from messenger.suppressions.models import Suppression
 
-from tests.support import empty_table, moto_service
+from tests.support import dies_at_call, empty_table, moto_service
 from tests.unit.test_batches import World, _upload, rows
 
 SUPPRESSED = "+254711000003"  # row 3: the second slice's second row
@@ -44,19 +44,6 @@ def reports_of(monkeypatch, method: str) -> list:
     return reports
 
 
-def crash_at_the_second_slice(monkeypatch) -> None:
-    """The function dies after writing the second slice's records, before counting them."""
-    real, commits = BatchesTable.commit_slice, []
-
-    def dies(self, *args, **kwargs):
-        commits.append(args[1])
-        if len(commits) == 2:
-            raise RuntimeError("the function timed out")
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(BatchesTable, "commit_slice", dies)
-
-
 def forget_record(world, to: str) -> None:
     [item] = [m for m in world.messages() if m["to"]["S"] == to]
     world.db.delete_item(TableName=world.resources.table_name, Key={"PK": item["PK"], "SK": item["SK"]})
@@ -64,7 +51,7 @@ def forget_record(world, to: str) -> None:
 
 def test_a_resumed_csv_fan_out_reports_only_what_it_did_itself(world, monkeypatch):
     batch_id = _upload(world, "to,name\n" + "".join(f"+2547110000{n:02d},N{n}\n" for n in range(5)))
-    crash_at_the_second_slice(monkeypatch)
+    dies_at_call(monkeypatch, BatchesTable, "commit_slice")  # after writing the second slice, before counting it
     with pytest.raises(RuntimeError):
         world.uploads.process(upload_key(batch_id))
     forget_record(world, "+254711000002")  # the crash left the second slice half written
@@ -76,7 +63,7 @@ def test_a_resumed_csv_fan_out_reports_only_what_it_did_itself(world, monkeypatc
 
 def test_a_resumed_request_batch_reports_what_it_recorded_then_what_it_queued(world, monkeypatch):
     args = {"messages": rows(5), "body": "Hi ((name))", "idempotencyKey": "resume-1"}
-    crash_at_the_second_slice(monkeypatch)
+    dies_at_call(monkeypatch, BatchesTable, "commit_slice")  # after writing the second slice, before counting it
     with pytest.raises(RuntimeError):
         world.service.send(args)
     forget_record(world, "user2@example.com")
